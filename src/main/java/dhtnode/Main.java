@@ -1,0 +1,45 @@
+package dhtnode;
+
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+
+/**
+ * Starts one node: {@code java -Dconfig.file=conf/node1.conf -jar target/dht-node.jar}. A bad
+ * configuration or a failed start exits with status 2 or 1 and one line saying what to fix.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    Config config;
+    NodeSettings settings;
+    try {
+      config = ConfigFactory.load();
+      settings = NodeSettings.from(config);
+    } catch (ConfigException | SettingsException e) {
+      System.err.println("dht-node: refusing to start: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ActorSystem<NodeGuardian.Command> system;
+    try {
+      system = ActorSystem.create(NodeGuardian.create(settings), "dht", config);
+    } catch (RuntimeException e) {
+      // e.g. the cluster port is taken: Artery fails while the system starts
+      System.err.println("dht-node: " + settings.name + " failed to start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    system.getWhenTerminated().toCompletableFuture().join();
+    boolean failed =
+        CoordinatedShutdown.get(system).getShutdownReason()
+            .filter(reason -> reason instanceof NodeGuardian.StartupFailed)
+            .isPresent();
+    if (failed) {
+      System.exit(1);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dhtnode;
+
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.settings.ParserSettings;
+import akka.http.javadsl.settings.ServerSettings;
+import dhtnode.api.JsonParsingErrorHandler;
+import dhtnode.api.Routes;
+import dhtnode.replication.HybridClock;
+import dhtnode.storage.InMemoryEngine;
+import dhtnode.storage.RocksDbEngine;
+import dhtnode.storage.StorageActor;
+import dhtnode.storage.StorageEngine;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * The root of a node: spawns one actor per concern and binds the HTTP API. If the port cannot be
+ * bound the node shuts down with {@link StartupFailed}, which {@link Main} turns into a non-zero
+ * exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
+ * which closes storage cleanly.
+ */
+public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
+
+  public sealed interface Command {}
+
+  private record Bound(ServerBinding binding) implements Command {}
+
+  private record BindFailed(Throwable cause) implements Command {}
+
+  /** The shutdown reason when the node could not start. */
+  public static final class StartupFailed implements CoordinatedShutdown.Reason {
+    @Override
+    public String toString() {
+      return "StartupFailed";
+    }
+  }
+
+  public static Behavior<Command> create(NodeSettings settings) {
+    return Behaviors.setup(context -> new NodeGuardian(context, settings));
+  }
+
+  private final NodeSettings settings;
+
+  private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
+    super(context);
+    this.settings = settings;
+    ActorRef<StorageActor.Command> storage =
+        context.spawn(
+            StorageActor.create(engineFactory(settings)),
+            "storage",
+            DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
+    HybridClock clock = new HybridClock();
+    Routes routes = new Routes(settings, context.getSystem(), storage, clock);
+    context.pipeToSelf(
+        Http.get(context.getSystem())
+            .newServerAt(settings.host, settings.httpPort)
+            .withSettings(serverSettings(context.getSystem(), settings))
+            .bind(routes.route()),
+        (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
+  }
+
+  static Supplier<StorageEngine> engineFactory(NodeSettings settings) {
+    return switch (settings.engine) {
+      case ROCKSDB -> () -> new RocksDbEngine(settings.dataDir, settings.fsync, settings.blockCacheBytes);
+      case MEMORY -> InMemoryEngine::new;
+    };
+  }
+
+  /** Parser limits follow the node's own limits, so oversized input is refused early. */
+  public static ServerSettings serverSettings(akka.actor.typed.ActorSystem<?> system, NodeSettings settings) {
+    ServerSettings defaults = ServerSettings.create(system.classicSystem());
+    ParserSettings parser =
+        defaults
+            .getParserSettings()
+            .withMaxContentLength(settings.maxValueBytes)
+            // percent-encoding can triple a key's length; leave room for the prefix and query
+            .withMaxUriLength(settings.maxKeyBytes * 3 + 256);
+    return defaults
+        .withParserSettings(parser)
+        .withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Bound.class, this::onBound)
+        .onMessage(BindFailed.class, this::onBindFailed)
+        .build();
+  }
+
+  private Behavior<Command> onBound(Bound bound) {
+    bound.binding().addToCoordinatedShutdown(Duration.ofSeconds(3), getContext().getSystem());
+    getContext().getLog().info(
+        "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
+        settings.name, settings.host, settings.httpPort,
+        settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.dataDir,
+        settings.fsync ? "on" : "off");
+    return this;
+  }
+
+  private Behavior<Command> onBindFailed(BindFailed failed) {
+    getContext().getLog().error(
+        "{} cannot bind HTTP on {}:{}: {}",
+        settings.name, settings.host, settings.httpPort, failed.cause().getMessage());
+    CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());
+    return this;
+  }
+}

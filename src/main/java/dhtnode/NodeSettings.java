@@ -1,0 +1,166 @@
+package dhtnode;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The typed, validated view of everything under {@code dht { }}. Built once at start; a missing
+ * or wrong value throws {@link SettingsException} with one line naming the key and the fix, and
+ * the node refuses to start. Defaults and their meaning live in {@code reference.conf}.
+ */
+public final class NodeSettings {
+
+  public enum Engine { ROCKSDB, MEMORY }
+
+  /** The consistency levels a request may ask for. */
+  public enum Consistency { ONE, QUORUM, ALL }
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  public final String name;
+  public final String host;
+  public final int httpPort;
+  public final int clusterPort;
+  public final List<HostPort> seeds;
+  public final Path dataDir;
+
+  public final Engine engine;
+  public final boolean fsync;
+  public final long blockCacheBytes;
+
+  public final long maxValueBytes;
+  public final int maxKeyBytes;
+  public final Duration requestTimeout;
+
+  public final int replicationFactor;
+  public final int readQuorum;
+  public final int writeQuorum;
+  public final Consistency defaultConsistency;
+
+  private NodeSettings(Config c) {
+    name = string(c, "dht.node.name");
+    if (!NAME.matcher(name).matches()) {
+      throw bad("dht.node.name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, was \"" + name + "\"");
+    }
+    host = string(c, "dht.node.host");
+    if (host.isBlank()) {
+      throw bad("dht.node.host", "must not be empty");
+    }
+    httpPort = port(c, "dht.node.http-port");
+    clusterPort = port(c, "dht.node.cluster-port");
+    if (httpPort == clusterPort) {
+      throw bad("dht.node.http-port", "must differ from dht.node.cluster-port (" + clusterPort + ")");
+    }
+    List<HostPort> parsedSeeds = new ArrayList<>();
+    for (String s : get(c, "dht.node.seeds", () -> c.getStringList("dht.node.seeds"))) {
+      try {
+        parsedSeeds.add(HostPort.parse(s));
+      } catch (IllegalArgumentException e) {
+        throw bad("dht.node.seeds", e.getMessage());
+      }
+    }
+    seeds = List.copyOf(parsedSeeds);
+    String dir = string(c, "dht.node.data-dir");
+    if (dir.isBlank()) {
+      throw bad("dht.node.data-dir", "must not be empty");
+    }
+    dataDir = Path.of(dir);
+
+    String engineName = string(c, "dht.storage.engine");
+    try {
+      engine = Engine.valueOf(engineName.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad("dht.storage.engine", "must be rocksdb or memory, was \"" + engineName + "\"");
+    }
+    fsync = get(c, "dht.storage.fsync", () -> c.getBoolean("dht.storage.fsync"));
+    blockCacheBytes = bytes(c, "dht.storage.block-cache-size", 1 << 20, 1L << 40);
+
+    maxValueBytes = bytes(c, "dht.http.max-value-size", 1, 64L << 20);
+    maxKeyBytes = (int) bytes(c, "dht.http.max-key-size", 1, 64 << 10);
+    requestTimeout = duration(c, "dht.http.request-timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
+
+    replicationFactor = intIn(c, "dht.replication.factor", 1, 16);
+    readQuorum = intIn(c, "dht.replication.read-quorum", 1, replicationFactor);
+    writeQuorum = intIn(c, "dht.replication.write-quorum", 1, replicationFactor);
+    if (readQuorum + writeQuorum <= replicationFactor) {
+      throw bad("dht.replication.read-quorum",
+          "read-quorum + write-quorum must exceed factor for quorum reads to see quorum writes (R="
+              + readQuorum + ", W=" + writeQuorum + ", N=" + replicationFactor + ")");
+    }
+    String level = string(c, "dht.replication.default-consistency");
+    try {
+      defaultConsistency = Consistency.valueOf(level.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad("dht.replication.default-consistency", "must be one, quorum or all, was \"" + level + "\"");
+    }
+  }
+
+  /** Reads and validates; throws {@link SettingsException} naming the first bad key. */
+  public static NodeSettings from(Config config) {
+    return new NodeSettings(config);
+  }
+
+  private interface Read<T> {
+    T get();
+  }
+
+  private static <T> T get(Config c, String key, Read<T> read) {
+    try {
+      return read.get();
+    } catch (ConfigException.Missing e) {
+      throw bad(key, "is missing; set it in the node's config file");
+    } catch (ConfigException e) {
+      throw bad(key, e.getMessage());
+    }
+  }
+
+  private static String string(Config c, String key) {
+    return get(c, key, () -> c.getString(key));
+  }
+
+  private static int port(Config c, String key) {
+    return intIn(c, key, 1, 65535);
+  }
+
+  private static int intIn(Config c, String key, int min, int max) {
+    int v = get(c, key, () -> c.getInt(key));
+    if (v < min || v > max) {
+      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
+    }
+    return v;
+  }
+
+  private static long bytes(Config c, String key, long min, long max) {
+    long v = get(c, key, () -> c.getBytes(key));
+    if (v < min || v > max) {
+      throw bad(key, "must be between " + min + " and " + max + " bytes, was " + v);
+    }
+    return v;
+  }
+
+  private static Duration duration(Config c, String key, Duration min, Duration max) {
+    Duration v = get(c, key, () -> c.getDuration(key));
+    if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
+      throw bad(key, "must be between " + min.toMillis() + "ms and " + max.toMillis() + "ms, was " + v.toMillis() + "ms");
+    }
+    return v;
+  }
+
+  private static SettingsException bad(String key, String problem) {
+    return new SettingsException(key + " " + problem);
+  }
+
+  public int quorumFor(Consistency level, boolean read) {
+    return switch (level) {
+      case ONE -> 1;
+      case QUORUM -> read ? readQuorum : writeQuorum;
+      case ALL -> replicationFactor;
+    };
+  }
+}

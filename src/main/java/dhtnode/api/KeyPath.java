@@ -1,0 +1,69 @@
+package dhtnode.api;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Decodes the key from the request path after {@code /d/}. A key is any UTF-8 string; in the path
+ * it is percent-encoded, and an unencoded '/' is part of the key (so {@code /d/a/b} and
+ * {@code /d/a%2Fb} name the same key). Malformed escapes and invalid UTF-8 are rejected rather
+ * than silently replaced, so two different requests never collapse onto one stored key.
+ */
+final class KeyPath {
+  private KeyPath() {}
+
+  /** Thrown with a message fit for the client. */
+  static final class BadKey extends Exception {
+    final boolean tooLong;
+
+    BadKey(String message, boolean tooLong) {
+      super(message, null, false, false);
+      this.tooLong = tooLong;
+    }
+  }
+
+  /** @param encoded the path after "/d", starting with '/' (or empty) */
+  static String decode(String encoded, int maxKeyBytes) throws BadKey {
+    String raw = encoded.startsWith("/") ? encoded.substring(1) : encoded;
+    if (raw.isEmpty()) {
+      throw new BadKey("the key is empty: use /d/{key}", false);
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char ch = raw.charAt(i);
+      if (ch == '%') {
+        if (i + 2 >= raw.length()) {
+          throw new BadKey("malformed percent-escape at the end of the key", false);
+        }
+        int hi = Character.digit(raw.charAt(i + 1), 16);
+        int lo = Character.digit(raw.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new BadKey("malformed percent-escape \"" + raw.substring(i, i + 3) + "\" in the key", false);
+        }
+        bytes.write(hi << 4 | lo);
+        i += 2;
+      } else if (ch < 0x80) {
+        bytes.write(ch);
+      } else {
+        byte[] utf8 = String.valueOf(ch).getBytes(StandardCharsets.UTF_8);
+        bytes.write(utf8, 0, utf8.length);
+      }
+      if (bytes.size() > maxKeyBytes) {
+        throw new BadKey("the key is longer than " + maxKeyBytes + " bytes (UTF-8)", true);
+      }
+    }
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes.toByteArray()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new BadKey("the key is not valid UTF-8 after percent-decoding", false);
+    }
+  }
+}

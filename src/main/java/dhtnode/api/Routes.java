@@ -1,0 +1,248 @@
+package dhtnode.api;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.RejectionHandler;
+import akka.http.javadsl.server.Route;
+import akka.http.scaladsl.model.EntityStreamSizeException;
+import dhtnode.NodeSettings;
+import dhtnode.NodeSettings.Consistency;
+import dhtnode.replication.HybridClock;
+import dhtnode.storage.StorageActor;
+import dhtnode.storage.Version;
+import dhtnode.storage.Versioned;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST API of a node (see the contract in README.md): {@code /d/{key}} for data and
+ * {@code /health}. Every failure, including Akka HTTP's own rejections, is a JSON error body with
+ * the right status; nothing a client sends can make the node answer 500 with a stack trace.
+ */
+public final class Routes extends AllDirectives {
+  /** Header carrying the version of the value returned or stored. */
+  public static final String VERSION_HEADER = "X-Dht-Version";
+
+  private static final Logger log = LoggerFactory.getLogger(Routes.class);
+
+  private final NodeSettings settings;
+  private final ActorSystem<?> system;
+  private final ActorRef<StorageActor.Command> storage;
+  private final HybridClock clock;
+  private final Duration timeout;
+  private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
+
+  public Routes(
+      NodeSettings settings,
+      ActorSystem<?> system,
+      ActorRef<StorageActor.Command> storage,
+      HybridClock clock) {
+    this.settings = settings;
+    this.system = system;
+    this.storage = storage;
+    this.clock = clock;
+    this.timeout = settings.requestTimeout;
+  }
+
+  public Route route() {
+    return handleExceptions(exceptionHandler(), () ->
+        handleRejections(rejectionHandler(), () ->
+            concat(
+                pathPrefix("d", () -> extractUnmatchedPath(this::dataRoute)),
+                path("health", () -> get(this::health)))));
+  }
+
+  private Route dataRoute(String encodedKey) {
+    String key;
+    try {
+      key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
+    } catch (KeyPath.BadKey e) {
+      return complete(e.tooLong
+          ? ErrorBody.response(StatusCodes.URI_TOO_LONG, "key_too_long", e.getMessage())
+          : ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key", e.getMessage()));
+    }
+    return parameterOptional("consistency", level -> {
+      Optional<Consistency> consistency = parseConsistency(level);
+      if (consistency.isEmpty()) {
+        return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
+            "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
+      }
+      return concat(
+          get(() -> completeWithFuture(read(key))),
+          put(() -> writeRoute(key)),
+          post(() -> writeRoute(key)),
+          delete(() -> completeWithFuture(write(key, Versioned.tombstone(stamp())))));
+    });
+  }
+
+  private Route writeRoute(String key) {
+    return extractRequestEntity(entity ->
+        onComplete(entity.toStrict(timeout.toMillis(), settings.maxValueBytes, system), strict -> {
+          if (strict.isFailure()) {
+            return complete(entityFailure(strict.failed().get()));
+          }
+          HttpEntity.Strict body = strict.get();
+          byte[] bytes = body.getData().toArrayUnsafe();
+          String type = body.getContentType().toString();
+          return completeWithFuture(write(key, Versioned.of(bytes, type, stamp())));
+        }));
+  }
+
+  private Version stamp() {
+    return new Version(clock.now(), settings.name);
+  }
+
+  private CompletionStage<HttpResponse> read(String key) {
+    CompletionStage<StorageActor.Reply> reply =
+        AskPattern.ask(storage, replyTo -> new StorageActor.Get(key, replyTo), timeout, system.scheduler());
+    return reply.handle((r, failure) -> {
+      if (failure != null) {
+        return unavailable(failure);
+      }
+      if (r instanceof StorageActor.ReadResult result) {
+        Versioned v = result.value();
+        if (v == null || v.tombstone()) {
+          return ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
+        }
+        return HttpResponse.create()
+            .withEntity(contentType(v.contentType()), v.value())
+            .addHeader(RawHeader.create(VERSION_HEADER, v.version().toString()));
+      }
+      return storageFailed(r);
+    });
+  }
+
+  private CompletionStage<HttpResponse> write(String key, Versioned value) {
+    CompletionStage<StorageActor.Reply> reply =
+        AskPattern.ask(storage, replyTo -> new StorageActor.Put(key, value, replyTo), timeout, system.scheduler());
+    return reply.handle((r, failure) -> {
+      if (failure != null) {
+        return unavailable(failure);
+      }
+      if (r instanceof StorageActor.WriteResult result) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("key", key);
+        body.put("version", result.stored().version().toString());
+        body.put("deleted", value.tombstone());
+        return HttpResponse.create()
+            .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body))
+            .addHeader(RawHeader.create(VERSION_HEADER, result.stored().version().toString()));
+      }
+      return storageFailed(r);
+    });
+  }
+
+  private Route health() {
+    CompletionStage<StorageActor.Reply> reply =
+        AskPattern.ask(storage, StorageActor.GetStats::new, timeout, system.scheduler());
+    return completeWithFuture(reply.handle((r, failure) -> {
+      if (failure != null || !(r instanceof StorageActor.Stats stats)) {
+        return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unhealthy", "storage is not answering");
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("status", "ok");
+      body.put("node", settings.name);
+      body.put("keys", stats.keys());
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
+    }));
+  }
+
+  private Optional<Consistency> parseConsistency(Optional<String> level) {
+    if (level.isEmpty()) {
+      return Optional.of(settings.defaultConsistency);
+    }
+    try {
+      return Optional.of(Consistency.valueOf(level.get().toUpperCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Stored content types are parsed once each, not per request. */
+  private ContentType contentType(String stored) {
+    return contentTypes.computeIfAbsent(stored, s -> {
+      try {
+        return ContentTypes.parse(s);
+      } catch (RuntimeException e) {
+        return ContentTypes.APPLICATION_OCTET_STREAM;
+      }
+    });
+  }
+
+  private HttpResponse entityFailure(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof EntityStreamSizeException) {
+      return ErrorBody.response(StatusCodes.PAYLOAD_TOO_LARGE, "value_too_large",
+          "the value is larger than the limit of " + settings.maxValueBytes + " bytes");
+    }
+    if (cause instanceof TimeoutException) {
+      return ErrorBody.response(StatusCodes.REQUEST_TIMEOUT, "body_timeout",
+          "the request body did not arrive within " + timeout.toMillis() + " ms");
+    }
+    return ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_body", "could not read the request body: " + cause.getMessage());
+  }
+
+  private HttpResponse unavailable(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof TimeoutException) {
+      return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
+          "storage did not answer within " + timeout.toMillis() + " ms; the outcome of a write is unknown");
+    }
+    log.warn("request failed", cause);
+    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the node could not serve the request");
+  }
+
+  private static HttpResponse storageFailed(StorageActor.Reply reply) {
+    String reason = reply instanceof StorageActor.StorageFailed f ? f.reason() : String.valueOf(reply);
+    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "storage_failed", "storage failed: " + reason);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Akka HTTP's default rejections keep their status and headers; the body becomes JSON. */
+  private static RejectionHandler rejectionHandler() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      if (response.entity() instanceof HttpEntity.Strict strict
+          && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+        int status = response.status().intValue();
+        String code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "bad_request";
+        HttpResponse json = ErrorBody.response(response.status(), code, strict.getData().utf8String());
+        return json.addHeaders(response.getHeaders());
+      }
+      return response;
+    });
+  }
+
+  private ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .matchAny(e -> {
+          log.error("unexpected error while serving a request", e);
+          return complete(ErrorBody.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error",
+              "the node hit an unexpected error; see its log"));
+        })
+        .build();
+  }
+}

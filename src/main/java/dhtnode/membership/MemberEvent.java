@@ -1,0 +1,21 @@
+package dhtnode.membership;
+
+/**
+ * Membership changes published to subscribers (the ring, the stabilizer). {@code by} names the
+ * node that concluded the change (this node, or the gossip source), {@code reason} says why, so
+ * the one INFO line per event tells the story.
+ */
+public sealed interface MemberEvent {
+  Member member();
+
+  record MemberJoined(Member member, String by) implements MemberEvent {}
+
+  record MemberSuspected(Member member, String by, String reason) implements MemberEvent {}
+
+  /** A suspect refuted the suspicion (higher incarnation) and is alive again. */
+  record MemberAlive(Member member, String by) implements MemberEvent {}
+
+  record MemberDied(Member member, String by, String reason) implements MemberEvent {}
+
+  record MemberLeft(Member member, String by) implements MemberEvent {}
+}

@@ -1,0 +1,4 @@
+package dhtnode.membership;
+
+/** SWIM member states, as {@code /cluster/members} shows them. */
+public enum MemberStatus { ALIVE, SUSPECT, DEAD, LEFT }

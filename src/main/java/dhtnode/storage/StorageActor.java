@@ -1,0 +1,129 @@
+package dhtnode.storage;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import dhtnode.CborSerializable;
+import dhtnode.ring.TokenRange;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Owns this node's {@link StorageEngine}: the only actor that touches it, so last-writer-wins
+ * compare-and-put is atomic without locks. It runs on the dedicated storage dispatcher (see
+ * {@code dht.storage.dispatcher}), never on Akka's default one, because engine calls block on
+ * disk. Local and remote coordinators talk to it with the same messages. The engine is closed when
+ * the actor stops, which coordinated shutdown does on SIGTERM.
+ */
+public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
+
+  /** Config path of the dispatcher this actor must be spawned on. */
+  public static final String DISPATCHER = "dht.storage.dispatcher";
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Get(String key, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Put(String key, Versioned value, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Purge(String key, Version expected, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Scan(TokenRange range, String afterKey, int limit, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record GetStats(ActorRef<Reply> replyTo) implements Command {}
+
+  public sealed interface Reply extends CborSerializable {}
+
+  /** {@code value} is null when the key was never written here; tombstones are returned. */
+  public record ReadResult(String key, Versioned value) implements Reply {}
+
+  /** {@code stored} is what the replica holds after the put; {@code applied} if it was ours. */
+  public record WriteResult(String key, Versioned stored, boolean applied) implements Reply {}
+
+  public record PurgeResult(String key, boolean purged) implements Reply {}
+
+  /** {@code complete} when the range has no entries beyond these. */
+  public record ScanResult(List<StoredEntry> entries, boolean complete) implements Reply {}
+
+  public record Stats(long keys, long sizeBytes) implements Reply {}
+
+  public record StorageFailed(String key, String reason) implements Reply {}
+
+  public static Behavior<Command> create(Supplier<StorageEngine> engine) {
+    return Behaviors.setup(context -> new StorageActor(context, engine.get()));
+  }
+
+  private final StorageEngine engine;
+
+  private StorageActor(ActorContext<Command> context, StorageEngine engine) {
+    super(context);
+    this.engine = engine;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Get.class, this::onGet)
+        .onMessage(Put.class, this::onPut)
+        .onMessage(Purge.class, this::onPurge)
+        .onMessage(Scan.class, this::onScan)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onGet(Get get) {
+    reply(get.replyTo(), get.key(), () -> new ReadResult(get.key(), engine.get(get.key()).orElse(null)));
+    return this;
+  }
+
+  private Behavior<Command> onPut(Put put) {
+    reply(put.replyTo(), put.key(), () -> {
+      Versioned stored = engine.put(put.key(), put.value());
+      return new WriteResult(put.key(), stored, stored == put.value());
+    });
+    return this;
+  }
+
+  private Behavior<Command> onPurge(Purge purge) {
+    reply(purge.replyTo(), purge.key(),
+        () -> new PurgeResult(purge.key(), engine.purge(purge.key(), purge.expected())));
+    return this;
+  }
+
+  private Behavior<Command> onScan(Scan scan) {
+    reply(scan.replyTo(), null, () -> {
+      List<StoredEntry> entries = engine.scan(scan.range(), scan.afterKey(), scan.limit());
+      return new ScanResult(entries, entries.size() < scan.limit());
+    });
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats get) {
+    reply(get.replyTo(), null, () -> new Stats(engine.approximateKeyCount(), engine.approximateSizeBytes()));
+    return this;
+  }
+
+  /** A failing engine call answers with {@link StorageFailed}; the actor keeps serving. */
+  private void reply(ActorRef<Reply> replyTo, String key, Supplier<Reply> work) {
+    Reply reply;
+    try {
+      reply = work.get();
+    } catch (StorageException | IllegalArgumentException e) {
+      getContext().getLog().error("storage operation on key {} failed: {}", key, e.getMessage());
+      reply = new StorageFailed(key, e.getMessage());
+    }
+    replyTo.tell(reply);
+  }
+
+  private Behavior<Command> onPostStop() {
+    engine.close();
+    getContext().getLog().info("storage closed");
+    return this;
+  }
+}
