@@ -1,0 +1,172 @@
+package dhtnode.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.DispatcherSelector;
+import dhtnode.ring.TokenRange;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StorageActorTest {
+  static final ActorTestKit testKit = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static Versioned value(String text, long ts) {
+    return Versioned.of(text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, "node1"));
+  }
+
+  private ActorRef<StorageActor.Command> spawnInMemory() {
+    return testKit.spawn(StorageActor.create(InMemoryEngine::new));
+  }
+
+  @Test
+  void putThenGetAnswersWithTheStoredValue() {
+    ActorRef<StorageActor.Command> storage = spawnInMemory();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
+    StorageActor.WriteResult written = probe.expectMessageClass(StorageActor.WriteResult.class);
+    assertTrue(written.applied());
+    storage.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(new StorageActor.ReadResult("k", value("v", 1)), probe.receiveMessage());
+  }
+
+  @Test
+  void anOlderPutIsNotAppliedAndTheReplyCarriesTheNewerValue() {
+    ActorRef<StorageActor.Command> storage = spawnInMemory();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("new", 5), probe.getRef()));
+    probe.receiveMessage();
+    storage.tell(new StorageActor.Put("k", value("old", 4), probe.getRef()));
+    StorageActor.WriteResult result = probe.expectMessageClass(StorageActor.WriteResult.class);
+    assertFalse(result.applied());
+    assertEquals(value("new", 5), result.stored());
+  }
+
+  @Test
+  void getOfAMissingKeyAnswersWithNoValue() {
+    ActorRef<StorageActor.Command> storage = spawnInMemory();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Get("missing", probe.getRef()));
+    assertNull(probe.expectMessageClass(StorageActor.ReadResult.class).value());
+  }
+
+  @Test
+  void scanAnswersInBatchesAndSaysWhenTheRangeIsComplete() {
+    ActorRef<StorageActor.Command> storage = spawnInMemory();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    for (int i = 0; i < 5; i++) {
+      storage.tell(new StorageActor.Put("k" + i, value("v" + i, 1), probe.getRef()));
+      probe.receiveMessage();
+    }
+    storage.tell(new StorageActor.Scan(TokenRange.full(), null, 3, probe.getRef()));
+    StorageActor.ScanResult first = probe.expectMessageClass(StorageActor.ScanResult.class);
+    assertEquals(3, first.entries().size());
+    assertFalse(first.complete());
+    String after = first.entries().get(2).key();
+    storage.tell(new StorageActor.Scan(TokenRange.full(), after, 3, probe.getRef()));
+    StorageActor.ScanResult rest = probe.expectMessageClass(StorageActor.ScanResult.class);
+    assertEquals(2, rest.entries().size());
+    assertTrue(rest.complete());
+  }
+
+  @Test
+  void purgeAndStatsAnswer() {
+    ActorRef<StorageActor.Command> storage = spawnInMemory();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 7), probe.getRef()));
+    probe.receiveMessage();
+    storage.tell(new StorageActor.GetStats(probe.getRef()));
+    assertEquals(1, probe.expectMessageClass(StorageActor.Stats.class).keys());
+    storage.tell(new StorageActor.Purge("k", new Version(7, "node1"), probe.getRef()));
+    assertEquals(new StorageActor.PurgeResult("k", true), probe.receiveMessage());
+  }
+
+  @Test
+  void anEngineFailureIsAnsweredAndTheActorKeepsServing() {
+    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(FailingFirstPut::new));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
+    StorageActor.StorageFailed failed = probe.expectMessageClass(StorageActor.StorageFailed.class);
+    assertEquals("k", failed.key());
+    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
+    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied());
+  }
+
+  @Test
+  void theRocksDbEngineIsClosedWhenTheActorStopsAndCanBeReopened(@TempDir Path dir) {
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    ActorRef<StorageActor.Command> first =
+        testKit.spawn(
+            StorageActor.create(() -> new RocksDbEngine(dir, false, 8 << 20)),
+            "rocks-first",
+            DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
+    first.tell(new StorageActor.Put("k", value("kept", 3), probe.getRef()));
+    probe.receiveMessage();
+    testKit.stop(first);
+    // RocksDB holds a lock on the directory: reopening succeeds only if the engine was closed
+    ActorRef<StorageActor.Command> second =
+        testKit.spawn(StorageActor.create(() -> new RocksDbEngine(dir, false, 8 << 20)));
+    second.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(value("kept", 3), probe.expectMessageClass(StorageActor.ReadResult.class).value());
+  }
+
+  /** An engine whose first put fails as a full disk would; everything else works. */
+  private static final class FailingFirstPut implements StorageEngine {
+    private final InMemoryEngine delegate = new InMemoryEngine();
+    private boolean failed;
+
+    @Override
+    public Optional<Versioned> get(String key) {
+      return delegate.get(key);
+    }
+
+    @Override
+    public Versioned put(String key, Versioned value) {
+      if (!failed) {
+        failed = true;
+        throw new StorageException("No space left on device", null);
+      }
+      return delegate.put(key, value);
+    }
+
+    @Override
+    public boolean purge(String key, Version expected) {
+      return delegate.purge(key, expected);
+    }
+
+    @Override
+    public List<StoredEntry> scan(TokenRange range, String afterKey, int limit) {
+      return delegate.scan(range, afterKey, limit);
+    }
+
+    @Override
+    public long approximateKeyCount() {
+      return delegate.approximateKeyCount();
+    }
+
+    @Override
+    public long approximateSizeBytes() {
+      return 0;
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+}
