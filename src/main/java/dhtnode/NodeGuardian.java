@@ -81,11 +81,15 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     ParserSettings parser =
         defaults
             .getParserSettings()
-            .withMaxContentLength(settings.maxValueBytes)
+            // a backstop only: the write route enforces max-value-size itself, so that an
+            // oversized value gets a clear 413 rather than a parser error
+            .withMaxContentLength(settings.maxValueBytes + (64 << 10))
             // percent-encoding can triple a key's length; leave room for the prefix and query
             .withMaxUriLength(settings.maxKeyBytes * 3 + 256);
     return defaults
         .withParserSettings(parser)
+        // keys are decoded from the URI exactly as sent (see KeyPath.rawKeyPath)
+        .withRawRequestUriHeader(true)
         .withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
   }
 

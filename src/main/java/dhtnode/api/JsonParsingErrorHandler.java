@@ -22,6 +22,12 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
       log.debug("rejected unparsable request: {}", info.formatPretty());
     }
     int code = status.intValue();
+    if (code == 505) {
+      // Akka reads "GET /d/a b HTTP/1.1" as protocol "b HTTP/1.1": almost always an unencoded
+      // space in the URI, a client error
+      return ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_request",
+          "malformed request line: percent-encode spaces in the key (%20)");
+    }
     String error =
         code == StatusCodes.URI_TOO_LONG.intValue() ? "uri_too_long"
             : code == StatusCodes.PAYLOAD_TOO_LARGE.intValue() ? "value_too_large"

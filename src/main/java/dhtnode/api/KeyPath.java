@@ -1,10 +1,13 @@
 package dhtnode.api;
 
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.headers.RawRequestURI;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * Decodes the key from the request path after {@code /d/}. A key is any UTF-8 string; in the path
@@ -12,12 +15,39 @@ import java.nio.charset.StandardCharsets;
  * {@code /d/a%2Fb} name the same key). Malformed escapes and invalid UTF-8 are rejected rather
  * than silently replaced, so two different requests never collapse onto one stored key.
  */
-final class KeyPath {
+public final class KeyPath {
   private KeyPath() {}
 
+  /**
+   * If the request is for {@code /d} or {@code /d/...}, the still-encoded key part after "/d",
+   * taken from the raw request URI exactly as the client sent it. Akka's parsed path has already
+   * decoded escapes, replacing invalid UTF-8 and resolving "." and ".." segments, which would let
+   * different requests name the same key (or none). The raw header is enabled in
+   * {@code NodeGuardian.serverSettings}.
+   */
+  public static Optional<String> rawDataPath(HttpRequest request) {
+    String path = request.getHeader(RawRequestURI.class).map(h -> pathOf(h.uri())).orElse("");
+    if (path.equals("/d") || path.startsWith("/d/")) {
+      return Optional.of(path.substring(2));
+    }
+    return Optional.empty();
+  }
+
+  /** The path of a raw request target, without query; handles the absolute form too. */
+  private static String pathOf(String rawUri) {
+    String path = rawUri;
+    int scheme = path.indexOf("://");
+    if (scheme >= 0) {
+      int slash = path.indexOf('/', scheme + 3);
+      path = slash < 0 ? "" : path.substring(slash);
+    }
+    int query = path.indexOf('?');
+    return query >= 0 ? path.substring(0, query) : path;
+  }
+
   /** Thrown with a message fit for the client. */
-  static final class BadKey extends Exception {
-    final boolean tooLong;
+  public static final class BadKey extends Exception {
+    public final boolean tooLong;
 
     BadKey(String message, boolean tooLong) {
       super(message, null, false, false);
@@ -26,7 +56,7 @@ final class KeyPath {
   }
 
   /** @param encoded the path after "/d", starting with '/' (or empty) */
-  static String decode(String encoded, int maxKeyBytes) throws BadKey {
+  public static String decode(String encoded, int maxKeyBytes) throws BadKey {
     String raw = encoded.startsWith("/") ? encoded.substring(1) : encoded;
     if (raw.isEmpty()) {
       throw new BadKey("the key is empty: use /d/{key}", false);

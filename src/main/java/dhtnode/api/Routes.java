@@ -13,7 +13,8 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
-import akka.http.scaladsl.model.EntityStreamSizeException;
+import akka.stream.StreamLimitReachedException;
+import akka.util.ByteString;
 import dhtnode.NodeSettings;
 import dhtnode.NodeSettings.Consistency;
 import dhtnode.replication.HybridClock;
@@ -66,7 +67,7 @@ public final class Routes extends AllDirectives {
     return handleExceptions(exceptionHandler(), () ->
         handleRejections(rejectionHandler(), () ->
             concat(
-                pathPrefix("d", () -> extractUnmatchedPath(this::dataRoute)),
+                extractRequest(request -> KeyPath.rawDataPath(request).map(this::dataRoute).orElseGet(this::reject)),
                 path("health", () -> get(this::health)))));
   }
 
@@ -94,16 +95,28 @@ public final class Routes extends AllDirectives {
   }
 
   private Route writeRoute(String key) {
-    return extractRequestEntity(entity ->
-        onComplete(entity.toStrict(timeout.toMillis(), settings.maxValueBytes, system), strict -> {
-          if (strict.isFailure()) {
-            return complete(entityFailure(strict.failed().get()));
-          }
-          HttpEntity.Strict body = strict.get();
-          byte[] bytes = body.getData().toArrayUnsafe();
-          String type = body.getContentType().toString();
-          return completeWithFuture(write(key, Versioned.of(bytes, type, stamp())));
-        }));
+    return extractRequestEntity(entity -> {
+      // a declared length over the limit is refused before reading a byte of the body
+      if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
+        return complete(tooLarge());
+      }
+      // limitWeighted fails a chunked body with a typed exception as soon as it passes the limit
+      CompletionStage<ByteString> body =
+          entity
+              .getDataBytes()
+              .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
+              .completionTimeout(timeout)
+              .runFold(ByteString.emptyByteString(), ByteString::concat, system);
+      String type = entity.getContentType().toString();
+      return onComplete(body, bytes -> bytes.isFailure()
+          ? complete(entityFailure(bytes.failed().get()))
+          : completeWithFuture(write(key, Versioned.of(bytes.get().toArrayUnsafe(), type, stamp()))));
+    });
+  }
+
+  private HttpResponse tooLarge() {
+    return ErrorBody.response(StatusCodes.PAYLOAD_TOO_LARGE, "value_too_large",
+        "the value is larger than the limit of " + settings.maxValueBytes + " bytes");
   }
 
   private Version stamp() {
@@ -189,9 +202,8 @@ public final class Routes extends AllDirectives {
 
   private HttpResponse entityFailure(Throwable failure) {
     Throwable cause = unwrap(failure);
-    if (cause instanceof EntityStreamSizeException) {
-      return ErrorBody.response(StatusCodes.PAYLOAD_TOO_LARGE, "value_too_large",
-          "the value is larger than the limit of " + settings.maxValueBytes + " bytes");
+    if (cause instanceof StreamLimitReachedException) {
+      return tooLarge();
     }
     if (cause instanceof TimeoutException) {
       return ErrorBody.response(StatusCodes.REQUEST_TIMEOUT, "body_timeout",
