@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Starts nodes 1..N (default 3) of the local cluster in the background, from conf/nodeK.conf,
+# and waits until every node answers /health. Builds target/dht-node.jar first if it is missing.
+#   scripts/start-cluster.sh [N]        N in 1..8
+# Logs: run/nodeK.log   pids: run/nodeK.pid   data: data/nodeK   (all under the project root)
+# Env: JAVA_OPTS (default "-Xms64m -Xmx512m"), START_TIMEOUT seconds (default 60).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+n=${1:-3}
+if ! [[ "$n" =~ ^[1-8]$ ]]; then
+  echo "usage: $0 [N]   (N = number of nodes, 1..8; conf/node1.conf .. conf/node8.conf)" >&2
+  exit 2
+fi
+cd "$root"
+jar=target/dht-node.jar
+if [ ! -f "$jar" ]; then
+  echo "building $jar (first run only) ..."
+  mvn -B -q -DskipTests package
+fi
+mkdir -p run
+java_opts=${JAVA_OPTS:-"-Xms64m -Xmx512m"}
+
+started=()
+for k in $(seq 1 "$n"); do
+  pidfile=run/node$k.pid
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "node$k already running (pid $(cat "$pidfile"))"
+    continue
+  fi
+  # shellcheck disable=SC2086
+  nohup java $java_opts -Dconfig.file="conf/node$k.conf" -jar "$jar" >"run/node$k.log" 2>&1 &
+  echo $! >"$pidfile"
+  started+=("$k")
+done
+
+deadline=$(( $(date +%s) + ${START_TIMEOUT:-60} ))
+for k in $(seq 1 "$n"); do
+  port=$((8000 + k - 1))
+  until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do
+    if ! kill -0 "$(cat "run/node$k.pid")" 2>/dev/null; then
+      echo "node$k exited during start; last lines of run/node$k.log:" >&2
+      tail -n 20 "run/node$k.log" >&2
+      rm -f "run/node$k.pid"
+      exit 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "node$k did not answer http://127.0.0.1:$port/health in time; see run/node$k.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+done
+
+echo "cluster up: $n node(s)"
+for k in $(seq 1 "$n"); do
+  echo "  node$k  http://127.0.0.1:$((8000 + k - 1))  (pid $(cat "run/node$k.pid"), log run/node$k.log)"
+done
+echo "stop with: scripts/stop-cluster.sh"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs one node in the foreground (Ctrl-C stops it gracefully).
+#   scripts/start-node.sh conf/node1.conf
+# Builds target/dht-node.jar first if it is missing. Env: JAVA_OPTS.
+set -euo pipefail
+conf=${1:?usage: $0 CONF   e.g. $0 conf/node1.conf}
+[ -f "$conf" ] || { echo "no such config file: $conf" >&2; exit 2; }
+conf=$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+if [ ! -f target/dht-node.jar ]; then
+  mvn -B -q -DskipTests package
+fi
+# shellcheck disable=SC2086
+exec java ${JAVA_OPTS:-"-Xms64m -Xmx512m"} -Dconfig.file="$conf" -jar target/dht-node.jar
