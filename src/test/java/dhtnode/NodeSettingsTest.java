@@ -1,0 +1,91 @@
+package dhtnode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class NodeSettingsTest {
+
+  static NodeSettings parse(String overrides) {
+    return NodeSettings.from(
+        ConfigFactory.parseString("dht.node.name = node1\n" + overrides)
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve());
+  }
+
+  static void assertRefused(String overrides, String key, String hint) {
+    SettingsException e = assertThrows(SettingsException.class, () -> parse(overrides));
+    assertTrue(e.getMessage().startsWith(key + " "), e.getMessage());
+    assertTrue(e.getMessage().contains(hint), e.getMessage());
+    assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void defaultsAreSane() {
+    NodeSettings s = parse("");
+    assertEquals("node1", s.name);
+    assertEquals("127.0.0.1", s.host);
+    assertEquals(8000, s.httpPort);
+    assertEquals(7000, s.clusterPort);
+    assertEquals(NodeSettings.Engine.ROCKSDB, s.engine);
+    assertEquals(false, s.fsync);
+    assertEquals(1 << 20, s.maxValueBytes);
+    assertEquals(3, s.replicationFactor);
+    assertEquals(2, s.readQuorum);
+    assertEquals(2, s.writeQuorum);
+    assertEquals(NodeSettings.Consistency.QUORUM, s.defaultConsistency);
+    assertEquals(new HostPort("127.0.0.1", 7000), s.seeds.get(0));
+  }
+
+  @Test
+  void theNodeFilesSetOnlyIdentityPortsAndDataDir() {
+    NodeSettings s =
+        NodeSettings.from(
+            ConfigFactory.parseFile(Path.of("conf/node5.conf").toFile())
+                .withFallback(ConfigFactory.parseResources("application.conf"))
+                .withFallback(ConfigFactory.defaultReference())
+                .resolve());
+    assertEquals("node5", s.name);
+    assertEquals(8004, s.httpPort);
+    assertEquals(7004, s.clusterPort);
+    assertEquals(Path.of("data/node5"), s.dataDir);
+  }
+
+  @Test
+  void aMissingNameIsRefused() {
+    SettingsException e =
+        assertThrows(
+            SettingsException.class,
+            () -> NodeSettings.from(ConfigFactory.defaultReference().resolve()));
+    assertTrue(e.getMessage().startsWith("dht.node.name is missing"), e.getMessage());
+  }
+
+  @Test
+  void badValuesAreRefusedNamingTheKey() {
+    assertRefused("dht.node.name = \"bad name!\"", "dht.node.name", "letters");
+    assertRefused("dht.node.http-port = 70000", "dht.node.http-port", "between 1 and 65535");
+    assertRefused("dht.node.http-port = eighty", "dht.node.http-port", "NUMBER");
+    assertRefused("dht.node.http-port = 7000", "dht.node.http-port", "must differ");
+    assertRefused("dht.node.seeds = [\"nohost\"]", "dht.node.seeds", "host:port");
+    assertRefused("dht.storage.engine = leveldb", "dht.storage.engine", "rocksdb or memory");
+    assertRefused("dht.storage.fsync = maybe", "dht.storage.fsync", "BOOLEAN");
+    assertRefused("dht.http.max-value-size = 0", "dht.http.max-value-size", "between");
+    assertRefused("dht.http.request-timeout = 1ms", "dht.http.request-timeout", "between");
+    assertRefused("dht.replication.read-quorum = 1", "dht.replication.read-quorum", "must exceed factor");
+    assertRefused("dht.replication.write-quorum = 4", "dht.replication.write-quorum", "between 1 and 3");
+    assertRefused("dht.replication.default-consistency = most", "dht.replication.default-consistency", "one, quorum or all");
+  }
+
+  @Test
+  void quorumCountsFollowTheConsistencyLevel() {
+    NodeSettings s = parse("dht.replication { factor = 5, read-quorum = 2, write-quorum = 4 }");
+    assertEquals(1, s.quorumFor(NodeSettings.Consistency.ONE, true));
+    assertEquals(2, s.quorumFor(NodeSettings.Consistency.QUORUM, true));
+    assertEquals(4, s.quorumFor(NodeSettings.Consistency.QUORUM, false));
+    assertEquals(5, s.quorumFor(NodeSettings.Consistency.ALL, false));
+  }
+}

@@ -1,0 +1,123 @@
+package dhtnode.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real cluster of node processes for process-level tests, run from a temporary copy of the
+ * project's scripts, conf and built jar (so run/ and data/ never touch the work tree), with the
+ * project's own scripts. {@link #close()} always stops every process it started, by pid, even if
+ * the stop script fails.
+ */
+final class ProcessCluster implements AutoCloseable {
+  final Path home;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  ProcessCluster() throws IOException {
+    Path project = Path.of("").toAbsolutePath();
+    home = Files.createTempDirectory("dht-it-");
+    copyTree(project.resolve("scripts"), home.resolve("scripts"));
+    copyTree(project.resolve("conf"), home.resolve("conf"));
+    Files.createDirectories(home.resolve("target"));
+    Files.copy(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
+  }
+
+  /** Runs a script of the copy and returns its output; fails if it exits non-zero. */
+  String script(String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, home.resolve(cmd.get(0)).toString());
+    Process p =
+        new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out + logs());
+    }
+    return out;
+  }
+
+  String logs() throws IOException {
+    StringBuilder out = new StringBuilder();
+    Path run = home.resolve("run");
+    if (Files.isDirectory(run)) {
+      try (Stream<Path> files = Files.list(run)) {
+        for (Path log : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+          out.append("\n--- ").append(log.getFileName()).append('\n').append(Files.readString(log));
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  HttpResponse<String> send(int node, String method, String path, String body) throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (8000 + node - 1) + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "text/plain; charset=UTF-8")
+            .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body))
+            .build();
+    return http.send(request, BodyHandlers.ofString());
+  }
+
+  /** Pids of the nodes the scripts started that are still alive. */
+  List<Long> livePids() throws IOException {
+    List<Long> pids = new ArrayList<>();
+    Path run = home.resolve("run");
+    if (!Files.isDirectory(run)) {
+      return pids;
+    }
+    try (Stream<Path> files = Files.list(run)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".pid")).toList()) {
+        long pid = Long.parseLong(Files.readString(f).trim());
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          pids.add(pid);
+        }
+      }
+    }
+    return pids;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      script("scripts/stop-cluster.sh");
+    } catch (Exception e) {
+      // fall through to killing by pid
+    }
+    for (long pid : livePids()) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    if (livePids().isEmpty()) {
+      try (Stream<Path> paths = Files.walk(home)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+}
