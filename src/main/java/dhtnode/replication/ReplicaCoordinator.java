@@ -167,7 +167,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     for (Replica r : replicas) {
       n.add(r.node());
     }
-    this.names = List.copyOf(n);
+    this.names = n; // never changed after this point
     this.quorum = quorum;
     this.clock = clock;
     this.nodeName = nodeName;
@@ -201,7 +201,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     reads = new QuorumTally(names, quorum.read());
     Step step = operation instanceof Operation.Read ? Step.READ : Step.VERSION_READ;
     phase = step == Step.READ ? Phase.READING : Phase.VERSION_READING;
-    getContext().getLog().debug("key {}: {} on {} (R={}, W={})", key, operation, names, quorum.read(), quorum.write());
+    if (getContext().getLog().isDebugEnabled()) { // the varargs call would allocate even when off
+      getContext().getLog().debug("key {}: {} on {} (R={}, W={})", key, operation, names, quorum.read(), quorum.write());
+    }
     for (int i = 0; i < replicas.size(); i++) {
       askGet(i, step);
     }
