@@ -10,7 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -330,19 +329,13 @@ public final class HashRing {
   /** One vnode: its token and the member that owns it. */
   public record VNodeToken(long token, String node) {}
 
-  /** Members of this ring that are not in {@code other}, sorted. */
-  public Set<String> membersNotIn(HashRing other) {
-    TreeSet<String> result = new TreeSet<>(members);
-    result.removeAll(other.members);
-    return Collections.unmodifiableSet(result);
-  }
-
   @Override
   public boolean equals(Object o) {
     return o instanceof HashRing other
         && vnodes == other.vnodes
         && replicationFactor == other.replicationFactor
-        && members.equals(other.members);
+        && Arrays.equals(tokens, other.tokens)
+        && Arrays.equals(owners, other.owners);
   }
 
   @Override
