@@ -108,7 +108,7 @@ public final class HashRing {
     }
   }
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"}) // Java has no generic array creation
   private static List<String>[] computePreferences(int size, String[] owners, int n) {
     List<String>[] result = new List[size];
     // Many positions share a list; interning keeps a big ring's footprint to the distinct lists.
