@@ -1,0 +1,97 @@
+package dhtnode.api;
+
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import dhtnode.NodeSettings;
+import dhtnode.ring.HashRing;
+import dhtnode.ring.Murmur3;
+import dhtnode.ring.RingSnapshot;
+import dhtnode.ring.RingView;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code GET /cluster/ring} and {@code GET /cluster/owners/{key}}, answered from the
+ * {@link RingView} without asking any actor. Tokens are rendered as decimal strings of the signed
+ * 64-bit value, because JSON numbers above 2^53 lose precision in JavaScript clients. The owners
+ * answer depends only on the member set, so every node gives the same one; {@code epoch} in the
+ * ring answer is this node's own change counter.
+ */
+public final class RingRoutes extends AllDirectives {
+
+  private final NodeSettings settings;
+  private final RingView view;
+  // the ring body only changes with the epoch, and a big ring is thousands of tokens
+  private volatile Rendered rendered;
+
+  private record Rendered(RingSnapshot snapshot, byte[] json) {}
+
+  public RingRoutes(NodeSettings settings, RingView view) {
+    this.settings = settings;
+    this.view = view;
+  }
+
+  public Route route() {
+    return pathPrefix("cluster", () -> concat(
+        path("ring", () -> get(this::ring)),
+        pathPrefix("owners", () -> get(() -> extractUnmatchedPath(this::owners)))));
+  }
+
+  private Route ring() {
+    RingSnapshot snapshot = view.current();
+    Rendered cached = rendered;
+    if (cached == null || cached.snapshot() != snapshot) {
+      cached = new Rendered(snapshot, ErrorBody.json(ringBody(snapshot)));
+      rendered = cached;
+    }
+    return complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, cached.json()));
+  }
+
+  private static Map<String, Object> ringBody(RingSnapshot snapshot) {
+    HashRing ring = snapshot.ring();
+    List<Map<String, String>> tokens = new ArrayList<>(ring.size());
+    for (HashRing.VNodeToken vnode : ring.tokens()) {
+      Map<String, String> entry = new LinkedHashMap<>();
+      entry.put("token", Long.toString(vnode.token()));
+      entry.put("node", vnode.node());
+      tokens.add(entry);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("epoch", snapshot.epoch());
+    body.put("replicationFactor", ring.replicationFactor());
+    body.put("vnodes", ring.vnodes());
+    body.put("members", ring.members());
+    body.put("tokens", tokens);
+    return body;
+  }
+
+  private Route owners(String encodedKey) {
+    if (!encodedKey.isEmpty() && !encodedKey.startsWith("/")) {
+      // "/cluster/ownersX" is some other path, not a key
+      return reject();
+    }
+    if (encodedKey.length() <= 1) {
+      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key",
+          "the key is empty: use /cluster/owners/{key}"));
+    }
+    String key;
+    try {
+      key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
+    } catch (KeyPath.BadKey e) {
+      return complete(e.tooLong
+          ? ErrorBody.response(StatusCodes.URI_TOO_LONG, "key_too_long", e.getMessage())
+          : ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key", e.getMessage()));
+    }
+    long token = Murmur3.token(key);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("key", key);
+    body.put("token", Long.toString(token));
+    body.put("replicas", view.ring().preferenceList(token));
+    return complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body)));
+  }
+}
