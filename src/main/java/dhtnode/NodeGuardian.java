@@ -12,7 +12,14 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
+import akka.actor.typed.ActorRefResolver;
+import akka.http.javadsl.server.Route;
 import dhtnode.api.JsonParsingErrorHandler;
+import dhtnode.api.RingRoutes;
+import dhtnode.membership.MemberEvent;
+import dhtnode.replication.ReplicaDirectory;
+import dhtnode.ring.RingActor;
+import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
 import dhtnode.replication.HybridClock;
 import dhtnode.storage.InMemoryEngine;
@@ -36,6 +43,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   private record BindFailed(Throwable cause) implements Command {}
 
+  /** A membership change, adapted from the membership actor's events. */
+  private record MemberChanged(MemberEvent event) implements Command {}
+
   /** The shutdown reason when the node could not start. */
   public static final class StartupFailed implements CoordinatedShutdown.Reason {
     @Override
@@ -49,6 +59,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   private final NodeSettings settings;
+  private final ActorRef<RingActor.Command> ring;
+  private final ReplicaDirectory directory;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
     super(context);
@@ -58,13 +70,20 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             StorageActor.create(engineFactory(settings)),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
+    RingView ringView = new RingView(settings.ring, settings.replicationFactor);
+    ring = context.spawn(RingActor.create(settings.name, ringView), "ring");
+    directory =
+        new ReplicaDirectory(
+            settings.name, storage, ActorRefResolver.get(context.getSystem()),
+            context.getSystem().name(), ringView);
     HybridClock clock = new HybridClock();
-    Routes routes = new Routes(settings, context.getSystem(), storage, clock);
+    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock);
+    Route api = routes.route(new RingRoutes(settings, ringView).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
             .newServerAt(settings.host, settings.httpPort)
             .withSettings(serverSettings(context.getSystem(), settings))
-            .bind(routes.route()),
+            .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
   }
 
@@ -98,6 +117,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     return newReceiveBuilder()
         .onMessage(Bound.class, this::onBound)
         .onMessage(BindFailed.class, this::onBindFailed)
+        .onMessage(MemberChanged.class, this::onMemberChanged)
         .build();
   }
 
@@ -108,6 +128,15 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         settings.name, settings.host, settings.httpPort,
         settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.dataDir,
         settings.fsync ? "on" : "off");
+    return this;
+  }
+
+  /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
+  private Behavior<Command> onMemberChanged(MemberChanged changed) {
+    if (changed.event().member().isUp()) {
+      directory.memberUp(changed.event().member());
+    }
+    ring.tell(new RingActor.MemberEventReceived(changed.event()));
     return this;
   }
 

@@ -2,6 +2,7 @@ package dhtnode;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dhtnode.ring.RingSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +43,8 @@ public final class NodeSettings {
   public final int readQuorum;
   public final int writeQuorum;
   public final Consistency defaultConsistency;
+
+  public final RingSettings ring;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -99,6 +102,7 @@ public final class NodeSettings {
     } catch (IllegalArgumentException e) {
       throw bad("dht.replication.default-consistency", "must be one, quorum or all, was \"" + level + "\"");
     }
+    ring = RingSettings.from(c);
   }
 
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */

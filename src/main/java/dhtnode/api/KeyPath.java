@@ -1,6 +1,8 @@
 package dhtnode.api;
 
 import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawRequestURI;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -26,11 +28,23 @@ public final class KeyPath {
    * {@code NodeGuardian.serverSettings}.
    */
   public static Optional<String> rawDataPath(HttpRequest request) {
+    return rawPathAfter(request, "/d");
+  }
+
+  /** Like {@link #rawDataPath} for any fixed prefix, e.g. "/cluster/owners". */
+  public static Optional<String> rawPathAfter(HttpRequest request, String prefix) {
     String path = request.getHeader(RawRequestURI.class).map(h -> pathOf(h.uri())).orElse("");
-    if (path.equals("/d") || path.startsWith("/d/")) {
-      return Optional.of(path.substring(2));
+    if (path.equals(prefix) || path.startsWith(prefix + "/")) {
+      return Optional.of(path.substring(prefix.length()));
     }
     return Optional.empty();
+  }
+
+  /** The response for a key that cannot be decoded: 414 when too long, else 400. */
+  public static HttpResponse badKeyResponse(BadKey e) {
+    return e.tooLong
+        ? ErrorBody.response(StatusCodes.URI_TOO_LONG, "key_too_long", e.getMessage())
+        : ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key", e.getMessage());
   }
 
   /** The path of a raw request target, without query; handles the absolute form too. */

@@ -2,7 +2,6 @@ package dhtnode.api;
 
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import dhtnode.NodeSettings;
@@ -39,7 +38,9 @@ public final class RingRoutes extends AllDirectives {
   public Route route() {
     return pathPrefix("cluster", () -> concat(
         path("ring", () -> get(this::ring)),
-        pathPrefix("owners", () -> get(() -> extractUnmatchedPath(this::owners)))));
+        pathPrefix("owners", () -> get(() -> extractRequest(request ->
+            // decoded from the raw URI, exactly as /d/{key} is, so both name the same key
+            KeyPath.rawPathAfter(request, "/cluster/owners").map(this::owners).orElseGet(this::reject))))));
   }
 
   private Route ring() {
@@ -71,21 +72,11 @@ public final class RingRoutes extends AllDirectives {
   }
 
   private Route owners(String encodedKey) {
-    if (!encodedKey.isEmpty() && !encodedKey.startsWith("/")) {
-      // "/cluster/ownersX" is some other path, not a key
-      return reject();
-    }
-    if (encodedKey.length() <= 1) {
-      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key",
-          "the key is empty: use /cluster/owners/{key}"));
-    }
     String key;
     try {
       key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
     } catch (KeyPath.BadKey e) {
-      return complete(e.tooLong
-          ? ErrorBody.response(StatusCodes.URI_TOO_LONG, "key_too_long", e.getMessage())
-          : ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key", e.getMessage()));
+      return complete(KeyPath.badKeyResponse(e));
     }
     long token = Murmur3.token(key);
     Map<String, Object> body = new LinkedHashMap<>();

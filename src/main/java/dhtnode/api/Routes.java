@@ -17,11 +17,16 @@ import akka.stream.StreamLimitReachedException;
 import akka.util.ByteString;
 import dhtnode.NodeSettings;
 import dhtnode.NodeSettings.Consistency;
+import akka.actor.typed.Props;
 import dhtnode.replication.HybridClock;
+import dhtnode.replication.Quorum;
+import dhtnode.replication.ReplicaLocator;
+import dhtnode.replication.ReplicaCoordinator;
+import dhtnode.replication.ReplicaCoordinator.Operation;
 import dhtnode.storage.StorageActor;
-import dhtnode.storage.Version;
 import dhtnode.storage.Versioned;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +35,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,28 +53,36 @@ public final class Routes extends AllDirectives {
   private final NodeSettings settings;
   private final ActorSystem<?> system;
   private final ActorRef<StorageActor.Command> storage;
+  private final ReplicaLocator replicas;
   private final HybridClock clock;
   private final Duration timeout;
+  private final Duration askTimeout;
+  private final AtomicLong requestIds = new AtomicLong();
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
 
   public Routes(
       NodeSettings settings,
       ActorSystem<?> system,
       ActorRef<StorageActor.Command> storage,
+      ReplicaLocator replicas,
       HybridClock clock) {
     this.settings = settings;
     this.system = system;
     this.storage = storage;
+    this.replicas = replicas;
     this.clock = clock;
     this.timeout = settings.requestTimeout;
+    this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
 
-  public Route route() {
+  /** The whole API; {@code more} (e.g. the /cluster routes) get the same JSON error handling. */
+  public Route route(Route... more) {
+    Route data =
+        extractRequest(request -> KeyPath.rawDataPath(request).map(this::dataRoute).orElseGet(this::reject));
+    Route[] rest = Arrays.copyOf(more, more.length + 1);
+    rest[more.length] = path("health", () -> get(this::health));
     return handleExceptions(exceptionHandler(), () ->
-        handleRejections(rejectionHandler(), () ->
-            concat(
-                extractRequest(request -> KeyPath.rawDataPath(request).map(this::dataRoute).orElseGet(this::reject)),
-                path("health", () -> get(this::health)))));
+        handleRejections(rejectionHandler(), () -> concat(data, rest)));
   }
 
   private Route dataRoute(String encodedKey) {
@@ -76,9 +90,7 @@ public final class Routes extends AllDirectives {
     try {
       key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
     } catch (KeyPath.BadKey e) {
-      return complete(e.tooLong
-          ? ErrorBody.response(StatusCodes.URI_TOO_LONG, "key_too_long", e.getMessage())
-          : ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_key", e.getMessage()));
+      return complete(KeyPath.badKeyResponse(e));
     }
     return parameterOptional("consistency", level -> {
       Optional<Consistency> consistency = parseConsistency(level);
@@ -86,15 +98,16 @@ public final class Routes extends AllDirectives {
         return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
             "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
       }
+      Quorum quorum = Quorum.of(settings, consistency.get());
       return concat(
-          get(() -> completeWithFuture(read(key))),
-          put(() -> writeRoute(key)),
-          post(() -> writeRoute(key)),
-          delete(() -> completeWithFuture(write(key, Versioned.tombstone(stamp())))));
+          get(() -> completeWithFuture(coordinate(key, new Operation.Read(), quorum))),
+          put(() -> writeRoute(key, quorum)),
+          post(() -> writeRoute(key, quorum)),
+          delete(() -> completeWithFuture(coordinate(key, new Operation.Delete(), quorum))));
     });
   }
 
-  private Route writeRoute(String key) {
+  private Route writeRoute(String key, Quorum quorum) {
     return extractRequestEntity(entity -> {
       // a declared length over the limit is refused before reading a byte of the body
       if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
@@ -110,7 +123,7 @@ public final class Routes extends AllDirectives {
       String type = entity.getContentType().toString();
       return onComplete(body, bytes -> bytes.isFailure()
           ? complete(entityFailure(bytes.failed().get()))
-          : completeWithFuture(write(key, Versioned.of(bytes.get().toArrayUnsafe(), type, stamp()))));
+          : completeWithFuture(coordinate(key, new Operation.Write(bytes.get().toArrayUnsafe(), type), quorum)));
     });
   }
 
@@ -119,48 +132,52 @@ public final class Routes extends AllDirectives {
         "the value is larger than the limit of " + settings.maxValueBytes + " bytes");
   }
 
-  private Version stamp() {
-    return new Version(clock.now(), settings.name);
+  /**
+   * Spawns a coordinator for this one request and asks it. {@code systemActorOf} creates the
+   * actor synchronously, without a hop through a spawning actor (a typed system with its own
+   * guardian refuses other top-level spawns from outside). The ask outlives the coordinator's own timeout a little, so the
+   * coordinator's answer, which names the replicas that answered, wins over a bare ask timeout.
+   */
+  private CompletionStage<HttpResponse> coordinate(String key, Operation operation, Quorum quorum) {
+    ActorRef<ReplicaCoordinator.Command> coordinator =
+        system.systemActorOf(
+            ReplicaCoordinator.create(
+                operation, key, replicas.replicasFor(key), quorum, clock, settings.name, timeout),
+            "req-" + requestIds.incrementAndGet(),
+            Props.empty());
+    CompletionStage<ReplicaCoordinator.Result> result =
+        AskPattern.ask(coordinator, ReplicaCoordinator.Run::new, askTimeout, system.scheduler());
+    boolean delete = operation instanceof Operation.Delete;
+    return result.handle((r, failure) -> failure != null ? unavailable(failure) : respond(key, r, delete));
   }
 
-  private CompletionStage<HttpResponse> read(String key) {
-    CompletionStage<StorageActor.Reply> reply =
-        AskPattern.ask(storage, replyTo -> new StorageActor.Get(key, replyTo), timeout, system.scheduler());
-    return reply.handle((r, failure) -> {
-      if (failure != null) {
-        return unavailable(failure);
-      }
-      if (r instanceof StorageActor.ReadResult result) {
-        Versioned v = result.value();
-        if (v == null || v.tombstone()) {
-          return ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
-        }
-        return HttpResponse.create()
-            .withEntity(contentType(v.contentType()), v.value())
-            .addHeader(RawHeader.create(VERSION_HEADER, v.version().toString()));
-      }
-      return storageFailed(r);
-    });
-  }
-
-  private CompletionStage<HttpResponse> write(String key, Versioned value) {
-    CompletionStage<StorageActor.Reply> reply =
-        AskPattern.ask(storage, replyTo -> new StorageActor.Put(key, value, replyTo), timeout, system.scheduler());
-    return reply.handle((r, failure) -> {
-      if (failure != null) {
-        return unavailable(failure);
-      }
-      if (r instanceof StorageActor.WriteResult result) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("key", key);
-        body.put("version", result.stored().version().toString());
-        body.put("deleted", value.tombstone());
-        return HttpResponse.create()
-            .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body))
-            .addHeader(RawHeader.create(VERSION_HEADER, result.stored().version().toString()));
-      }
-      return storageFailed(r);
-    });
+  private HttpResponse respond(String key, ReplicaCoordinator.Result result, boolean delete) {
+    if (result instanceof ReplicaCoordinator.Found found) {
+      Versioned v = found.value();
+      return HttpResponse.create()
+          .withEntity(contentType(v.contentType()), v.value())
+          .addHeader(RawHeader.create(VERSION_HEADER, v.version().toString()));
+    }
+    if (result instanceof ReplicaCoordinator.NotFound) {
+      return ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
+    }
+    if (result instanceof ReplicaCoordinator.Written written) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("key", key);
+      body.put("version", written.version().toString());
+      body.put("deleted", delete);
+      return HttpResponse.create()
+          .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body))
+          .addHeader(RawHeader.create(VERSION_HEADER, written.version().toString()));
+    }
+    ReplicaCoordinator.Unavailable u = (ReplicaCoordinator.Unavailable) result;
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("answered", u.answered());
+    extra.put("outcome", u.outcomeUnknown() ? "unknown" : "not_applied");
+    String message = u.outcomeUnknown()
+        ? u.message() + "; the write's outcome is unknown: it may have been stored on some replicas and may still appear"
+        : u.message();
+    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message, extra);
   }
 
   private Route health() {
@@ -216,15 +233,10 @@ public final class Routes extends AllDirectives {
     Throwable cause = unwrap(failure);
     if (cause instanceof TimeoutException) {
       return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
-          "storage did not answer within " + timeout.toMillis() + " ms; the outcome of a write is unknown");
+          "no answer within " + askTimeout.toMillis() + " ms; the outcome of a write is unknown");
     }
     log.warn("request failed", cause);
     return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the node could not serve the request");
-  }
-
-  private static HttpResponse storageFailed(StorageActor.Reply reply) {
-    String reason = reply instanceof StorageActor.StorageFailed f ? f.reason() : String.valueOf(reply);
-    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "storage_failed", "storage failed: " + reason);
   }
 
   private static Throwable unwrap(Throwable t) {

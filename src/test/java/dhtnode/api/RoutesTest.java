@@ -14,6 +14,7 @@ import com.typesafe.config.ConfigFactory;
 import dhtnode.NodeGuardian;
 import dhtnode.NodeSettings;
 import dhtnode.replication.HybridClock;
+import dhtnode.replication.Replica;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import java.io.ByteArrayOutputStream;
@@ -52,11 +53,15 @@ class RoutesTest {
                     "dht.node.name = test-node\n"
                         + "dht.storage.engine = memory\n"
                         + "dht.http.max-value-size = 1MiB\n"
-                        + "dht.http.max-key-size = 200\n")
+                        + "dht.http.max-key-size = 200\n"
+                        // one node, so every request is served by its own storage
+                        + "dht.replication { factor = 1, read-quorum = 1, write-quorum = 1 }\n")
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
-    Routes routes = new Routes(settings, testKit.system(), storage, new HybridClock());
+    Routes routes =
+        new Routes(settings, testKit.system(), storage,
+            key -> List.of(new Replica("test-node", storage)), new HybridClock());
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

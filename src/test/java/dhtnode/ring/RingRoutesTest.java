@@ -38,9 +38,11 @@ class RingRoutesTest {
   private static String urlA;
   private static String urlB;
 
+  private static NodeSettings settings;
+
   @BeforeAll
   static void bind() throws Exception {
-    NodeSettings settings = NodeSettings.from(
+    settings = NodeSettings.from(
         ConfigFactory.parseString("dht.node.name = node1\ndht.http.max-key-size = 64")
             .withFallback(ConfigFactory.load()));
     viewA = new RingView(SETTINGS, 3);
@@ -55,6 +57,7 @@ class RingRoutesTest {
 
   private static String bind(RingRoutes routes) throws Exception {
     ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
+        .withSettings(dhtnode.NodeGuardian.serverSettings(testKit.system(), settings))
         .bind(routes.route()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     bindings.add(binding);
     return "http://127.0.0.1:" + binding.localAddress().getPort();

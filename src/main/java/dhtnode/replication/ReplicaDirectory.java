@@ -1,0 +1,97 @@
+package dhtnode.replication;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorRefResolver;
+import dhtnode.membership.Member;
+import dhtnode.ring.HashRing;
+import dhtnode.ring.Murmur3;
+import dhtnode.ring.RingSnapshot;
+import dhtnode.ring.RingView;
+import dhtnode.storage.StorageActor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Turns a key into its replicas' storage refs using the current ring snapshot: this node's own
+ * {@link StorageActor} directly, other nodes' ones resolved once per member address
+ * ({@code akka://dht@host:port/user/storage}) and cached, so the hot path does no actor lookup by
+ * path. Replica lists are cached per ring snapshot, keyed by the ring's shared preference list.
+ * Thread-safe: routes read it concurrently; membership updates it.
+ */
+public final class ReplicaDirectory implements ReplicaLocator {
+  private final String self;
+  private final ActorRef<StorageActor.Command> local;
+  private final ActorRefResolver resolver;
+  private final String systemName;
+  private final RingView ringView;
+  private final Map<String, ActorRef<StorageActor.Command>> storages = new ConcurrentHashMap<>();
+  private volatile Cache cache = new Cache(null, new ConcurrentHashMap<>());
+
+  private record Cache(RingSnapshot snapshot, Map<List<String>, List<Replica>> lists) {}
+
+  public ReplicaDirectory(
+      String self,
+      ActorRef<StorageActor.Command> local,
+      ActorRefResolver resolver,
+      String systemName,
+      RingView ringView) {
+    this.self = self;
+    this.local = local;
+    this.resolver = resolver;
+    this.systemName = systemName;
+    this.ringView = ringView;
+    storages.put(self, local);
+  }
+
+  /** Records where a member's storage lives; called before the ring can name the member. */
+  public void memberUp(Member member) {
+    if (member.name().equals(self)) {
+      return;
+    }
+    String path = "akka://" + systemName + "@" + member.host() + ":" + member.clusterPort() + "/user/storage";
+    ActorRef<StorageActor.Command> ref = resolver.resolveActorRef(path);
+    ActorRef<StorageActor.Command> before = storages.put(member.name(), ref);
+    if (before != null && !before.equals(ref)) {
+      cache = new Cache(null, new ConcurrentHashMap<>()); // the member moved: drop stale lists
+    }
+  }
+
+  /** The storage ref of a named member, or null if its address is unknown. */
+  public ActorRef<StorageActor.Command> storageOf(String member) {
+    return storages.get(member);
+  }
+
+  @Override
+  public List<Replica> replicasFor(String key) {
+    RingSnapshot snapshot = ringView.current();
+    Cache c = cache;
+    if (c.snapshot() != snapshot) {
+      c = new Cache(snapshot, new ConcurrentHashMap<>());
+      cache = c;
+    }
+    HashRing ring = snapshot.ring();
+    List<String> names = ring.preferenceList(Murmur3.token(key));
+    return c.lists().computeIfAbsent(names, this::resolve);
+  }
+
+  private List<Replica> resolve(List<String> names) {
+    List<Replica> out = new ArrayList<>(names.size());
+    for (String name : names) {
+      ActorRef<StorageActor.Command> ref = storages.get(name);
+      if (ref != null) { // unknown address: the replica simply cannot answer
+        out.add(new Replica(name, ref));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  public String self() {
+    return self;
+  }
+
+  public ActorRef<StorageActor.Command> local() {
+    return local;
+  }
+}
