@@ -51,7 +51,22 @@ for k in $(seq 1 "$n"); do
   done
 done
 
-echo "cluster up: $n node(s)"
+# the cluster serves quorum requests once every node's ring holds every started node
+ring_size() { # port -> number of members in that node's ring
+  curl -sf "http://127.0.0.1:$1/cluster/ring" | grep -o '"members":\[[^]]*\]' | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l
+}
+for k in $(seq 1 "$n"); do
+  port=$((8000 + k - 1))
+  until [ "$(ring_size "$port")" -ge "$n" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "node$k does not see all $n nodes in its ring yet; see run/node$k.log and /cluster/members" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+done
+
+echo "cluster up: $n node(s), every ring holds all of them"
 for k in $(seq 1 "$n"); do
   echo "  node$k  http://127.0.0.1:$((8000 + k - 1))  (pid $(cat "run/node$k.pid"), log run/node$k.log)"
 done

@@ -71,6 +71,15 @@ final class ProcessCluster implements AutoCloseable {
     return http.send(request, BodyHandlers.ofString());
   }
 
+  /** Sends a signal ("STOP", "CONT", "KILL", "TERM") to node K's process, by its pid file. */
+  void signal(int node, String signal) throws IOException, InterruptedException {
+    long pid = Long.parseLong(Files.readString(home.resolve("run/node" + node + ".pid")).trim());
+    Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+    }
+  }
+
   /** Pids of the nodes the scripts started that are still alive. */
   List<Long> livePids() throws IOException {
     List<Long> pids = new ArrayList<>();
@@ -91,6 +100,10 @@ final class ProcessCluster implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    for (long pid : livePids()) {
+      // a paused node cannot handle SIGTERM: resume it first
+      new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start();
+    }
     try {
       script("scripts/stop-cluster.sh");
     } catch (Exception e) {

@@ -1,0 +1,133 @@
+package dhtnode.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Any node serves any key, strongly consistent: five node processes from the scripts, clients
+ * writing and reading the same few keys through random nodes at quorum, and the whole history
+ * checked for linearizability.
+ */
+class ReplicationIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void quorumReadsAndWritesThroughAnyNodeAreLinearizable() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster()) {
+      cluster.script("scripts/start-cluster.sh", "5");
+
+      // every node names the same replicas for a key
+      for (String key : List.of("alpha", "beta", "gamma/δ")) {
+        String path = "/cluster/owners/" + java.net.URLEncoder.encode(key, "UTF-8").replace("+", "%20");
+        JsonNode first = JSON.readTree(cluster.send(1, "GET", path, null).body());
+        assertEquals(3, first.path("replicas").size(), first.toString());
+        for (int node = 2; node <= 5; node++) {
+          assertEquals(first, JSON.readTree(cluster.send(node, "GET", path, null).body()), "node" + node);
+        }
+      }
+
+      List<String> keys = List.of("k0", "k1", "k2", "k3", "k4", "k5");
+      List<Linearizability.Op> history = Collections.synchronizedList(new ArrayList<>());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+      ExecutorService clients = Executors.newFixedThreadPool(6);
+      List<Future<?>> running = new ArrayList<>();
+      for (int c = 0; c < 6; c++) {
+        int client = c;
+        running.add(clients.submit(() -> {
+          Random random = new Random(client);
+          int n = 0;
+          while (System.nanoTime() < deadline) {
+            String key = keys.get(random.nextInt(keys.size()));
+            int node = 1 + random.nextInt(5);
+            long call = System.nanoTime();
+            if (random.nextBoolean()) {
+              String value = "c" + client + "-" + n++;
+              try {
+                int status = cluster.send(node, "PUT", "/d/" + key, value).statusCode();
+                long ret = System.nanoTime();
+                history.add(status == 200
+                    ? Linearizability.Op.write(key, value, call, ret)
+                    : Linearizability.Op.unknownWrite(key, value, call));
+              } catch (Exception e) {
+                history.add(Linearizability.Op.unknownWrite(key, value, call));
+              }
+            } else {
+              try {
+                HttpResponse<String> r = cluster.send(node, "GET", "/d/" + key, null);
+                long ret = System.nanoTime();
+                if (r.statusCode() == 200) {
+                  history.add(Linearizability.Op.read(key, r.body(), call, ret));
+                } else if (r.statusCode() == 404) {
+                  history.add(Linearizability.Op.read(key, null, call, ret));
+                }
+              } catch (Exception e) {
+                // a failed read tells nothing: leave it out
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : running) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      clients.shutdownNow();
+
+      long acked = history.stream().filter(op -> op.kind() == Linearizability.Kind.WRITE && !op.unknown()).count();
+      long reads = history.stream().filter(op -> op.kind() == Linearizability.Kind.READ).count();
+      assertTrue(acked > 50 && reads > 50, "enough load to mean something: " + acked + " writes, " + reads + " reads");
+      Linearizability.Result verdict = Linearizability.check(new ArrayList<>(history));
+      assertTrue(verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
+    }
+  }
+
+  @Test
+  void withTwoOfThreeReplicasPausedAQuorumRequestIs503NamingWhoAnsweredAndRecovers() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster()) {
+      cluster.script("scripts/start-cluster.sh", "3");
+      assertEquals(200, cluster.send(1, "PUT", "/d/paused", "before").statusCode());
+
+      cluster.signal(2, "STOP");
+      cluster.signal(3, "STOP");
+      HttpResponse<String> write = cluster.send(1, "PUT", "/d/paused", "during");
+      assertEquals(503, write.statusCode(), write.body());
+      JsonNode body = JSON.readTree(write.body());
+      assertEquals("unavailable", body.path("error").asText());
+      assertTrue(body.path("message").asText().length() > 0);
+      HttpResponse<String> read = cluster.send(1, "GET", "/d/paused", null);
+      assertEquals(503, read.statusCode(), read.body());
+      assertTrue(JSON.readTree(read.body()).path("answered").toString().contains("node1")
+          || JSON.readTree(read.body()).path("answered").size() == 0, read.body());
+      assertEquals(200, cluster.send(1, "GET", "/d/paused?consistency=one", null).statusCode());
+
+      cluster.signal(2, "CONT");
+      cluster.signal(3, "CONT");
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int status = 0;
+      while (System.nanoTime() < until) {
+        status = cluster.send(1, "PUT", "/d/paused", "after").statusCode();
+        if (status == 200) {
+          break;
+        }
+        Thread.sleep(200); // pacing between polls; the deadline bounds the wait
+      }
+      assertEquals(200, status, "the resumed nodes rejoin and quorum writes work again\n" + cluster.logs());
+      for (int node = 1; node <= 3; node++) {
+        assertEquals("after", cluster.send(node, "GET", "/d/paused", null).body());
+      }
+    }
+  }
+}
