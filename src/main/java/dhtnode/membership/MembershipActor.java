@@ -10,7 +10,6 @@ import akka.actor.typed.PostStop;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
-import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
@@ -90,8 +89,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   public static Behavior<Command> create(NodeSettings node, MembershipSettings settings) {
     return Behaviors.<Command>setup(context -> {
       InetSocketAddress bind = new InetSocketAddress(node.host, node.clusterPort);
-      ActorRef<UdpTransport.Command> transport =
-          Adapter.toTyped(Adapter.actorOf(context, UdpTransport.props(bind), "udp"));
+      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, bind, "udp");
       // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
       // restarted node is ALIVE again even where the cluster remembers it DEAD.
       return create(node, settings, transport, new Random(), System.currentTimeMillis(), true);
@@ -260,7 +258,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     if (!finished.acked()) {
       String reason = finished.helpers() == 0
           ? "no ack, no helper to ask"
-          : "no ack direct or via " + finished.helpers() + " helpers";
+          : "no ack direct or via " + finished.helpers() + (finished.helpers() == 1 ? " helper" : " helpers");
       handle(table.suspect(finished.target(), period), selfName, reason);
     }
   }

@@ -3,6 +3,7 @@ package dhtnode.membership;
 import akka.actor.AbstractActor;
 import akka.actor.ActorRef;
 import akka.actor.Props;
+import akka.actor.typed.javadsl.Adapter;
 import akka.event.Logging;
 import akka.event.LoggingAdapter;
 import akka.io.Udp;
@@ -38,6 +39,12 @@ public final class UdpTransport extends AbstractActor {
   private final InetSocketAddress bindAddress;
   private akka.actor.typed.ActorRef<Datagram> listener;
   private ActorRef socket;
+
+  /** Spawns a transport bound to {@code bindAddress} as a child of a typed actor. */
+  public static akka.actor.typed.ActorRef<Command> spawn(
+      akka.actor.typed.javadsl.ActorContext<?> context, InetSocketAddress bindAddress, String name) {
+    return Adapter.toTyped(Adapter.actorOf(context, props(bindAddress), name));
+  }
 
   public static Props props(InetSocketAddress bindAddress) {
     return Props.create(UdpTransport.class, () -> new UdpTransport(bindAddress));

@@ -1,0 +1,160 @@
+package dhtnode.membership;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dhtnode.NodeSettings;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes, each its own ActorSystem with a real {@link UdpTransport} on a free loopback port,
+ * in real time with short SWIM periods. A node "crashes" by having its traffic cut in both
+ * directions (a switch between its membership actor and its transport), so it sends no LEFT.
+ */
+class MembershipClusterTest {
+  private static final Duration PERIOD = Duration.ofMillis(200);
+  private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+  private final List<ActorTestKit> kits = new ArrayList<>();
+
+  @AfterEach
+  void shutdownAll() {
+    kits.forEach(ActorTestKit::shutdownTestKit);
+  }
+
+  private static int freeUdpPort() throws IOException {
+    try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Test switch: forwards between membership and transport until told to cut all traffic. */
+  private enum Cut { INSTANCE }
+
+  private static Behavior<Object> cuttable(InetSocketAddress bind) {
+    return Behaviors.setup(context -> {
+      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, bind, "udp");
+      ActorRef<UdpTransport.Datagram> inbound = context.messageAdapter(UdpTransport.Datagram.class, d -> d);
+      ActorRef<UdpTransport.Datagram>[] listener = new ActorRef[1];
+      boolean[] cut = {false};
+      return Behaviors.receive(Object.class)
+          .onMessage(UdpTransport.Register.class, r -> {
+            listener[0] = r.listener();
+            transport.tell(new UdpTransport.Register(inbound));
+            return Behaviors.same();
+          })
+          .onMessage(UdpTransport.Send.class, s -> {
+            if (!cut[0]) {
+              transport.tell(s);
+            }
+            return Behaviors.same();
+          })
+          .onMessage(UdpTransport.Datagram.class, d -> {
+            if (!cut[0] && listener[0] != null) {
+              listener[0].tell(d);
+            }
+            return Behaviors.same();
+          })
+          .onMessageEquals(Cut.INSTANCE, () -> {
+            cut[0] = true;
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+
+  private final class Node {
+    final String name;
+    final ActorTestKit kit;
+    final ActorRef<Object> line;
+    final ActorRef<MembershipActor.Command> membership;
+
+    Node(String name, int port, int seedPort) {
+      this.name = name;
+      Config config = ConfigFactory.parseString(
+              "akka.actor.provider = local\n"
+                  + "dht.node { name = " + name + ", host = \"127.0.0.1\", cluster-port = " + port
+                  + ", http-port = " + (port == 1 ? 2 : 1) + ", seeds = [\"127.0.0.1:" + seedPort + "\"] }\n"
+                  + "dht.membership { protocol-period = " + PERIOD.toMillis() + "ms, ping-timeout = 60ms,"
+                  + " join-retry-interval = 100ms }")
+          .withFallback(ConfigFactory.load());
+      kit = ActorTestKit.create(name, config);
+      kits.add(kit);
+      NodeSettings node = NodeSettings.from(config);
+      MembershipSettings settings = MembershipSettings.from(config);
+      line = kit.spawn(cuttable(new InetSocketAddress("127.0.0.1", port)), "line");
+      membership = kit.spawn(MembershipActor.create(
+          node, settings, line.narrow(), new Random(), System.currentTimeMillis(), true), "membership");
+    }
+
+    Map<String, MemberStatus> view() {
+      TestProbe<MembershipActor.Members> reply = kit.createTestProbe();
+      membership.tell(new MembershipActor.GetMembers(reply.ref()));
+      Map<String, MemberStatus> view = new TreeMap<>();
+      reply.receiveMessage().members().forEach(m -> view.put(m.name(), m.status()));
+      return view;
+    }
+
+    void awaitView(Map<String, MemberStatus> expected) {
+      kit.createTestProbe().awaitAssert(DEADLINE, Duration.ofMillis(50),
+          () -> {
+            assertEquals(expected, view(), "view of " + name);
+            return null;
+          });
+    }
+  }
+
+  @Test
+  void nodesStartedInAnyOrderConvergeAndDetectACrashAndAGracefulLeave() throws IOException {
+    int p1 = freeUdpPort();
+    int p2 = freeUdpPort();
+    int p3 = freeUdpPort();
+    // the seed comes up last: the others must keep retrying their JOIN
+    Node n3 = new Node("n3", p3, p1);
+    Node n2 = new Node("n2", p2, p1);
+    Node n1 = new Node("n1", p1, p1);
+
+    Map<String, MemberStatus> allAlive =
+        Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.ALIVE, "n3", MemberStatus.ALIVE);
+    for (Node n : List.of(n1, n2, n3)) {
+      n.awaitView(allAlive);
+    }
+
+    // n3 falls silent without a word: the others must conclude DEAD, not LEFT
+    TestProbe<MemberEvent> events = n1.kit.createTestProbe();
+    n1.membership.tell(new MembershipActor.Subscribe(events.ref()));
+    n3.line.tell(Cut.INSTANCE);
+    Map<String, MemberStatus> n3Dead =
+        Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.ALIVE, "n3", MemberStatus.DEAD);
+    n1.awaitView(n3Dead);
+    n2.awaitView(n3Dead);
+    MemberEvent.MemberDied died = events.fishForMessage(DEADLINE, e ->
+        e instanceof MemberEvent.MemberDied
+            ? FishingOutcomes.complete()
+            : FishingOutcomes.continueAndIgnore())
+        .stream().map(MemberEvent.MemberDied.class::cast).findFirst().orElseThrow();
+    assertEquals("n3", died.member().name());
+
+    // n2 stops gracefully: coordinated shutdown gossips LEFT before the system goes down
+    n2.kit.shutdownTestKit();
+    n1.awaitView(Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.LEFT, "n3", MemberStatus.DEAD));
+  }
+}
