@@ -157,4 +157,39 @@ class MembershipClusterTest {
     n2.kit.shutdownTestKit();
     n1.awaitView(Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.LEFT, "n3", MemberStatus.DEAD));
   }
+
+  @Test
+  void productionActorBindsItsClusterPortAndAnswersAJoin() throws Exception {
+    int port = freeUdpPort();
+    Config config = ConfigFactory.parseString(
+            "akka.actor.provider = local\n"
+                + "dht.node { name = solo, host = \"127.0.0.1\", cluster-port = " + port
+                + ", http-port = 1, seeds = [\"127.0.0.1:" + port + "\"] }")
+        .withFallback(ConfigFactory.load());
+    ActorTestKit kit = ActorTestKit.create("solo", config);
+    kits.add(kit);
+    kit.spawn(MembershipActor.create(NodeSettings.from(config), MembershipSettings.from(config)), "membership");
+
+    try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      socket.setSoTimeout(200);
+      Member joiner = new Member("joiner", "127.0.0.1", socket.getLocalPort(), 2, MemberStatus.ALIVE, 1);
+      byte[] join = WireCodec.encode(new SwimMessage.Join(joiner, 5, List.of()));
+      java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[65_536], 65_536);
+      // the socket binds asynchronously: resend until it answers, within the deadline
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      SwimMessage reply = null;
+      while (reply == null && System.nanoTime() < deadline) {
+        socket.send(new java.net.DatagramPacket(join, join.length, new InetSocketAddress("127.0.0.1", port)));
+        try {
+          socket.receive(in);
+          reply = WireCodec.decode(java.util.Arrays.copyOf(in.getData(), in.getLength()));
+        } catch (java.net.SocketTimeoutException notYet) {
+          // not bound yet
+        }
+      }
+      SwimMessage.JoinReply joinReply = (SwimMessage.JoinReply) reply;
+      assertEquals(5, joinReply.seq());
+      assertEquals(List.of("joiner", "solo"), joinReply.gossip().stream().map(Member::name).toList());
+    }
+  }
 }
