@@ -193,7 +193,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       log().info("{} p{}: starting a new cluster as {} at incarnation {}", selfName, period, self.name(), incarnation);
     } else {
       log().info("{} p{}: joining through seeds {}", selfName, period, seeds);
-      sendJoins();
+      sendJoins(seeds);
+    }
+    if (!seeds.isEmpty()) {
       timers.startTimerWithFixedDelay(JOIN_TIMER, JoinTick.INSTANCE, settings.joinRetryInterval);
     }
     this.shutdownTask = leaveOnShutdown ? Optional.of(registerLeaveOnShutdown()) : Optional.empty();
@@ -328,17 +330,32 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   // ---- joining ---------------------------------------------------------------------------
 
+  /**
+   * Before joining: JOIN every seed. After: JOIN only the seeds not known to be up. Two sides of a
+   * healed partition hold each other DEAD and never probe each other; a JOIN to a seed on the
+   * other side makes it re-learn this node (and its reply makes this node refute), so the cluster
+   * merges again. A seed that is up costs nothing; a dead one, one small datagram per interval.
+   */
   private Behavior<Command> onJoinTick(JoinTick tick) {
-    if (joined || leaving) {
-      timers.cancel(JOIN_TIMER);
-    } else {
-      sendJoins();
+    if (leaving) {
+      return this;
     }
+    if (!joined) {
+      sendJoins(seeds);
+      return this;
+    }
+    Set<InetSocketAddress> up = new HashSet<>();
+    for (Member m : table.upOthers()) {
+      up.add(address(m));
+    }
+    List<InetSocketAddress> unreachable = new ArrayList<>(seeds);
+    unreachable.removeAll(up);
+    sendJoins(unreachable);
     return this;
   }
 
-  private void sendJoins() {
-    for (InetSocketAddress seed : seeds) {
+  private void sendJoins(List<InetSocketAddress> to) {
+    for (InetSocketAddress seed : to) {
       long seq = nextSeq++;
       send(seed, null, g -> new SwimMessage.Join(table.self(), seq, g));
     }
@@ -423,7 +440,6 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   private void onJoinReply(SwimMessage.JoinReply reply) {
     if (!joined) {
       joined = true;
-      timers.cancel(JOIN_TIMER);
       log().info("{} p{}: joined the cluster through {} ({} members known)",
           selfName, period, reply.from().name(), table.all().size());
     }

@@ -414,6 +414,35 @@ class MembershipActorTest {
   }
 
   @Test
+  void joinIsSentAgainToASeedThatIsNoLongerUp() {
+    Node node = new Node("127.0.0.1:7101");
+    node.next(SwimMessage.Join.class, B);
+    node.inject(new SwimMessage.JoinReply(B, 1, List.of(B)));
+    node.inject(new SwimMessage.Ping(C, 1, "self", List.of(B.withStatus(MemberStatus.DEAD, 1))));
+    node.next(SwimMessage.Ack.class, C);
+    assertEquals(MemberStatus.DEAD, node.status("b"));
+    // b may be alive behind a healed partition, holding us dead: a JOIN makes both sides re-learn
+    manualTime.timePasses(SETTINGS.joinRetryInterval);
+    List<Sent> sent = List.of(node.next(), node.next());
+    assertTrue(sent.stream().anyMatch(s -> s.message() instanceof SwimMessage.Join && s.to().equals(address(B))),
+        "JOIN to b among " + sent);
+  }
+
+  @Test
+  void nodeDeclaredDeadLearnsItFromAnAckAndRejoinsAtAHigherIncarnation() {
+    Node node = new Node();
+    node.join(B);
+    SwimMessage.Ping ping = node.nextProbe();
+    Member selfAsSeen = node.members().get("self");
+    // b answers, adding "you are dead" as it would for a node that was paused too long
+    node.inject(new SwimMessage.Ack(B, ping.seq(), "b", List.of(selfAsSeen.withStatus(MemberStatus.DEAD, SELF_INCARNATION))));
+    SwimMessage.Ping next = node.nextProbe();
+    assertEquals(selfAsSeen.withStatus(MemberStatus.ALIVE, SELF_INCARNATION + 1), next.from());
+    assertTrue(next.gossip().contains(next.from()), "the refutation is gossiped: " + next.gossip());
+    assertEquals(MemberStatus.ALIVE, node.status("b"));
+  }
+
+  @Test
   void malformedOrForeignDatagramsAreDroppedAndTheNodeKeepsServing() {
     Node node = new Node();
     node.join(B);

@@ -1,6 +1,7 @@
 package dhtnode.membership;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
@@ -46,8 +47,8 @@ class MembershipClusterTest {
     }
   }
 
-  /** Test switch: forwards between membership and transport until told to cut all traffic. */
-  private enum Cut { INSTANCE }
+  /** Test switch: forwards between membership and transport, or drops all traffic while cut. */
+  private enum Cut { CUT, RECONNECT }
 
   private static Behavior<Object> cuttable(InetSocketAddress bind) {
     return Behaviors.setup(context -> {
@@ -73,8 +74,12 @@ class MembershipClusterTest {
             }
             return Behaviors.same();
           })
-          .onMessageEquals(Cut.INSTANCE, () -> {
+          .onMessageEquals(Cut.CUT, () -> {
             cut[0] = true;
+            return Behaviors.same();
+          })
+          .onMessageEquals(Cut.RECONNECT, () -> {
+            cut[0] = false;
             return Behaviors.same();
           })
           .build();
@@ -113,6 +118,13 @@ class MembershipClusterTest {
       return view;
     }
 
+    Member member(String name) {
+      TestProbe<MembershipActor.Members> reply = kit.createTestProbe();
+      membership.tell(new MembershipActor.GetMembers(reply.ref()));
+      return reply.receiveMessage().members().stream()
+          .filter(m -> m.name().equals(name)).findFirst().orElseThrow();
+    }
+
     void awaitView(Map<String, MemberStatus> expected) {
       kit.createTestProbe().awaitAssert(DEADLINE, Duration.ofMillis(50),
           () -> {
@@ -123,7 +135,7 @@ class MembershipClusterTest {
   }
 
   @Test
-  void nodesStartedInAnyOrderConvergeAndDetectACrashAndAGracefulLeave() throws IOException {
+  void nodesStartedInAnyOrderConvergeDetectACrashHealAndSeeAGracefulLeave() throws IOException {
     int p1 = freeUdpPort();
     int p2 = freeUdpPort();
     int p3 = freeUdpPort();
@@ -137,11 +149,12 @@ class MembershipClusterTest {
     for (Node n : List.of(n1, n2, n3)) {
       n.awaitView(allAlive);
     }
+    long n3Incarnation = n1.member("n3").incarnation();
 
     // n3 falls silent without a word: the others must conclude DEAD, not LEFT
     TestProbe<MemberEvent> events = n1.kit.createTestProbe();
     n1.membership.tell(new MembershipActor.Subscribe(events.ref()));
-    n3.line.tell(Cut.INSTANCE);
+    n3.line.tell(Cut.CUT);
     Map<String, MemberStatus> n3Dead =
         Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.ALIVE, "n3", MemberStatus.DEAD);
     n1.awaitView(n3Dead);
@@ -153,9 +166,20 @@ class MembershipClusterTest {
         .stream().map(MemberEvent.MemberDied.class::cast).findFirst().orElseThrow();
     assertEquals("n3", died.member().name());
 
+    // n3 comes back (as after SIGCONT, or a healed partition): it learns it was declared dead,
+    // refutes with a higher incarnation, and all three are one cluster again
+    n3.line.tell(Cut.RECONNECT);
+    for (Node n : List.of(n1, n2, n3)) {
+      n.awaitView(allAlive);
+    }
+    assertTrue(n1.member("n3").incarnation() > n3Incarnation, "n3 came back at a higher incarnation");
+
     // n2 stops gracefully: coordinated shutdown gossips LEFT before the system goes down
     n2.kit.shutdownTestKit();
-    n1.awaitView(Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.LEFT, "n3", MemberStatus.DEAD));
+    Map<String, MemberStatus> n2Left =
+        Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.LEFT, "n3", MemberStatus.ALIVE);
+    n1.awaitView(n2Left);
+    n3.awaitView(n2Left);
   }
 
   @Test
