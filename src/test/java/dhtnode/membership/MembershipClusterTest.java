@@ -8,7 +8,10 @@ import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dhtnode.NodeSettings;
@@ -50,40 +53,57 @@ class MembershipClusterTest {
   /** Test switch: forwards between membership and transport, or drops all traffic while cut. */
   private enum Cut { CUT, RECONNECT }
 
-  private static Behavior<Object> cuttable(InetSocketAddress bind) {
-    return Behaviors.setup(context -> {
-      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, bind, "udp");
-      ActorRef<UdpTransport.Datagram> inbound = context.messageAdapter(UdpTransport.Datagram.class, d -> d);
-      ActorRef<UdpTransport.Datagram>[] listener = new ActorRef[1];
-      boolean[] cut = {false};
-      return Behaviors.receive(Object.class)
-          .onMessage(UdpTransport.Register.class, r -> {
-            listener[0] = r.listener();
-            transport.tell(new UdpTransport.Register(inbound));
-            return Behaviors.same();
-          })
-          .onMessage(UdpTransport.Send.class, s -> {
-            if (!cut[0]) {
-              transport.tell(s);
-            }
-            return Behaviors.same();
-          })
-          .onMessage(UdpTransport.Datagram.class, d -> {
-            if (!cut[0] && listener[0] != null) {
-              listener[0].tell(d);
-            }
-            return Behaviors.same();
-          })
-          .onMessageEquals(Cut.CUT, () -> {
-            cut[0] = true;
-            return Behaviors.same();
-          })
-          .onMessageEquals(Cut.RECONNECT, () -> {
-            cut[0] = false;
-            return Behaviors.same();
-          })
+  /** Sits between a membership actor and its real transport; drops everything while cut. */
+  private static final class Line extends AbstractBehavior<Object> {
+    private final ActorRef<UdpTransport.Command> transport;
+    private final ActorRef<UdpTransport.Datagram> inbound;
+    private ActorRef<UdpTransport.Datagram> listener;
+    private boolean cut;
+
+    static Behavior<Object> create(InetSocketAddress bind) {
+      return Behaviors.setup(context -> new Line(context, bind));
+    }
+
+    private Line(ActorContext<Object> context, InetSocketAddress bind) {
+      super(context);
+      transport = UdpTransport.spawn(context, bind, "udp");
+      inbound = context.messageAdapter(UdpTransport.Datagram.class, d -> d);
+    }
+
+    @Override
+    public Receive<Object> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(UdpTransport.Register.class, this::onRegister)
+          .onMessage(UdpTransport.Send.class, this::onSend)
+          .onMessage(UdpTransport.Datagram.class, this::onDatagram)
+          .onMessage(Cut.class, this::onCut)
           .build();
-    });
+    }
+
+    private Behavior<Object> onRegister(UdpTransport.Register register) {
+      listener = register.listener();
+      transport.tell(new UdpTransport.Register(inbound));
+      return this;
+    }
+
+    private Behavior<Object> onSend(UdpTransport.Send send) {
+      if (!cut) {
+        transport.tell(send);
+      }
+      return this;
+    }
+
+    private Behavior<Object> onDatagram(UdpTransport.Datagram datagram) {
+      if (!cut && listener != null) {
+        listener.tell(datagram);
+      }
+      return this;
+    }
+
+    private Behavior<Object> onCut(Cut command) {
+      cut = command == Cut.CUT;
+      return this;
+    }
   }
 
   private final class Node {
@@ -105,7 +125,7 @@ class MembershipClusterTest {
       kits.add(kit);
       NodeSettings node = NodeSettings.from(config);
       MembershipSettings settings = MembershipSettings.from(config);
-      line = kit.spawn(cuttable(new InetSocketAddress("127.0.0.1", port)), "line");
+      line = kit.spawn(Line.create(new InetSocketAddress("127.0.0.1", port)), "line");
       membership = kit.spawn(MembershipActor.create(
           node, settings, line.narrow(), new Random(), System.currentTimeMillis(), true), "membership");
     }
