@@ -69,7 +69,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   private record PingTimeout(long seq) implements Command {}
 
-  private record SuspicionTimeout(String name, long incarnation) implements Command {}
+  private record SuspicionTimeout(String name, long incarnation, Duration after) implements Command {}
 
   private record SuspicionTimer(String name) {}
 
@@ -194,8 +194,6 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     } else {
       log().info("{} p{}: joining through seeds {}", selfName, period, seeds);
       sendJoins(seeds);
-    }
-    if (!seeds.isEmpty()) {
       timers.startTimerWithFixedDelay(JOIN_TIMER, JoinTick.INSTANCE, settings.joinRetryInterval);
     }
     this.shutdownTask = leaveOnShutdown ? Optional.of(registerLeaveOnShutdown()) : Optional.empty();
@@ -319,7 +317,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     if (leaving) {
       return this;
     }
-    String reason = "suspect for " + suspicionTimeout().toMillis() + " ms, not refuted";
+    String reason = "suspect for " + timeout.after().toMillis() + " ms, not refuted";
     handle(table.confirmDead(timeout.name(), timeout.incarnation(), period), selfName, reason);
     return this;
   }
@@ -497,7 +495,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   private void suspected(Member m, String by, String reason, boolean newly) {
     Duration timeout = suspicionTimeout();
-    timers.startSingleTimer(new SuspicionTimer(m.name()), new SuspicionTimeout(m.name(), m.incarnation()), timeout);
+    timers.startSingleTimer(new SuspicionTimer(m.name()), new SuspicionTimeout(m.name(), m.incarnation(), timeout), timeout);
     if (newly) {
       log().info("{} p{}: {} suspected by {} ({})", selfName, period, m.name(), by, reason);
       publish(new MemberEvent.MemberSuspected(m, by, reason));

@@ -264,6 +264,7 @@ class MembershipActorTest {
     MemberEvent.MemberDied died = events.expectMessageClass(MemberEvent.MemberDied.class);
     assertEquals(silent, died.member().name());
     assertEquals("self", died.by());
+    assertEquals("suspect for 2000 ms, not refuted", died.reason());
     events.expectNoMessage(Duration.ofMillis(50));
   }
 
