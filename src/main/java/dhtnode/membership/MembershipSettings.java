@@ -1,0 +1,97 @@
+package dhtnode.membership;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import dhtnode.SettingsException;
+import java.time.Duration;
+
+/**
+ * The typed, validated view of {@code dht.membership { }}. Built once at start; a missing or wrong
+ * value throws {@link SettingsException} with one line naming the key and what is wrong. Also
+ * owns the two SWIM formulas that depend on the cluster size, so they are written down once.
+ */
+public final class MembershipSettings {
+  private static final String PREFIX = "dht.membership.";
+
+  public final Duration protocolPeriod;
+  public final Duration pingTimeout;
+  public final int indirectProbes;
+  public final double suspicionMultiplier;
+  public final double retransmitMultiplier;
+  public final int maxDatagramSize;
+  public final Duration joinRetryInterval;
+  public final Duration deadMemberRetention;
+
+  private MembershipSettings(Config c) {
+    protocolPeriod = duration(c, "protocol-period", Duration.ofMillis(10), Duration.ofMinutes(1));
+    pingTimeout = duration(c, "ping-timeout", Duration.ofMillis(1), Duration.ofMinutes(1));
+    if (pingTimeout.compareTo(protocolPeriod) >= 0) {
+      throw bad("ping-timeout", "must be < protocol-period (" + protocolPeriod.toMillis()
+          + "ms) so indirect probes can answer within the period, was " + pingTimeout.toMillis() + "ms");
+    }
+    indirectProbes = intIn(c, "indirect-probes", 0, 16);
+    suspicionMultiplier = doubleIn(c, "suspicion-multiplier", 1, 100);
+    retransmitMultiplier = doubleIn(c, "retransmit-multiplier", 0.1, 100);
+    maxDatagramSize = intIn(c, "max-datagram-size", 512, 65_000);
+    joinRetryInterval = duration(c, "join-retry-interval", Duration.ofMillis(10), Duration.ofMinutes(10));
+    deadMemberRetention = duration(c, "dead-member-retention", Duration.ofSeconds(0), Duration.ofDays(30));
+  }
+
+  /** Reads {@code dht.membership} from the full config; throws {@link SettingsException} naming the first bad key. */
+  public static MembershipSettings from(Config config) {
+    return new MembershipSettings(config);
+  }
+
+  /** suspicion-multiplier * max(1, log10(n)) * protocol-period, for a cluster of n up members. */
+  public Duration suspicionTimeout(int clusterSize) {
+    double scale = Math.max(1.0, Math.log10(Math.max(1, clusterSize)));
+    return Duration.ofNanos(Math.round(suspicionMultiplier * scale * protocolPeriod.toNanos()));
+  }
+
+  /** How many times an update is piggybacked: max(1, ceil(lambda * log10(n + 1))). */
+  public int retransmitLimit(int clusterSize) {
+    return GossipBuffer.retransmitLimit(retransmitMultiplier, clusterSize);
+  }
+
+  private interface Read<T> {
+    T get();
+  }
+
+  private static <T> T get(String key, Read<T> read) {
+    try {
+      return read.get();
+    } catch (ConfigException.Missing e) {
+      throw bad(key, "is missing");
+    } catch (ConfigException e) {
+      throw bad(key, e.getMessage());
+    }
+  }
+
+  private static Duration duration(Config c, String key, Duration min, Duration max) {
+    Duration v = get(key, () -> c.getDuration(PREFIX + key));
+    if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
+      throw bad(key, "must be between " + min.toMillis() + "ms and " + max.toMillis() + "ms, was " + v.toMillis() + "ms");
+    }
+    return v;
+  }
+
+  private static int intIn(Config c, String key, int min, int max) {
+    int v = get(key, () -> c.getInt(PREFIX + key));
+    if (v < min || v > max) {
+      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
+    }
+    return v;
+  }
+
+  private static double doubleIn(Config c, String key, double min, double max) {
+    double v = get(key, () -> c.getDouble(PREFIX + key));
+    if (!(v >= min && v <= max)) {
+      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
+    }
+    return v;
+  }
+
+  private static SettingsException bad(String key, String problem) {
+    return new SettingsException(PREFIX + key + " " + problem);
+  }
+}

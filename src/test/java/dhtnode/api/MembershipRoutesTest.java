@@ -1,0 +1,77 @@
+package dhtnode.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dhtnode.membership.Member;
+import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class MembershipRoutesTest {
+  static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final HttpClient client = HttpClient.newHttpClient();
+  private static final ObjectMapper json = new ObjectMapper();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static HttpResponse<String> getMembers(ActorRef<MembershipActor.Command> membership) throws Exception {
+    MembershipRoutes routes = new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300));
+    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(routes.route())
+        .toCompletableFuture().get();
+    try {
+      URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
+      return client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+    } finally {
+      binding.unbind().toCompletableFuture().get();
+    }
+  }
+
+  @Test
+  void membersAreListedWithStatusAndIncarnation() throws Exception {
+    List<Member> members = List.of(
+        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
+        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.DEAD, 3));
+    ActorRef<MembershipActor.Command> membership = testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
+        .onMessage(MembershipActor.GetMembers.class, get -> {
+          get.replyTo().tell(new MembershipActor.Members("node1", members));
+          return Behaviors.same();
+        })
+        .build());
+
+    HttpResponse<String> response = getMembers(membership);
+    assertEquals(200, response.statusCode());
+    JsonNode body = json.readTree(response.body());
+    assertEquals("node1", body.get("self").asText());
+    assertEquals(json.readTree("""
+        [{"name":"node1","host":"127.0.0.1","httpPort":8000,"clusterPort":7000,"status":"ALIVE","incarnation":17},
+         {"name":"node2","host":"127.0.0.1","httpPort":8001,"clusterPort":7001,"status":"DEAD","incarnation":3}]
+        """), body.get("members"));
+  }
+
+  @Test
+  void silentMembershipGives503WithAJsonError() throws Exception {
+    ActorRef<MembershipActor.Command> silent = testKit.spawn(Behaviors.ignore());
+    HttpResponse<String> response = getMembers(silent);
+    assertEquals(503, response.statusCode());
+    assertEquals("timeout", json.readTree(response.body()).get("error").asText());
+  }
+}
