@@ -16,7 +16,10 @@ import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
 import dhtnode.api.JsonParsingErrorHandler;
 import dhtnode.api.RingRoutes;
+import akka.actor.typed.Terminated;
+import dhtnode.api.MembershipRoutes;
 import dhtnode.membership.MemberEvent;
+import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingView;
@@ -60,6 +63,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   private final NodeSettings settings;
   private final ActorRef<RingActor.Command> ring;
+  private final ActorRef<MembershipActor.Command> membership;
   private final ReplicaDirectory directory;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
@@ -76,9 +80,15 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         new ReplicaDirectory(
             settings.name, storage, ActorRefResolver.get(context.getSystem()),
             context.getSystem().name(), ringView);
+    membership = context.spawn(MembershipActor.create(settings, settings.membership), "membership");
+    context.watch(membership);
+    membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     HybridClock clock = new HybridClock();
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock);
-    Route api = routes.route(new RingRoutes(settings, ringView).route());
+    Route api =
+        routes.route(
+            new RingRoutes(settings, ringView).route(),
+            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
             .newServerAt(settings.host, settings.httpPort)
@@ -118,6 +128,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         .onMessage(Bound.class, this::onBound)
         .onMessage(BindFailed.class, this::onBindFailed)
         .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
 
@@ -137,6 +148,21 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
       directory.memberUp(changed.event().member());
     }
     ring.tell(new RingActor.MemberEventReceived(changed.event()));
+    return this;
+  }
+
+  /**
+   * Membership stops by itself only when leaving during shutdown; at any other time (e.g. the
+   * cluster port's UDP socket could not be bound) the node cannot be part of a cluster.
+   */
+  private Behavior<Command> onTerminated(Terminated terminated) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(getContext().getSystem());
+    if (terminated.getRef().equals(membership) && shutdown.getShutdownReason().isEmpty()) {
+      getContext().getLog().error(
+          "{} membership stopped unexpectedly (is UDP port {} free?); shutting down",
+          settings.name, settings.clusterPort);
+      shutdown.run(new StartupFailed());
+    }
     return this;
   }
 

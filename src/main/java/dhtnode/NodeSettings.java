@@ -2,6 +2,7 @@ package dhtnode;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import dhtnode.membership.MembershipSettings;
 import dhtnode.ring.RingSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +46,7 @@ public final class NodeSettings {
   public final Consistency defaultConsistency;
 
   public final RingSettings ring;
+  public final MembershipSettings membership;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -103,6 +105,7 @@ public final class NodeSettings {
       throw bad("dht.replication.default-consistency", "must be one, quorum or all, was \"" + level + "\"");
     }
     ring = RingSettings.from(c);
+    membership = MembershipSettings.from(c);
   }
 
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */
