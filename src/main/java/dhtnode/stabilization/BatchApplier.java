@@ -9,7 +9,6 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
@@ -53,17 +52,12 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
     super(context);
     this.replyTo = replyTo;
     this.expected = entries.size();
-    this.bytes = entries.stream().mapToLong(BatchApplier::sizeOf).sum();
+    this.bytes = entries.stream().mapToLong(Batches::sizeOf).sum();
     ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
     for (StoredEntry e : entries) {
       storage.tell(new StorageActor.Put(e.key(), e.value(), adapter));
     }
     timers.startSingleTimer(TimedOut.INSTANCE, timeout);
-  }
-
-  /** What an entry costs on the wire, roughly: key and value bytes. */
-  static long sizeOf(StoredEntry e) {
-    return e.key().getBytes(StandardCharsets.UTF_8).length + e.value().value().length;
   }
 
   @Override

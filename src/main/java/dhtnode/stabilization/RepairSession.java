@@ -200,7 +200,7 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
       return nextLeaf();
     }
     phase = Phase.PUSH;
-    int to = Math.min(toPush.size(), pushedUpTo + settings.batchSize);
+    int to = pushedUpTo + Batches.nextBatchSize(toPush, pushedUpTo, settings.batchSize, settings.maxBatchBytes);
     List<StoredEntry> chunk = List.copyOf(toPush.subList(pushedUpTo, to));
     pushedUpTo = to;
     getContext().ask(Stabilizer.PeerReply.class, peer, settings.stepTimeout,

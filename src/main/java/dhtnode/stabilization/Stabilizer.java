@@ -175,9 +175,14 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   private Behavior<Command> onBatchScanned(BatchScanned scanned) {
     GetBatch request = scanned.request();
     if (scanned.reply() instanceof StorageActor.ScanResult result) {
+      List<StoredEntry> scannedEntries = result.entries();
+      int n = Batches.nextBatchSize(scannedEntries, 0, scannedEntries.size(), settings.maxBatchBytes);
+      // a batch cut short by the byte budget is not the end: the peer resumes after its last key
+      boolean complete = result.complete() && n == scannedEntries.size();
+      List<StoredEntry> entries = List.copyOf(scannedEntries.subList(0, n));
       getContext().getLog().debug("serving {} after {}: {} entries, complete {}",
-          request.range(), request.afterKey(), result.entries().size(), result.complete());
-      request.replyTo().tell(new Batch(request.range(), request.afterKey(), result.entries(), result.complete()));
+          request.range(), request.afterKey(), entries.size(), complete);
+      request.replyTo().tell(new Batch(request.range(), request.afterKey(), entries, complete));
     } else {
       String reason = scanned.failure() != null
           ? "local scan timed out or failed: " + scanned.failure().getMessage()

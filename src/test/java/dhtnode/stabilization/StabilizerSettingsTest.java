@@ -20,6 +20,7 @@ class StabilizerSettingsTest {
   void defaultsComeFromReferenceConf() {
     StabilizerSettings s = StabilizerSettings.from(ConfigFactory.defaultReference());
     assertEquals(1000, s.batchSize);
+    assertEquals(128 * 1024, s.maxBatchBytes);
     assertEquals(10, s.merkleDepth);
     assertEquals(Duration.ofSeconds(5), s.stepTimeout);
     assertEquals(Duration.ofSeconds(60), s.treeTimeout);

@@ -45,7 +45,7 @@ class StabilizerTest {
   }
 
   static final StabilizerSettings SETTINGS =
-      StabilizerSettings.of(100, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4);
+      StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4);
 
   /** A node as a stabilization test sees it: its name, storage and Stabilizer. */
   record Node(String name, ActorRef<StorageActor.Command> storage, ActorRef<Stabilizer.Command> stabilizer) {
@@ -259,7 +259,7 @@ class StabilizerTest {
 
   @Test
   void repairWithAPeerThatNeverAnswersFailsWithinTheTimeout() {
-    Node a = node("a4", StabilizerSettings.of(100, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
+    Node a = node("a4", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.RepairDone> probe = testKit.createTestProbe();
     a.stabilizer().tell(new Stabilizer.Repair(TokenRange.full(), "ghost", silent.getRef(), probe.getRef()));
@@ -299,9 +299,33 @@ class StabilizerTest {
   }
 
   @Test
+  void largeValuesAreStreamedInBatchesCutByTheByteBudget() {
+    TokenRange range = TokenRange.full();
+    Node source = node("s12", StabilizerSettings.of(100, 4096, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4));
+    Node receiver = node("r12", SETTINGS);
+    List<String> keys = MerkleTreeTest.keysIn(range, 40, 21);
+    for (int i = 0; i < keys.size(); i++) {
+      // 1 KiB values, and one far above the budget
+      byte[] bytes = new byte[i == 7 ? 10_000 : 1000];
+      bytes[0] = (byte) i;
+      put(source, keys.get(i), Versioned.of(bytes, "application/octet-stream", new Version(1, "w")));
+    }
+    TestProbe<Stabilizer.GetBatch> seen = testKit.createTestProbe();
+    ActorRef<Stabilizer.Command> relay = testKit.spawn(Relay.create(source.stabilizer(), seen.getRef(), Integer.MAX_VALUE));
+
+    Stabilizer.FetchDone done = fetch(receiver, range, 1, new Stabilizer.Source("s12", relay));
+
+    assertTrue(done.ok(), done.error());
+    assertEquals(40, done.keys());
+    assertEquals(contents(source, range), contents(receiver, range));
+    // 4 KiB holds at most 4 such entries, so 40 keys take at least 10 batches
+    assertEquals(10, seen.receiveSeveralMessages(10).size());
+  }
+
+  @Test
   void fetchInterruptedMidwayResumesFromTheLastKeyOnTheNextSource() {
     TokenRange range = new TokenRange(-4_000_000_000_000_000_000L, 5_000_000_000_000_000_000L);
-    StabilizerSettings quick = StabilizerSettings.of(100, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 4);
+    StabilizerSettings quick = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 4);
     Node first = node("s6a", SETTINGS);
     Node second = node("s6b", SETTINGS);
     Node receiver = node("r6", quick);
@@ -357,7 +381,7 @@ class StabilizerTest {
 
   @Test
   void fetchFailsWhenFewerThanMergeFromSourcesCanBeStreamed() {
-    StabilizerSettings quick = StabilizerSettings.of(100, 10, Duration.ofMillis(300), Duration.ofSeconds(5), 4);
+    StabilizerSettings quick = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(300), Duration.ofSeconds(5), 4);
     Node a = node("s8a", SETTINGS);
     Node receiver = node("r8", quick);
     put(a, "k", value("k", 1, "w"));
@@ -376,7 +400,7 @@ class StabilizerTest {
 
   @Test
   void sessionsBeyondTheConcurrencyLimitWaitForARunningOneToEnd() {
-    StabilizerSettings one = StabilizerSettings.of(100, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 1);
+    StabilizerSettings one = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 1);
     Node source = node("s9", SETTINGS);
     Node receiver = node("r9", one);
     put(source, "k", value("k", 1, "w"));
