@@ -114,7 +114,11 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
       if (!tree.range().equals(range) || tree.depth() != settings.merkleDepth) {
         return finish(false, "peer " + peerName + " sent a tree of " + tree.range() + " at depth " + tree.depth());
       }
-      peerTree = MerkleTree.of(tree.range(), tree.depth(), tree.hashes());
+      try {
+        peerTree = MerkleTree.of(tree.range(), tree.depth(), tree.hashes());
+      } catch (IllegalArgumentException e) {
+        return finish(false, "peer " + peerName + " sent a malformed tree: " + e.getMessage());
+      }
       return compareWhenBothTrees();
     }
     if (phase == Phase.SCAN_PEER && reply instanceof Stabilizer.Batch batch) {
