@@ -93,6 +93,24 @@ public final class MerkleTree {
     return out;
   }
 
+  /**
+   * The ranges of the individual leaves where this tree and {@code other} differ, not merged, in
+   * ring order: the unit of work of a repair, so each exchange is bounded by one leaf's keys.
+   */
+  public List<TokenRange> differingLeaves(MerkleTree other) {
+    if (!range.equals(other.range) || depth != other.depth) {
+      throw new IllegalArgumentException("trees of different shape: " + range + "/" + depth
+          + " vs " + other.range + "/" + other.depth);
+    }
+    List<Integer> leaves = new ArrayList<>();
+    collect(1, other, leaves);
+    List<TokenRange> out = new ArrayList<>(leaves.size());
+    for (int leaf : leaves) {
+      out.add(span(leaf, leaf));
+    }
+    return out;
+  }
+
   private void collect(int node, MerkleTree other, List<Integer> leaves) {
     if (hashes[node] == other.hashes[node]) {
       return;

@@ -122,4 +122,19 @@ class MerkleTreeTest {
     assertEquals(a.root(), copy.root());
     assertEquals(List.of(), a.difference(copy));
   }
+
+  @Test
+  void differingLeavesAreListedOneByOneEvenWhenAdjacent() {
+    TokenRange range = new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2);
+    List<String> keys = keysIn(range, 2000, 7);
+    MerkleTree a = tree(range, 4, keys, 5);
+    MerkleTree b = tree(range, 4, keys, 6);
+    List<TokenRange> leaves = a.differingLeaves(b);
+    assertEquals(16, leaves.size());
+    for (int i = 0; i < 16; i++) {
+      assertEquals(a.leafRange(i), leaves.get(i));
+    }
+    assertEquals(List.of(range), a.difference(b));
+    assertEquals(List.of(), a.differingLeaves(tree(range, 4, keys, 5)));
+  }
 }

@@ -1,0 +1,152 @@
+package dhtnode.stabilization;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import dhtnode.ring.TokenRange;
+import dhtnode.storage.StorageActor;
+import dhtnode.storage.StoredEntry;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * One {@link Stabilizer.Fetch}: streams a range into local storage from old replicas, one batch
+ * at a time. It asks the current source for the entries after its cursor, applies them with
+ * puts, and asks for the next batch only once every put is acknowledged, so a slow receiver
+ * slows the stream instead of queueing it (back-pressure by construction). Which source serves
+ * which part of the range is decided by {@link FetchPlan}: a source that does not answer within
+ * the step timeout is replaced by the next one, resuming after the last applied key. Replies
+ * once with {@link Stabilizer.FetchDone} and stops.
+ */
+final class FetchSession extends AbstractBehavior<FetchSession.Command> {
+
+  sealed interface Command {}
+
+  private record SourceAnswered(Stabilizer.PeerReply reply, Throwable failure) implements Command {}
+
+  private record Applied(Stabilizer.PeerReply reply) implements Command {}
+
+  static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
+      ActorRef<Stabilizer.FetchDone> replyTo) {
+    return Behaviors.setup(context -> {
+      FetchPlan plan;
+      try {
+        plan = FetchPlan.start(sources.stream().map(Stabilizer.Source::name).toList(), mergeFrom);
+      } catch (IllegalArgumentException e) {
+        replyTo.tell(new Stabilizer.FetchDone(range, List.of(), 0, 0, false, e.getMessage()));
+        return Behaviors.stopped();
+      }
+      return new FetchSession(context, nodeName, storage, settings, range, sources, plan, replyTo);
+    });
+  }
+
+  private final String nodeName;
+  private final ActorRef<StorageActor.Command> storage;
+  private final StabilizerSettings settings;
+  private final TokenRange range;
+  private final List<Stabilizer.Source> sources;
+  private final ActorRef<Stabilizer.FetchDone> replyTo;
+  private final ActorRef<Stabilizer.PeerReply> appliedAdapter;
+  private final long startNanos = System.nanoTime();
+  private FetchPlan plan;
+  /** The batch being applied: its last key and whether the source said the range ends there. */
+  private String pendingLastKey;
+  private boolean pendingComplete;
+  private long keys;
+  private long bytes;
+
+  private FetchSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, FetchPlan plan,
+      ActorRef<Stabilizer.FetchDone> replyTo) {
+    super(context);
+    this.nodeName = nodeName;
+    this.storage = storage;
+    this.settings = settings;
+    this.range = range;
+    this.sources = List.copyOf(sources);
+    this.plan = plan;
+    this.replyTo = replyTo;
+    this.appliedAdapter = context.messageAdapter(Stabilizer.PeerReply.class, Applied::new);
+    requestBatch();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(SourceAnswered.class, this::onSourceAnswered)
+        .onMessage(Applied.class, this::onApplied)
+        .build();
+  }
+
+  private void requestBatch() {
+    Stabilizer.Source source = sources.get(plan.currentSource());
+    String after = plan.cursor();
+    getContext().ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
+        ref -> new Stabilizer.GetBatch(range, after, settings.batchSize, ref), SourceAnswered::new);
+  }
+
+  private Behavior<Command> onSourceAnswered(SourceAnswered answered) {
+    if (!(answered.reply() instanceof Stabilizer.Batch batch) || !range.equals(batch.range())) {
+      String reason = answered.failure() != null ? "no batch within " + settings.stepTimeout.toMillis() + " ms"
+          : String.valueOf(answered.reply());
+      String failed = plan.currentSourceName();
+      String cursor = plan.cursor();
+      plan = plan.sourceFailed(reason);
+      if (!plan.finished()) {
+        getContext().getLog().info("fetching {}: {} failed ({}), resuming after {} from {}",
+            range, failed, reason, cursor == null ? "the range start" : "key " + cursor, plan.currentSourceName());
+      }
+      return next();
+    }
+    List<StoredEntry> entries = batch.entries();
+    if (entries.isEmpty() && !batch.complete()) {
+      plan = plan.sourceFailed("empty batch that is not the end of the range");
+      return next();
+    }
+    pendingLastKey = entries.isEmpty() ? null : entries.get(entries.size() - 1).key();
+    pendingComplete = batch.complete();
+    getContext().spawnAnonymous(BatchApplier.create(storage, entries, settings.stepTimeout, appliedAdapter));
+    return this;
+  }
+
+  private Behavior<Command> onApplied(Applied applied) {
+    if (!(applied.reply() instanceof Stabilizer.EntriesApplied done)) {
+      // our own storage failing is not the source's fault: another source would not help
+      return finish(false, "applying locally failed: " + applied.reply());
+    }
+    keys += done.received();
+    bytes += done.bytes();
+    getContext().getLog().debug("fetching {} from {}: applied {} entries ({} newer) after {}",
+        range, plan.currentSourceName(), done.received(), done.applied(), plan.cursor());
+    plan = plan.batchApplied(pendingLastKey, pendingComplete);
+    return next();
+  }
+
+  private Behavior<Command> next() {
+    if (plan.finished()) {
+      return finish(plan.succeeded(), plan.failure());
+    }
+    requestBatch();
+    return this;
+  }
+
+  private Behavior<Command> finish(boolean ok, String error) {
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    String from = String.join(",", plan.completedFrom());
+    if (ok) {
+      getContext().getLog().info("fetched {} from {} to {}: {} keys, {} KiB, {} s",
+          range, from, nodeName, keys, bytes / 1024, String.format(Locale.ROOT, "%.1f", seconds));
+    } else {
+      getContext().getLog().warn("fetch of {} to {} failed after {} keys from {}: {}",
+          range, nodeName, keys, sources.stream().map(Stabilizer.Source::name).collect(Collectors.joining(",")),
+          error);
+    }
+    replyTo.tell(new Stabilizer.FetchDone(range, plan.completedFrom(), keys, bytes, ok, ok ? null : error));
+    return Behaviors.stopped();
+  }
+}

@@ -1,0 +1,200 @@
+package dhtnode.stabilization;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import dhtnode.CborSerializable;
+import dhtnode.ring.TokenRange;
+import dhtnode.storage.StorageActor;
+import dhtnode.storage.StoredEntry;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+
+/**
+ * One per node: moves data between this node's storage and its peers' Stabilizers. It runs two
+ * kinds of sessions, each in its own child actor so several run at once: anti-entropy of one
+ * range with one peer ({@link Repair}, see {@link RepairSession}) and streaming a range from one
+ * or more old replicas ({@link Fetch}, see {@link FetchSession}). At most
+ * {@code max-concurrent-sessions} run at once; the rest wait in arrival order. It also serves its
+ * peers' sessions from local storage: Merkle trees ({@link GetTree}), batches of a range
+ * ({@link GetBatch}) and pushed entries ({@link ApplyEntries}).
+ *
+ * <p>Peers are remote in production and there is no remote death watch, so every wait on a peer
+ * has a timeout, and every message between Stabilizers is {@link CborSerializable}.
+ */
+public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Compare {@code range} with {@code peer} and exchange the keys that differ, both ways. */
+  public record Repair(TokenRange range, String peerName, ActorRef<Command> peer, ActorRef<RepairDone> replyTo)
+      implements Command {}
+
+  /**
+   * Stream {@code range} into local storage from the sources in order, until {@code mergeFrom}
+   * sources have each covered the whole range (resuming on the next source when one stops).
+   */
+  public record Fetch(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
+      implements Command {}
+
+  /** A peer to fetch from: its node name and its Stabilizer. */
+  public record Source(String name, ActorRef<Command> stabilizer) implements CborSerializable {}
+
+  /** Serving side: this node's Merkle tree of {@code range}; answered with {@link TreeBuilt}. */
+  public record GetTree(TokenRange range, int depth, ActorRef<PeerReply> replyTo) implements Command {}
+
+  /** Serving side: entries of {@code range} strictly after {@code afterKey} (null: from the start). */
+  public record GetBatch(TokenRange range, String afterKey, int limit, ActorRef<PeerReply> replyTo)
+      implements Command {}
+
+  /** Serving side: store these entries (last writer wins); answered with {@link EntriesApplied}. */
+  public record ApplyEntries(List<StoredEntry> entries, ActorRef<PeerReply> replyTo) implements Command {}
+
+  /** Replies between Stabilizers (and from their helper children). */
+  public sealed interface PeerReply extends CborSerializable {}
+
+  public record TreeBuilt(TokenRange range, int depth, long[] hashes) implements PeerReply {}
+
+  /** {@code complete} when the range holds nothing after these entries. */
+  public record Batch(TokenRange range, String afterKey, List<StoredEntry> entries, boolean complete)
+      implements PeerReply {}
+
+  /** {@code applied} counts the entries that were newer than what the replica held. */
+  public record EntriesApplied(int received, int applied, long bytes) implements PeerReply {}
+
+  public record PeerFailed(String reason) implements PeerReply {}
+
+  /** Outcome of a {@link Repair}, from the initiator's side: pulled into it, pushed to the peer. */
+  public record RepairDone(TokenRange range, String peerName, int mismatchedLeaves, long keysPulled,
+      long keysPushed, boolean ok, String error) implements CborSerializable {}
+
+  /** Outcome of a {@link Fetch}: the source that finished each pass; keys and bytes applied. */
+  public record FetchDone(TokenRange range, List<String> completedFrom, long keys, long bytes, boolean ok,
+      String error) implements CborSerializable {}
+
+  private record BatchScanned(GetBatch request, StorageActor.Reply reply, Throwable failure)
+      implements Command {}
+
+  private enum SessionEnded implements Command {
+    INSTANCE
+  }
+
+  public static Behavior<Command> create(
+      String nodeName, ActorRef<StorageActor.Command> storage, StabilizerSettings settings) {
+    return Behaviors.setup(context -> new Stabilizer(context, nodeName, storage, settings));
+  }
+
+  private final String nodeName;
+  private final ActorRef<StorageActor.Command> storage;
+  private final StabilizerSettings settings;
+  private final Queue<Command> waiting = new ArrayDeque<>();
+  private int running;
+  private long sessionSeq;
+
+  private Stabilizer(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings) {
+    super(context);
+    this.nodeName = nodeName;
+    this.storage = storage;
+    this.settings = settings;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Repair.class, this::onSession)
+        .onMessage(Fetch.class, this::onSession)
+        .onMessage(SessionEnded.class, this::onSessionEnded)
+        .onMessage(GetTree.class, this::onGetTree)
+        .onMessage(GetBatch.class, this::onGetBatch)
+        .onMessage(BatchScanned.class, this::onBatchScanned)
+        .onMessage(ApplyEntries.class, this::onApplyEntries)
+        .build();
+  }
+
+  private Behavior<Command> onSession(Command session) {
+    if (running < settings.maxConcurrentSessions) {
+      start(session);
+    } else {
+      waiting.add(session);
+      getContext().getLog().debug("{} sessions running, queued {} ({} waiting)", running, session, waiting.size());
+    }
+    return this;
+  }
+
+  private void start(Command session) {
+    long seq = ++sessionSeq;
+    ActorRef<?> child;
+    if (session instanceof Repair r) {
+      child = getContext().spawn(
+          RepairSession.create(nodeName, storage, settings, r.range(), r.peerName(), r.peer(), r.replyTo()),
+          "repair-" + seq);
+    } else if (session instanceof Fetch f) {
+      child = getContext().spawn(
+          FetchSession.create(nodeName, storage, settings, f.range(), f.sources(), f.mergeFrom(), f.replyTo()),
+          "fetch-" + seq);
+    } else {
+      throw new IllegalArgumentException("not a session: " + session);
+    }
+    getContext().watchWith(child, SessionEnded.INSTANCE);
+    running++;
+  }
+
+  private Behavior<Command> onSessionEnded(SessionEnded ended) {
+    running--;
+    Command next = waiting.poll();
+    if (next != null) {
+      start(next);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetTree(GetTree request) {
+    if (request.depth() < 0 || request.depth() > 20) {
+      request.replyTo().tell(new PeerFailed("depth must be 0..20, was " + request.depth()));
+      return this;
+    }
+    getContext().spawnAnonymous(TreeScanner.create(
+        storage, request.range(), request.depth(), settings.batchSize, settings.stepTimeout, request.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onGetBatch(GetBatch request) {
+    // our own batch size bounds what one message carries, whatever the peer asked for
+    int limit = Math.max(1, Math.min(request.limit(), settings.batchSize));
+    getContext().ask(StorageActor.Reply.class, storage, settings.stepTimeout,
+        ref -> new StorageActor.Scan(request.range(), request.afterKey(), limit, ref),
+        (reply, failure) -> new BatchScanned(request, reply, failure));
+    return this;
+  }
+
+  private Behavior<Command> onBatchScanned(BatchScanned scanned) {
+    GetBatch request = scanned.request();
+    if (scanned.reply() instanceof StorageActor.ScanResult result) {
+      List<StoredEntry> scannedEntries = result.entries();
+      int n = Batches.nextBatchSize(scannedEntries, 0, scannedEntries.size(), settings.maxBatchBytes);
+      // a batch cut short by the byte budget is not the end: the peer resumes after its last key
+      boolean complete = result.complete() && n == scannedEntries.size();
+      List<StoredEntry> entries = List.copyOf(scannedEntries.subList(0, n));
+      getContext().getLog().debug("serving {} after {}: {} entries, complete {}",
+          request.range(), request.afterKey(), entries.size(), complete);
+      request.replyTo().tell(new Batch(request.range(), request.afterKey(), entries, complete));
+    } else {
+      String reason = scanned.failure() != null
+          ? "local scan timed out or failed: " + scanned.failure().getMessage()
+          : "local scan failed: " + scanned.reply();
+      request.replyTo().tell(new PeerFailed(reason));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onApplyEntries(ApplyEntries request) {
+    getContext().spawnAnonymous(
+        BatchApplier.create(storage, request.entries(), settings.stepTimeout, request.replyTo()));
+    return this;
+  }
+}
