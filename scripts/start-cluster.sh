@@ -33,9 +33,16 @@ for k in $(seq 1 "$n"); do
   started+=("$k")
 done
 
+# the HTTP port of node K, as its conf file sets it (8000+K-1 in the shipped files)
+http_port() {
+  local p
+  p=$(grep -o 'http-port[[:space:]]*=[[:space:]]*[0-9][0-9]*' "conf/node$1.conf" | head -n 1 | grep -o '[0-9][0-9]*$' || true)
+  echo "${p:-$((8000 + $1 - 1))}"
+}
+
 deadline=$(( $(date +%s) + ${START_TIMEOUT:-60} ))
 for k in $(seq 1 "$n"); do
-  port=$((8000 + k - 1))
+  port=$(http_port "$k")
   until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do
     if ! kill -0 "$(cat "run/node$k.pid")" 2>/dev/null; then
       echo "node$k exited during start; last lines of run/node$k.log:" >&2
@@ -56,7 +63,7 @@ ring_size() { # port -> number of members in that node's ring
   curl -sf "http://127.0.0.1:$1/cluster/ring" | grep -o '"members":\[[^]]*\]' | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l
 }
 for k in $(seq 1 "$n"); do
-  port=$((8000 + k - 1))
+  port=$(http_port "$k")
   until [ "$(ring_size "$port")" -ge "$n" ]; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "node$k does not see all $n nodes in its ring yet; see run/node$k.log and /cluster/members" >&2
@@ -66,8 +73,21 @@ for k in $(seq 1 "$n"); do
   done
 done
 
-echo "cluster up: $n node(s), every ring holds all of them"
+# ... and once no node is still filling a range it replicates (it would not count toward quorums)
 for k in $(seq 1 "$n"); do
-  echo "  node$k  http://127.0.0.1:$((8000 + k - 1))  (pid $(cat "run/node$k.pid"), log run/node$k.log)"
+  port=$(http_port "$k")
+  # captured first: under pipefail, grep -q closing the pipe early would fail curl
+  until [[ "$(curl -sf "http://127.0.0.1:$port/cluster/stabilization" || true)" == *'"pendingOwned":0'* ]]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "node$k is still filling ranges; see run/node$k.log and /cluster/stabilization" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+done
+
+echo "cluster up: $n node(s), every ring holds all of them, no range pending"
+for k in $(seq 1 "$n"); do
+  echo "  node$k  http://127.0.0.1:$(http_port "$k")  (pid $(cat "run/node$k.pid"), log run/node$k.log)"
 done
 echo "stop with: scripts/stop-cluster.sh"

@@ -14,7 +14,14 @@ import akka.http.javadsl.settings.ParserSettings;
 import akka.http.javadsl.settings.ServerSettings;
 import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
+import dhtnode.NodeSettings.Engine;
 import dhtnode.api.JsonParsingErrorHandler;
+import dhtnode.api.StabilizationRoutes;
+import dhtnode.membership.MemberStatus;
+import dhtnode.stabilization.ClusterMemory;
+import dhtnode.stabilization.PendingRanges;
+import dhtnode.stabilization.Stabilizer;
+import dhtnode.stabilization.StabilizationPlanner;
 import dhtnode.api.RingRoutes;
 import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
@@ -64,14 +71,16 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private final NodeSettings settings;
   private final ActorRef<RingActor.Command> ring;
   private final ActorRef<MembershipActor.Command> membership;
+  private final ActorRef<StabilizationPlanner.Command> planner;
   private final ReplicaDirectory directory;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
     super(context);
     this.settings = settings;
+    PendingRanges pending = new PendingRanges();
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings)),
+            StorageActor.create(engineFactory(settings), pending::contains),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
@@ -80,6 +89,17 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         new ReplicaDirectory(
             settings.name, storage, ActorRefResolver.get(context.getSystem()),
             context.getSystem().name(), ringView);
+    ActorRef<Stabilizer.Command> stabilizer =
+        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer), "stabilizer");
+    ClusterMemory memory = new ClusterMemory(settings.engine == Engine.ROCKSDB ? settings.dataDir : null);
+    planner =
+        context.spawn(
+            StabilizationPlanner.create(
+                ring, settings.name, settings.replicationFactor, settings.writeQuorum, stabilizer,
+                name -> directory.remoteActor(name, "stabilizer"), pending,
+                mayFillAlone(settings, memory), memory,
+                settings.antiEntropyInterval, settings.fillRetryInterval),
+            "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
@@ -88,7 +108,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route());
+            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route(),
+            new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
             .newServerAt(settings.host, settings.httpPort)
@@ -142,8 +163,23 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     return this;
   }
 
+  /**
+   * Ranges with no other replica to fill from may start as they are only for the seed of a new
+   * cluster, or a node whose last settled ring held just itself (a one-node cluster restarting).
+   */
+  private static boolean mayFillAlone(NodeSettings settings, ClusterMemory memory) {
+    HostPort self = new HostPort(settings.host, settings.clusterPort);
+    return memory.recall()
+        .map(members -> members.equals(java.util.List.of(settings.name)))
+        .orElse(settings.seeds.equals(java.util.List.of(self)));
+  }
+
   /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
+    if (changed.event() instanceof MemberEvent.SelfRefuted refuted
+        && (refuted.claimed() == MemberStatus.DEAD || refuted.claimed() == MemberStatus.LEFT)) {
+      planner.tell(new StabilizationPlanner.SelfExcluded(refuted.by()));
+    }
     if (changed.event().member().isUp()) {
       directory.memberUp(changed.event().member());
     }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import dhtnode.membership.MembershipSettings;
 import dhtnode.ring.RingSettings;
+import dhtnode.stabilization.StabilizerSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,9 @@ public final class NodeSettings {
 
   public final RingSettings ring;
   public final MembershipSettings membership;
+  public final StabilizerSettings stabilizer;
+  public final Duration antiEntropyInterval;
+  public final Duration fillRetryInterval;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -106,6 +110,18 @@ public final class NodeSettings {
     }
     ring = RingSettings.from(c);
     membership = MembershipSettings.from(c);
+    stabilizer = StabilizerSettings.from(c);
+    antiEntropyInterval = duration(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
+    fillRetryInterval = duration(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
+    long frame = !remoting ? Long.MAX_VALUE
+        : get(c, "akka.remote.artery.advanced.maximum-frame-size",
+            () -> c.getBytes("akka.remote.artery.advanced.maximum-frame-size"));
+    if (maxValueBytes + maxKeyBytes + 4096 > frame) {
+      throw bad("dht.http.max-value-size",
+          "(" + maxValueBytes + " bytes) plus a key must fit in one remoting frame: raise "
+              + "akka.remote.artery.advanced.maximum-frame-size above it (now " + frame + ")");
+    }
   }
 
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */

@@ -124,6 +124,14 @@ class MultiNodeTest {
     }
   }
 
+  static int pendingOwned(Node node) {
+    try {
+      return JSON.readTree(send(node, "GET", "/cluster/stabilization", null).body()).path("pendingOwned").asInt(-1);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   static void awaitTrue(BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
@@ -159,6 +167,7 @@ class MultiNodeTest {
     Node c = startJoining("charlie", a.clusterPort());
     for (Node n : List.of(a, b, c)) {
       awaitTrue(() -> ringSize(n) == 3, n.name() + " sees three members in its ring");
+      awaitTrue(() -> pendingOwned(n) == 0, n.name() + " has filled every range it replicates");
     }
 
     for (int i = 0; i < 30; i++) {

@@ -18,4 +18,11 @@ public sealed interface MemberEvent {
   record MemberDied(Member member, String by, String reason) implements MemberEvent {}
 
   record MemberLeft(Member member, String by) implements MemberEvent {}
+
+  /**
+   * This node heard it was {@code claimed} (SUSPECT, DEAD or LEFT) and refuted it with a higher
+   * incarnation. After DEAD or LEFT the rest of the cluster had excluded it, so it may have
+   * missed writes meanwhile.
+   */
+  record SelfRefuted(Member member, String by, MemberStatus claimed) implements MemberEvent {}
 }

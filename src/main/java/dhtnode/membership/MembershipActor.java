@@ -453,6 +453,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
         gossip.add(m);
         log().info("{} p{}: {} refutes being {} at incarnation {} (heard from {}): ALIVE at {}",
             selfName, period, selfName, change.previous().status(), change.previous().incarnation(), by, m.incarnation());
+        publish(new MemberEvent.SelfRefuted(m, by, change.previous().status()));
       }
       case JOINED -> {
         gossip.add(m);

@@ -27,6 +27,7 @@ public final class ReplicaDirectory implements ReplicaLocator {
   private final String systemName;
   private final RingView ringView;
   private final Map<String, ActorRef<StorageActor.Command>> storages = new ConcurrentHashMap<>();
+  private final Map<String, Member> addresses = new ConcurrentHashMap<>();
   private volatile Cache cache = new Cache(null, new ConcurrentHashMap<>());
 
   private record Cache(RingSnapshot snapshot, Map<List<String>, List<Replica>> lists) {}
@@ -50,12 +51,25 @@ public final class ReplicaDirectory implements ReplicaLocator {
     if (member.name().equals(self)) {
       return;
     }
-    String path = "akka://" + systemName + "@" + member.host() + ":" + member.clusterPort() + "/user/storage";
-    ActorRef<StorageActor.Command> ref = resolver.resolveActorRef(path);
+    addresses.put(member.name(), member);
+    ActorRef<StorageActor.Command> ref = resolver.resolveActorRef(pathOf(member, "storage"));
     ActorRef<StorageActor.Command> before = storages.put(member.name(), ref);
     if (before != null && !before.equals(ref)) {
       cache = new Cache(null, new ConcurrentHashMap<>()); // the member moved: drop stale lists
     }
+  }
+
+  private String pathOf(Member member, String actor) {
+    return "akka://" + systemName + "@" + member.host() + ":" + member.clusterPort() + "/user/" + actor;
+  }
+
+  /**
+   * A ref to the top-level actor {@code actor} (e.g. "stabilizer") on a named member, or null if
+   * its address is unknown. Resolving is cheap but not free; callers off the hot path only.
+   */
+  public <T> ActorRef<T> remoteActor(String member, String actor) {
+    Member m = addresses.get(member);
+    return m == null ? null : resolver.resolveActorRef(pathOf(m, actor));
   }
 
   /** The storage ref of a named member, or null if its address is unknown. */

@@ -19,6 +19,12 @@ import java.util.TreeSet;
  * yields a ring with the next epoch, one INFO line, a publish to the {@link RingView} and a
  * message to every subscriber; events that change nothing (a member suspected while on the ring,
  * a repeated join) leave the epoch alone. The first ring, epoch 1, holds only this node.
+ *
+ * <p>Keep-majority (as Akka's split-brain resolver): a DEAD member leaves the ring only while this
+ * node still reaches a majority of the ring's members (neither dead nor suspect). On the minority side of a partition the dead
+ * are kept, so quorum requests there fail with 503 instead of writing to a shrunken ring that
+ * would diverge; when they come back they are simply still there. LEFT is deliberate and always
+ * applied.
  */
 public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
@@ -44,6 +50,14 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
   private final RingView view;
   private final Set<ActorRef<RingSnapshot>> subscribers = new HashSet<>();
+  /** Members declared DEAD but kept on the ring because too few others are reachable. */
+  private final Set<String> deadKept = new TreeSet<>();
+  /**
+   * Members currently suspected: not yet off the ring, but not counted as reachable either, so
+   * that a partition (which makes the other side suspect all at once) is judged as a whole, not
+   * one death at a time.
+   */
+  private final Set<String> suspects = new TreeSet<>();
   private RingSnapshot current;
 
   private RingActor(ActorContext<Command> context, String selfName, RingView view) {
@@ -70,7 +84,40 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     String name = event.member().name();
     boolean onRing = isOnRing(event);
     Set<String> members = new TreeSet<>(current.ring().members());
-    boolean changed = onRing ? members.add(name) : members.remove(name);
+    if (event instanceof MemberEvent.MemberSuspected) {
+      suspects.add(name);
+    } else {
+      suspects.remove(name);
+    }
+    if (onRing && deadKept.remove(name)) {
+      getContext().getLog().info("{} is reachable again; it never left ring epoch {}", name, current.epoch());
+      return this;
+    }
+    if (event instanceof MemberEvent.MemberDied && members.contains(name)) {
+      Set<String> reachable = new TreeSet<>(members);
+      reachable.removeAll(deadKept);
+      reachable.removeAll(suspects);
+      reachable.remove(name);
+      if (reachable.size() * 2 <= members.size()) {
+        deadKept.add(name);
+        getContext().getLog().info(
+            "keeping {} on ring epoch {}: only {} of its {} members are reachable, a minority",
+            name, current.epoch(), reachable.size(), members.size());
+        return this;
+      }
+      members.removeAll(deadKept); // a majority: the dead kept so far go too
+      members.remove(name);
+      deadKept.clear();
+    }
+    if (event instanceof MemberEvent.MemberLeft) {
+      deadKept.remove(name);
+    }
+    if (onRing) {
+      members.add(name);
+    } else {
+      members.remove(name);
+    }
+    boolean changed = !members.equals(new TreeSet<>(current.ring().members()));
     if (!changed) {
       getContext().getLog().debug("ring epoch {} unchanged by {}", current.epoch(), event);
       return this;

@@ -55,7 +55,7 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
     this.bytes = entries.stream().mapToLong(Batches::sizeOf).sum();
     ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
     for (StoredEntry e : entries) {
-      storage.tell(new StorageActor.Put(e.key(), e.value(), adapter));
+      storage.tell(new StorageActor.Apply(e.key(), e.value(), adapter));
     }
     timers.startSingleTimer(TimedOut.INSTANCE, timeout);
   }

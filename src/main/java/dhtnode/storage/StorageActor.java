@@ -8,8 +8,10 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import dhtnode.CborSerializable;
+import dhtnode.ring.Murmur3;
 import dhtnode.ring.TokenRange;
 import java.util.List;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -29,6 +31,13 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   public record Get(String key, ActorRef<Reply> replyTo) implements Command {}
 
   public record Put(String key, Versioned value, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * Stores a value the stabilizer moves between replicas (handoff, anti-entropy): like
+   * {@link Put}, but always answered with {@link WriteResult}, pending or not, because filling a
+   * pending range is exactly what it is for.
+   */
+  public record Apply(String key, Versioned value, ActorRef<Reply> replyTo) implements Command {}
 
   public record Purge(String key, Version expected, ActorRef<Reply> replyTo) implements Command {}
 
@@ -54,15 +63,28 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public record StorageFailed(String key, String reason) implements Reply {}
 
+  /**
+   * This replica has not yet been filled for the key's range (it joined, or the ring changed),
+   * so its answer must not count toward a quorum. A {@link Put} was still applied.
+   */
+  public record PendingReplica(String key) implements Reply {}
+
   public static Behavior<Command> create(Supplier<StorageEngine> engine) {
-    return Behaviors.setup(context -> new StorageActor(context, engine.get()));
+    return create(engine, token -> false);
+  }
+
+  /** @param pending whether this node is still pending (not yet filled) for a token */
+  public static Behavior<Command> create(Supplier<StorageEngine> engine, LongPredicate pending) {
+    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending));
   }
 
   private final StorageEngine engine;
+  private final LongPredicate pending;
 
-  private StorageActor(ActorContext<Command> context, StorageEngine engine) {
+  private StorageActor(ActorContext<Command> context, StorageEngine engine, LongPredicate pending) {
     super(context);
     this.engine = engine;
+    this.pending = pending;
   }
 
   @Override
@@ -70,6 +92,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return newReceiveBuilder()
         .onMessage(Get.class, this::onGet)
         .onMessage(Put.class, this::onPut)
+        .onMessage(Apply.class, this::onApply)
         .onMessage(Purge.class, this::onPurge)
         .onMessage(Scan.class, this::onScan)
         .onMessage(GetStats.class, this::onGetStats)
@@ -78,16 +101,32 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onGet(Get get) {
-    reply(get.replyTo(), get.key(), () -> new ReadResult(get.key(), engine.get(get.key()).orElse(null)));
+    reply(get.replyTo(), get.key(), () -> isPending(get.key())
+        ? new PendingReplica(get.key())
+        : new ReadResult(get.key(), engine.get(get.key()).orElse(null)));
     return this;
   }
 
   private Behavior<Command> onPut(Put put) {
     reply(put.replyTo(), put.key(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
-      return new WriteResult(put.key(), stored, stored == put.value());
+      return isPending(put.key())
+          ? new PendingReplica(put.key())
+          : new WriteResult(put.key(), stored, stored == put.value());
     });
     return this;
+  }
+
+  private Behavior<Command> onApply(Apply apply) {
+    reply(apply.replyTo(), apply.key(), () -> {
+      Versioned stored = engine.put(apply.key(), apply.value());
+      return new WriteResult(apply.key(), stored, stored == apply.value());
+    });
+    return this;
+  }
+
+  private boolean isPending(String key) {
+    return pending.test(Murmur3.token(key));
   }
 
   private Behavior<Command> onPurge(Purge purge) {

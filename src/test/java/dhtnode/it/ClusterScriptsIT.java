@@ -16,7 +16,7 @@ class ClusterScriptsIT {
   void crudOnEveryNodeAndDataSurvivesARestart() throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       String out = cluster.script("scripts/start-cluster.sh", "3");
-      assertTrue(out.contains("http://127.0.0.1:8002"), out);
+      assertTrue(out.contains("http://127.0.0.1:" + (ProcessCluster.BASE_HTTP + 2)), out);
 
       for (int node = 1; node <= 3; node++) {
         String key = "/d/it-key-" + node;

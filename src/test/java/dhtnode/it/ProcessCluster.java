@@ -26,11 +26,26 @@ final class ProcessCluster implements AutoCloseable {
   final Path home;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  /**
+   * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
+   * not the demo's 8000/7000, so a test never collides with a cluster a developer has running.
+   */
+  static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000);
+  static final int BASE_CLUSTER = Integer.getInteger("dht.it.cluster-base", 17000);
+
   ProcessCluster() throws IOException {
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-it-");
     copyTree(project.resolve("scripts"), home.resolve("scripts"));
-    copyTree(project.resolve("conf"), home.resolve("conf"));
+    Files.createDirectories(home.resolve("conf"));
+    for (int k = 1; k <= 8; k++) {
+      // the shipped conf files with only the ports (and so the seed) moved
+      String conf = Files.readString(project.resolve("conf/node" + k + ".conf"))
+          .replace("http-port = " + (8000 + k - 1), "http-port = " + (BASE_HTTP + k - 1))
+          .replace("cluster-port = " + (7000 + k - 1), "cluster-port = " + (BASE_CLUSTER + k - 1))
+          + "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n";
+      Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
+    }
     Files.createDirectories(home.resolve("target"));
     Files.copy(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
   }
@@ -63,7 +78,7 @@ final class ProcessCluster implements AutoCloseable {
 
   HttpResponse<String> send(int node, String method, String path, String body) throws IOException, InterruptedException {
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (8000 + node - 1) + path))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (BASE_HTTP + node - 1) + path))
             .timeout(Duration.ofSeconds(10))
             .header("Content-Type", "text/plain; charset=UTF-8")
             .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body))

@@ -177,4 +177,47 @@ class RingActorTest {
     s.ring().tell(joined("node3"));
     expectRing(s.probe(), 3, "node1", "node2", "node3");
   }
+
+  @Test
+  void aDeadMemberLeavesTheRingOnlyWhileAMajorityIsReachable() {
+    Started s = start();
+    expectRing(s.probe(), 1, "node1");
+    s.ring().tell(joined("node2"));
+    expectRing(s.probe(), 2, "node1", "node2");
+    s.ring().tell(joined("node3"));
+    expectRing(s.probe(), 3, "node1", "node2", "node3");
+    s.ring().tell(joined("node4"));
+    expectRing(s.probe(), 4, "node1", "node2", "node3", "node4");
+    s.ring().tell(joined("node5"));
+    expectRing(s.probe(), 5, "node1", "node2", "node3", "node4", "node5");
+
+    // 4 of 5 reachable: a majority, node5 goes
+    s.ring().tell(suspected("node5"));
+    s.ring().tell(died("node5"));
+    expectRing(s.probe(), 6, "node1", "node2", "node3", "node4");
+    // a partition: node3 and node4 become suspect together, then die one by one; 2 of 4
+    // reachable is no majority, so this side keeps its ring and quorums fail instead of diverging
+    s.ring().tell(suspected("node3"));
+    s.ring().tell(suspected("node4"));
+    s.ring().tell(died("node3"));
+    s.ring().tell(died("node4"));
+    s.probe().expectNoMessage(java.time.Duration.ofMillis(200));
+    assertEquals(6, s.view().current().epoch());
+    // the partition heals for node3: it was never off the ring
+    s.ring().tell(alive("node3"));
+    s.probe().expectNoMessage(java.time.Duration.ofMillis(200));
+    // 3 of 4 reachable now: node4, still dead, goes
+    s.ring().tell(died("node4"));
+    expectRing(s.probe(), 7, "node1", "node2", "node3");
+  }
+
+  @Test
+  void aGracefulLeaveIsAppliedEvenOnAMinoritySide() {
+    Started s = start();
+    expectRing(s.probe(), 1, "node1");
+    s.ring().tell(joined("node2"));
+    expectRing(s.probe(), 2, "node1", "node2");
+    s.ring().tell(left("node2"));
+    expectRing(s.probe(), 3, "node1");
+  }
 }

@@ -85,6 +85,25 @@ class StorageActorTest {
   }
 
   @Test
+  void aPendingReplicaAppliesWritesButAnswersPendingUntilFilled() {
+    java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean(true);
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new, token -> pending.get()));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
+    // the stabilizer's own writes are answered normally, pending or not
+    storage.tell(new StorageActor.Apply("k2", value("w", 1), probe.getRef()));
+    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied());
+    pending.set(false);
+    storage.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(value("v", 1), probe.expectMessageClass(StorageActor.ReadResult.class).value(),
+        "the write made while pending was kept");
+  }
+
+  @Test
   void purgeAndStatsAnswer() {
     ActorRef<StorageActor.Command> storage = spawnInMemory();
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();

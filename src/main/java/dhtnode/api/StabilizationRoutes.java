@@ -1,0 +1,60 @@
+package dhtnode.api;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import dhtnode.stabilization.StabilizationPlanner;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * {@code GET /cluster/stabilization} (pending ranges, fills and repairs in flight, totals) and
+ * {@code POST /cluster/repair} (start an anti-entropy round now; 202 with what was started).
+ */
+public final class StabilizationRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final ActorRef<StabilizationPlanner.Command> planner;
+  private final Duration timeout;
+
+  public StabilizationRoutes(ActorSystem<?> system, ActorRef<StabilizationPlanner.Command> planner, Duration timeout) {
+    this.system = system;
+    this.planner = planner;
+    this.timeout = timeout;
+  }
+
+  public Route route() {
+    return pathPrefix("cluster", () -> concat(
+        path("stabilization", () -> get(this::status)),
+        path("repair", () -> post(this::repair))));
+  }
+
+  private Route status() {
+    CompletionStage<StabilizationPlanner.Status> status =
+        AskPattern.ask(planner, StabilizationPlanner.GetStatus::new, timeout, system.scheduler());
+    return completeWithFuture(status.handle((s, failure) -> failure != null
+        ? ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout", "the stabilizer did not answer in time")
+        : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(s))));
+  }
+
+  private Route repair() {
+    CompletionStage<StabilizationPlanner.RepairStarted> started =
+        AskPattern.ask(planner, StabilizationPlanner.RepairNow::new, timeout, system.scheduler());
+    return completeWithFuture(started.handle((s, failure) -> {
+      if (failure != null) {
+        return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout", "the stabilizer did not answer in time");
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("sessions", s.sessions());
+      body.put("peers", s.peers());
+      return HttpResponse.create().withStatus(StatusCodes.ACCEPTED)
+          .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
+    }));
+  }
+}

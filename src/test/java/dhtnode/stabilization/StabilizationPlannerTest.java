@@ -1,0 +1,222 @@
+package dhtnode.stabilization;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import dhtnode.ring.HashRing;
+import dhtnode.ring.Murmur3;
+import dhtnode.ring.RingActor;
+import dhtnode.ring.RingSnapshot;
+import dhtnode.ring.TokenRange;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StabilizationPlannerTest {
+  static final ActorTestKit testKit = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  static HashRing ring(String... members) {
+    return HashRing.of(List.of(members), 16, 3);
+  }
+
+  record Fixture(ActorRef<StabilizationPlanner.Command> planner, TestProbe<Stabilizer.Command> stabilizer,
+      Map<String, TestProbe<Stabilizer.Command>> peers, PendingRanges pending) {}
+
+  static Fixture start(boolean mayFillAlone, ClusterMemory memory, Duration retry) {
+    TestProbe<RingActor.Command> ringProbe = testKit.createTestProbe();
+    TestProbe<Stabilizer.Command> stabilizer = testKit.createTestProbe();
+    Map<String, TestProbe<Stabilizer.Command>> peers = Map.of(
+        "node2", testKit.createTestProbe(), "node3", testKit.createTestProbe(), "node4", testKit.createTestProbe());
+    PendingRanges pending = new PendingRanges();
+    ActorRef<StabilizationPlanner.Command> planner = testKit.spawn(StabilizationPlanner.create(
+        ringProbe.getRef(), "node1", 3, 2, stabilizer.getRef(),
+        name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
+        pending, mayFillAlone, memory, Duration.ofHours(1), retry));
+    ringProbe.expectMessageClass(RingActor.Subscribe.class);
+    return new Fixture(planner, stabilizer, peers, pending);
+  }
+
+  /** Every message the probe gets until it stays quiet for a moment. */
+  static List<Stabilizer.Command> drain(TestProbe<Stabilizer.Command> probe) {
+    List<Stabilizer.Command> out = new ArrayList<>();
+    while (true) {
+      try {
+        out.add(probe.receiveMessage(Duration.ofMillis(300)));
+      } catch (AssertionError quiet) {
+        return out;
+      }
+    }
+  }
+
+  static StabilizationPlanner.Status status(Fixture f) {
+    TestProbe<StabilizationPlanner.Status> probe = testKit.createTestProbe();
+    f.planner().tell(new StabilizationPlanner.GetStatus(probe.getRef()));
+    return probe.receiveMessage();
+  }
+
+  static List<Stabilizer.Fetch> fetches(List<Stabilizer.Command> messages) {
+    List<Stabilizer.Fetch> out = new ArrayList<>();
+    for (Stabilizer.Command m : messages) {
+      if (m instanceof Stabilizer.Fetch f) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  static void complete(Stabilizer.Fetch f, boolean ok) {
+    List<String> from = f.sources().stream().limit(f.mergeFrom()).map(Stabilizer.Source::name).toList();
+    f.replyTo().tell(new Stabilizer.FetchDone(f.range(), from, 0, 0, ok, ok ? null : "sources silent"));
+  }
+
+  /** A token node1 replicates in the ring. */
+  static long ownedToken(HashRing ring) {
+    for (int i = 0; ; i++) {
+      long t = Murmur3.token("probe-" + i);
+      if (ring.preferenceList(t).contains("node1")) {
+        return t;
+      }
+    }
+  }
+
+  @Test
+  void aJoiningNodeIsPendingUntilFilledFromNMinusWPlusOneOtherReplicas() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1));
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1"))));
+    assertTrue(fetches(drain(f.stabilizer())).isEmpty(), "alone and not a new cluster: nothing to fill from yet");
+    assertTrue(f.pending().contains(0L) && f.pending().contains(Long.MIN_VALUE), "everything is pending at start");
+
+    HashRing full = ring("node1", "node2", "node3", "node4");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(2, full)));
+    List<Stabilizer.Fetch> fetches = fetches(drain(f.stabilizer()));
+    assertFalse(fetches.isEmpty());
+    Set<String> used = new HashSet<>();
+    for (Stabilizer.Fetch fetch : fetches) {
+      assertEquals(2, fetch.mergeFrom(), "N - W + 1 sources");
+      fetch.sources().forEach(s -> used.add(s.name()));
+      assertFalse(fetch.sources().stream().anyMatch(s -> s.name().equals("node1")), "never from itself");
+    }
+    assertTrue(status(f).pendingOwned() > 0);
+    long owned = ownedToken(full);
+    assertTrue(f.pending().contains(owned));
+
+    fetches.forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).pendingOwned());
+    assertFalse(f.pending().contains(owned), "filled: node1 counts as a replica again");
+    assertTrue(used.size() >= 2);
+  }
+
+  @Test
+  void aFailedFillStaysPendingAndIsRetried() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofMillis(200));
+    HashRing full = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, full)));
+    List<Stabilizer.Fetch> first = fetches(drain(f.stabilizer()));
+    assertFalse(first.isEmpty());
+    complete(first.get(0), false);
+    first.subList(1, first.size()).forEach(fetch -> complete(fetch, true));
+    assertTrue(status(f).pendingOwned() > 0); // also waits until the replies were handled
+    assertTrue(f.pending().contains(first.get(0).range().end()), "the failed range is still pending");
+    Stabilizer.Fetch retried = (Stabilizer.Fetch) f.stabilizer().receiveMessage(Duration.ofSeconds(3));
+    assertEquals(first.get(0).range(), retried.range());
+    complete(retried, true);
+    assertEquals(0, status(f).pendingOwned());
+  }
+
+  @Test
+  void theSeedOfANewClusterStartsWithEmptyRangesAtOnce(@TempDir Path dir) {
+    ClusterMemory memory = new ClusterMemory(dir);
+    Fixture f = start(true, memory, Duration.ofHours(1));
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1"))));
+    assertEquals(0, status(f).pendingOwned());
+    assertFalse(f.pending().contains(42L));
+    assertEquals(List.of("node1"), memory.recall().orElseThrow(), "a settled ring is remembered");
+  }
+
+  @Test
+  void aNodeTheClusterHadExcludedIsPendingAgainAndRefills() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1));
+    HashRing full = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, full)));
+    fetches(drain(f.stabilizer())).forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).pendingOwned());
+
+    f.planner().tell(new StabilizationPlanner.SelfExcluded("node2"));
+    assertTrue(status(f).pendingOwned() > 0); // also waits until the message was handled
+    assertTrue(f.pending().contains(ownedToken(full)));
+    List<Stabilizer.Fetch> refill = fetches(drain(f.stabilizer()));
+    assertFalse(refill.isEmpty());
+    refill.forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).pendingOwned());
+  }
+
+  @Test
+  void rangesGainedOnARingChangeArePendingAndLostOnesAreNotTouched() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1));
+    HashRing four = ring("node1", "node2", "node3", "node4");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, four)));
+    fetches(drain(f.stabilizer())).forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).pendingOwned());
+
+    // node4 dies: node1 gains some of its ranges, and only those become pending
+    HashRing three = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(2, three)));
+    List<Stabilizer.Fetch> gained = fetches(drain(f.stabilizer()));
+    assertFalse(gained.isEmpty());
+    for (Stabilizer.Fetch fetch : gained) {
+      long t = fetch.range().end();
+      assertTrue(three.preferenceList(t).contains("node1") && !four.preferenceList(t).contains("node1"),
+          "only ranges node1 gained are fetched: " + fetch.range());
+      assertTrue(fetch.sources().stream().noneMatch(s -> s.name().equals("node4")), "never from the dead");
+    }
+    long kept = ownedToken(four);
+    if (three.preferenceList(kept).contains("node1")) {
+      assertFalse(f.pending().contains(kept), "a range node1 already held stays served");
+    }
+    gained.forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).pendingOwned());
+    // no message ever asks to drop data: lost ranges are kept
+    assertTrue(drain(f.stabilizer()).isEmpty());
+  }
+
+  @Test
+  void anAntiEntropyRoundRepairsThePrimaryRangesWithEachOtherReplica() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1));
+    HashRing full = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, full)));
+    fetches(drain(f.stabilizer())).forEach(fetch -> complete(fetch, true));
+
+    TestProbe<StabilizationPlanner.RepairStarted> started = testKit.createTestProbe();
+    f.planner().tell(new StabilizationPlanner.RepairNow(started.getRef()));
+    StabilizationPlanner.RepairStarted round = started.receiveMessage();
+    assertEquals(List.of("node2", "node3"), round.peers());
+    List<Stabilizer.Command> repairs = drain(f.stabilizer());
+    assertEquals(round.sessions(), repairs.size());
+    for (Stabilizer.Command m : repairs) {
+      Stabilizer.Repair r = (Stabilizer.Repair) m;
+      assertEquals("node1", full.preferenceList(r.range().end()).get(0), "node1 starts repairs only as primary");
+      r.replyTo().tell(new Stabilizer.RepairDone(r.range(), r.peerName(), 1, 2, 0, true, null));
+    }
+    StabilizationPlanner.Status s = status(f);
+    assertEquals(2L * repairs.size(), s.keysRepaired());
+    assertEquals(0, s.repairsInFlight());
+    assertTrue(s.lastRepairByPeer().keySet().containsAll(List.of("node2", "node3")));
+    assertTrue(TokenRange.full().contains(0L));
+  }
+}
