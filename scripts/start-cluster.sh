@@ -3,7 +3,7 @@
 # and waits until every node answers /health. Builds target/dht-node.jar first if it is missing.
 #   scripts/start-cluster.sh [N]        N in 1..8
 # Logs: run/nodeK.log   pids: run/nodeK.pid   data: data/nodeK   (all under the project root)
-# Env: JAVA_OPTS (default "-Xms64m -Xmx512m"), START_TIMEOUT seconds (default 60).
+# Env: JAVA_OPTS (default "-Xms64m -Xmx512m"), START_TIMEOUT seconds (default 120).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 n=${1:-3}
@@ -40,7 +40,7 @@ http_port() {
   echo "${p:-$((8000 + $1 - 1))}"
 }
 
-deadline=$(( $(date +%s) + ${START_TIMEOUT:-60} ))
+deadline=$(( $(date +%s) + ${START_TIMEOUT:-120} ))
 for k in $(seq 1 "$n"); do
   port=$(http_port "$k")
   until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do

@@ -98,7 +98,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 ring, settings.name, settings.replicationFactor, settings.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), pending,
                 mayFillAlone(settings, memory), memory,
-                settings.antiEntropyInterval, settings.fillRetryInterval),
+                settings.antiEntropyInterval, settings.fillRetryInterval, settings.ringSettleDelay),
             "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership), "membership");
     context.watch(membership);

@@ -51,6 +51,7 @@ public final class NodeSettings {
   public final StabilizerSettings stabilizer;
   public final Duration antiEntropyInterval;
   public final Duration fillRetryInterval;
+  public final Duration ringSettleDelay;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -113,6 +114,7 @@ public final class NodeSettings {
     stabilizer = StabilizerSettings.from(c);
     antiEntropyInterval = duration(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
     fillRetryInterval = duration(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    ringSettleDelay = duration(c, "dht.stabilization.ring-settle-delay", Duration.ZERO, Duration.ofMinutes(1));
     boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
     long frame = !remoting ? Long.MAX_VALUE
         : get(c, "akka.remote.artery.advanced.maximum-frame-size",

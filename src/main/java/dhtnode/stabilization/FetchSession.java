@@ -138,7 +138,10 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private Behavior<Command> finish(boolean ok, String error) {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     String from = String.join(",", plan.completedFrom());
-    if (ok) {
+    if (ok && keys == 0) {
+      // a join fills hundreds of small ranges, most of them empty: INFO only for data moved
+      getContext().getLog().debug("fetched {} from {} to {}: empty", range, from, nodeName);
+    } else if (ok) {
       getContext().getLog().info("fetched {} from {} to {}: {} keys, {} KiB, {} s",
           range, from, nodeName, keys, bytes / 1024, String.format(Locale.ROOT, "%.1f", seconds));
     } else {

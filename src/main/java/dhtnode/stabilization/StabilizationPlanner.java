@@ -83,7 +83,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private record RepairFinished(Stabilizer.RepairDone done) implements Command {}
 
-  private enum Tick implements Command { FILL_RETRY, ANTI_ENTROPY }
+  private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY }
 
   /**
    * @param ring the RingActor, whose every new ring this planner subscribes to
@@ -96,6 +96,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * @param mayFillAlone whether ranges with no other replica to fill from may be promoted at once
    *     (a new cluster's seed; a one-node cluster restarting), see {@link ClusterMemory}
    * @param memory where the members of a settled ring are remembered across restarts
+   * @param ringSettleDelay fills are planned once the ring has not changed for this long
    */
   public static Behavior<Command> create(
       ActorRef<RingActor.Command> ring,
@@ -108,12 +109,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       boolean mayFillAlone,
       ClusterMemory memory,
       Duration antiEntropyInterval,
-      Duration fillRetryInterval) {
+      Duration fillRetryInterval,
+      Duration ringSettleDelay) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, antiEntropyInterval);
       ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
       return new StabilizationPlanner(context, timers, self, replicationFactor, writeQuorum, stabilizer,
-          peers, pending, mayFillAlone, memory, fillRetryInterval);
+          peers, pending, mayFillAlone, memory, fillRetryInterval, ringSettleDelay);
     }));
   }
 
@@ -126,6 +128,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final boolean mayFillAlone;
   private final ClusterMemory memory;
   private final Duration fillRetryInterval;
+  private final Duration ringSettleDelay;
   private final ActorRef<Stabilizer.FetchDone> fetchAdapter;
   private final ActorRef<Stabilizer.RepairDone> repairAdapter;
 
@@ -152,8 +155,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       PendingRanges pending,
       boolean mayFillAlone,
       ClusterMemory memory,
-      Duration fillRetryInterval) {
+      Duration fillRetryInterval,
+      Duration ringSettleDelay) {
     super(context);
+    this.ringSettleDelay = ringSettleDelay;
     this.timers = timers;
     this.self = self;
     this.mergeFrom = replicationFactor - writeQuorum + 1;
@@ -178,6 +183,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         .onMessage(RepairFinished.class, this::onRepairFinished)
         .onMessage(RepairNow.class, this::onRepairNow)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessageEquals(Tick.PLAN, this::planFills)
         .onMessageEquals(Tick.FILL_RETRY, this::planFills)
         .onMessageEquals(Tick.ANTI_ENTROPY, this::onAntiEntropyTick)
         .build();
@@ -201,7 +207,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       previous = current.ring();
     }
     current = next;
-    return planFills();
+    // a joining node learns the members one event at a time: plan once the ring has settled,
+    // not for every intermediate ring (each would fetch ranges the final ring takes away)
+    timers.startSingleTimer(Tick.PLAN, ringSettleDelay);
+    return this;
   }
 
   private Behavior<Command> onSelfExcluded(SelfExcluded excluded) {
@@ -276,13 +285,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       pending.set(pending.get().minus(done.range()));
       keysFetched += done.keys();
       bytesFetched += done.bytes();
-      if (done.keys() > 0) {
-        getContext().getLog().info("range {} filled on {} from {}: {} keys, {} bytes; pending -> owner",
-            done.range(), self, done.completedFrom(), done.keys(), done.bytes());
-      } else {
-        getContext().getLog().debug("range {} filled on {} from {}: empty; pending -> owner",
-            done.range(), self, done.completedFrom());
-      }
+      // the fetch session logged the move itself; the promotion is summed up in checkSettled
+      getContext().getLog().debug("range {} promoted on {}: pending -> owner", done.range(), self);
       checkSettled();
     } else {
       getContext().getLog().info("range {} stays pending on {}: {}; retrying in {} ms",
@@ -298,8 +302,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       memory.remember(current.ring().members());
       if (!settledLogged) {
         settledLogged = true;
-        getContext().getLog().info("ring epoch {}: {} holds every range it replicates; no range pending",
-            current.epoch(), self);
+        getContext().getLog().info(
+            "ring epoch {}: {} holds every range it replicates, all promoted pending -> owner ({} keys fetched so far)",
+            current.epoch(), self, keysFetched);
       }
     }
   }

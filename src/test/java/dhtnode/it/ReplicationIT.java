@@ -6,13 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -40,56 +34,14 @@ class ReplicationIT {
       }
 
       List<String> keys = List.of("k0", "k1", "k2", "k3", "k4", "k5");
-      List<Linearizability.Op> history = Collections.synchronizedList(new ArrayList<>());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
-      ExecutorService clients = Executors.newFixedThreadPool(6);
-      List<Future<?>> running = new ArrayList<>();
-      for (int c = 0; c < 6; c++) {
-        int client = c;
-        running.add(clients.submit(() -> {
-          Random random = new Random(client);
-          int n = 0;
-          while (System.nanoTime() < deadline) {
-            String key = keys.get(random.nextInt(keys.size()));
-            int node = 1 + random.nextInt(5);
-            long call = System.nanoTime();
-            if (random.nextBoolean()) {
-              String value = "c" + client + "-" + n++;
-              try {
-                int status = cluster.send(node, "PUT", "/d/" + key, value).statusCode();
-                long ret = System.nanoTime();
-                history.add(status == 200
-                    ? Linearizability.Op.write(key, value, call, ret)
-                    : Linearizability.Op.unknownWrite(key, value, call));
-              } catch (Exception e) {
-                history.add(Linearizability.Op.unknownWrite(key, value, call));
-              }
-            } else {
-              try {
-                HttpResponse<String> r = cluster.send(node, "GET", "/d/" + key, null);
-                long ret = System.nanoTime();
-                if (r.statusCode() == 200) {
-                  history.add(Linearizability.Op.read(key, r.body(), call, ret));
-                } else if (r.statusCode() == 404) {
-                  history.add(Linearizability.Op.read(key, null, call, ret));
-                }
-              } catch (Exception e) {
-                // a failed read tells nothing: leave it out
-              }
-            }
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : running) {
-        f.get(60, TimeUnit.SECONDS);
-      }
-      clients.shutdownNow();
+      RegisterClients clients = new RegisterClients(cluster, keys, 5, 6);
+      TimeUnit.SECONDS.sleep(8); // a fixed stretch of load, not a wait for a condition
+      List<Linearizability.Op> history = clients.stop();
 
-      long acked = history.stream().filter(op -> op.kind() == Linearizability.Kind.WRITE && !op.unknown()).count();
-      long reads = history.stream().filter(op -> op.kind() == Linearizability.Kind.READ).count();
+      long acked = RegisterClients.acknowledgedWrites(history);
+      long reads = RegisterClients.reads(history);
       assertTrue(acked > 50 && reads > 50, "enough load to mean something: " + acked + " writes, " + reads + " reads");
-      Linearizability.Result verdict = Linearizability.check(new ArrayList<>(history));
+      Linearizability.Result verdict = Linearizability.check(history);
       assertTrue(verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
     }
   }

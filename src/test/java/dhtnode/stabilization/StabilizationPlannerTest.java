@@ -47,7 +47,7 @@ class StabilizationPlannerTest {
     ActorRef<StabilizationPlanner.Command> planner = testKit.spawn(StabilizationPlanner.create(
         ringProbe.getRef(), "node1", 3, 2, stabilizer.getRef(),
         name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
-        pending, mayFillAlone, memory, Duration.ofHours(1), retry));
+        pending, mayFillAlone, memory, Duration.ofHours(1), retry, Duration.ofMillis(50)));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, peers, pending);
   }
@@ -144,7 +144,11 @@ class StabilizationPlannerTest {
     ClusterMemory memory = new ClusterMemory(dir);
     Fixture f = start(true, memory, Duration.ofHours(1));
     f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1"))));
-    assertEquals(0, status(f).pendingOwned());
+    // planned once the ring has settled
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(3), () -> {
+      assertEquals(0, status(f).pendingOwned());
+      return null;
+    });
     assertFalse(f.pending().contains(42L));
     assertEquals(List.of("node1"), memory.recall().orElseThrow(), "a settled ring is remembered");
   }

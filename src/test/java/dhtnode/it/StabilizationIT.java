@@ -1,0 +1,130 @@
+package dhtnode.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Every key back on N replicas after failures and joins, without losing strong consistency. */
+class StabilizationIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final int KEYS = 300;
+
+  interface Check {
+    List<String> failures() throws Exception;
+  }
+
+  /** Polls until the check finds nothing wrong, or fails with what was still wrong. */
+  static void within(int seconds, String what, Check check) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    List<String> failures = check.failures();
+    while (!failures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(500); // pacing between polls; the deadline bounds the wait
+      failures = check.failures();
+    }
+    assertTrue(failures.isEmpty(), what + " within " + seconds + " s; still failing: "
+        + failures.subList(0, Math.min(10, failures.size())) + " (" + failures.size() + " in all)");
+  }
+
+  static void load(ProcessCluster cluster, int nodes) throws Exception {
+    for (int i = 0; i < KEYS; i++) {
+      HttpResponse<String> r = cluster.send(1 + i % nodes, "PUT", "/d/key-" + i, "value-" + i);
+      assertEquals(200, r.statusCode(), "write key-" + i + ": " + r.body());
+    }
+  }
+
+  static List<String> unreadable(ProcessCluster cluster, List<Integer> nodes, String consistency) throws Exception {
+    List<String> bad = new ArrayList<>();
+    for (int node : nodes) {
+      for (int i = 0; i < KEYS; i++) {
+        HttpResponse<String> r = cluster.send(node, "GET", "/d/key-" + i + "?consistency=" + consistency, null);
+        if (r.statusCode() != 200 || !r.body().equals("value-" + i)) {
+          bad.add("node" + node + "/key-" + i + "=" + r.statusCode());
+        }
+      }
+    }
+    return bad;
+  }
+
+  @Test
+  void afterAKillEveryKeyIsBackOnItsLiveReplicasAndSurvivesASecondKillAndAFullRestart() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster()) {
+      cluster.script("scripts/start-cluster.sh", "5");
+      load(cluster, 5);
+
+      cluster.signal(5, "KILL");
+      List<Integer> survivors = List.of(1, 2, 3, 4);
+      // node5 leaves every ring, and the ranges it held are filled on their new replicas
+      within(60, "every survivor drops node5 and fills what it gained", () -> {
+        List<String> bad = new ArrayList<>();
+        for (int node : survivors) {
+          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+          JsonNode stab = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
+          if (ring.path("members").toString().contains("node5") || stab.path("pendingOwned").asInt(-1) != 0) {
+            bad.add("node" + node);
+          }
+        }
+        return bad;
+      });
+      // all three live replicas of every key hold it: any one of them answers right
+      within(30, "every key reads at consistency=one through every survivor",
+          () -> unreadable(cluster, survivors, "one"));
+      assertEquals(List.of(), unreadable(cluster, List.of(1), "all"), "all three replicas answer with the value");
+
+      cluster.signal(4, "KILL");
+      within(60, "every key still reads at quorum after a second kill",
+          () -> unreadable(cluster, List.of(1, 2, 3), "quorum"));
+
+      // a full restart of what is left keeps everything
+      cluster.script("scripts/stop-cluster.sh");
+      cluster.script("scripts/start-cluster.sh", "3");
+      within(30, "every key reads at quorum after restarting the cluster",
+          () -> unreadable(cluster, List.of(1, 2, 3), "quorum"));
+    }
+  }
+
+  @Test
+  void aSixthNodeJoinsALoadedClusterWithoutAQuorumReadMissingAnAcknowledgedWrite() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster()) {
+      cluster.script("scripts/start-cluster.sh", "5");
+      load(cluster, 5);
+
+      List<String> hot = List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
+      RegisterClients clients = new RegisterClients(cluster, hot, 5, 4);
+      List<Linearizability.Op> history;
+      try {
+        // start-cluster.sh starts only node6 (1..5 run) and returns once every ring holds it
+        // and no node is still filling
+        cluster.script("scripts/start-cluster.sh", "6");
+        within(30, "the old keys read at quorum through the new node",
+            () -> unreadable(cluster, List.of(6), "quorum"));
+      } finally {
+        history = clients.stop();
+      }
+
+      JsonNode stab = JSON.readTree(cluster.send(6, "GET", "/cluster/stabilization", null).body());
+      long owned = 0;
+      for (int i = 0; i < KEYS; i++) {
+        JsonNode owners = JSON.readTree(cluster.send(6, "GET", "/cluster/owners/key-" + i, null).body());
+        if (owners.path("replicas").toString().contains("\"node6\"")) {
+          owned++;
+        }
+      }
+      long fetched = stab.path("keysFetched").asLong();
+      assertTrue(owned > 0 && fetched >= owned, "node6 received its keys: owns " + owned + ", fetched " + fetched);
+      // each of its ranges is merged from N - W + 1 = 2 sources; hot keys add a few
+      assertTrue(fetched <= 2 * (owned + hot.size()), "and only its ranges: owns " + owned + ", fetched " + fetched);
+
+      long acked = RegisterClients.acknowledgedWrites(history);
+      assertTrue(acked > 20, "enough writes during the join: " + acked);
+      Linearizability.Result verdict = Linearizability.check(history);
+      assertTrue(verdict.linearizable(), "history of " + verdict.badKey() + " is not linearizable across the join");
+    }
+  }
+}
