@@ -151,6 +151,7 @@ class MultiNodeTest {
   @Test
   void aLoneNodeRefusesQuorumRequestsClearlyButServesConsistencyOne() throws Exception {
     Node alone = startSeed("solo");
+    awaitTrue(() -> pendingOwned(alone) == 0, "the seed of a new cluster starts with its (empty) ranges at once");
     HttpResponse<String> put = send(alone, "PUT", "/d/k", "v");
     assertEquals(503, put.statusCode(), put.body());
     JsonNode body = JSON.readTree(put.body());

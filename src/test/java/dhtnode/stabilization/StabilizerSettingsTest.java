@@ -24,7 +24,7 @@ class StabilizerSettingsTest {
     assertEquals(10, s.merkleDepth);
     assertEquals(Duration.ofSeconds(5), s.stepTimeout);
     assertEquals(Duration.ofSeconds(60), s.treeTimeout);
-    assertEquals(4, s.maxConcurrentSessions);
+    assertEquals(16, s.maxConcurrentSessions);
   }
 
   @Test
