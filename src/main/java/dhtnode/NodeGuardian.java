@@ -78,6 +78,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     super(context);
     this.settings = settings;
     this.metrics = Metrics.withJvmMetrics(settings.name);
+    metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
     ActorRef<StorageActor.Command> storage =
         context.spawn(
             StorageActor.create(engineFactory(settings)),

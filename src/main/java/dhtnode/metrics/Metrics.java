@@ -30,7 +30,7 @@ import dhtnode.NodeSettings.Consistency;
  *       {@code dht_timeouts_total} ran out of time
  *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
  *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total}
- *   <li>{@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
+ *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
  *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
  *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link #withJvmMetrics})
  * </ul>
@@ -177,6 +177,14 @@ public final class Metrics implements AutoCloseable {
   public void ringEpoch(LongSupplier epoch) {
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
         .description("Epoch of this node's current ring; grows with every membership change")
+        .register(registry);
+  }
+
+  /** {@code dht_node_info{engine, fsync} 1}: how this node stores data, for whoever reads figures. */
+  public void nodeInfo(String engine, boolean fsync) {
+    Gauge.builder("dht.node.info", () -> 1)
+        .description("Constant 1; the labels say the storage engine and durability mode")
+        .tags("engine", engine, "fsync", fsync ? "on" : "off")
         .register(registry);
   }
 

@@ -64,6 +64,7 @@ class MetricsRoutesTest {
                 .resolve());
     metrics = Metrics.withJvmMetrics(settings.name);
     metrics.ringEpoch(() -> 5);
+    metrics.nodeInfo("memory", false);
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     testKit.spawn(StoragePoller.create(storage, metrics, Duration.ofMillis(50)));
     Routes routes =
@@ -117,6 +118,7 @@ class MetricsRoutesTest {
     assertEquals(after.get(writeQuorum), after.get(
         "dht_requests_seconds_bucket{consistency=\"quorum\",node=\"metrics-node\",op=\"write\",le=\"+Inf\"}"));
     assertEquals(5.0, after.get("dht_ring_epoch{node=\"metrics-node\"}"));
+    assertEquals(1.0, after.get("dht_node_info{engine=\"memory\",fsync=\"off\",node=\"metrics-node\"}"));
 
     for (String name : List.of(
         "dht_requests_seconds_bucket", "dht_requests_seconds_max", "dht_timeouts_total",
