@@ -22,13 +22,17 @@ function is_read()
   return not PRELOAD and math.random() < READ_RATIO
 end
 
--- Preload: count answers and stop once NKEYS have come back (run it with one thread, so this
--- thread owns every key); a failed answer is counted too, so wrk's non-2xx line reports it.
-local answered = 0
-function preload_done()
+-- Preload: count answers and end the process once NKEYS have come back (run it with one
+-- thread, so this thread owns every key). wrk.thread:stop() would only stop sending: wrk would
+-- still sleep out its whole -d before exiting. So print the tally here and exit.
+local answered, failed = 0, 0
+function preload_done(status)
   answered = answered + 1
+  if status < 200 or status > 299 then failed = failed + 1 end
   if answered >= NKEYS then
-    wrk.thread:stop()
+    io.write(string.format("preload: %d answered, %d failed\n", answered, failed))
+    io.flush()
+    os.exit(0)
   end
 end
 

@@ -22,5 +22,5 @@ function request()
 end
 
 if PRELOAD then
-  function response(status, headers, body) preload_done() end
+  function response(status, headers, body) preload_done(status) end
 end
