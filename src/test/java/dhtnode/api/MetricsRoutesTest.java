@@ -125,7 +125,7 @@ class MetricsRoutesTest {
         "dht_read_repairs_total", "dht_swim_probes_total", "dht_swim_suspicions_total",
         "dht_swim_deaths_total", "dht_stabilizer_keys_streamed_total",
         "dht_stabilizer_merkle_mismatches_total", "dht_storage_keys", "dht_storage_size_bytes",
-        "jvm_memory_used_bytes", "jvm_gc_pause_seconds_count", "jvm_threads_live_threads")) {
+        "jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads")) {
       assertTrue(after.keySet().stream().anyMatch(series -> series.equals(name) || series.startsWith(name + "{")),
           "no series named " + name + " in " + after.keySet());
     }
