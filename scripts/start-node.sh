@@ -11,5 +11,6 @@ cd "$root"
 if [ ! -f target/dht-node.jar ]; then
   mvn -B -q -DskipTests package
 fi
+java_opts=${JAVA_OPTS:-"-Xms64m -Xmx512m"}
 # shellcheck disable=SC2086
-exec java ${JAVA_OPTS:-"-Xms64m -Xmx512m"} -Dconfig.file="$conf" -jar target/dht-node.jar
+exec java $java_opts -Dconfig.file="$conf" -jar target/dht-node.jar

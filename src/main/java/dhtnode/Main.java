@@ -13,7 +13,17 @@ import com.typesafe.config.ConfigFactory;
 public final class Main {
   private Main() {}
 
+  /** JVM property sizing the common fork-join pool; see {@link #main}. */
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    // On 1 or 2 cores the common pool gets parallelism 1, and CompletableFuture then runs every
+    // async callback on a new Thread. Akka's context.ask completes through one (whenComplete on a
+    // Scala future converter), so each replica reply cost a thread start. Two threads suffice;
+    // set before anything touches ForkJoinPool, and only if the user did not choose.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, "2");
+    }
     Config config;
     NodeSettings settings;
     try {

@@ -25,6 +25,10 @@ import dhtnode.stabilization.StabilizationPlanner;
 import dhtnode.api.RingRoutes;
 import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
+import dhtnode.api.MetricsRoutes;
+import dhtnode.metrics.Metrics;
+import dhtnode.metrics.StoragePoller;
+import akka.actor.typed.PostStop;
 import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
@@ -64,6 +68,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     }
   }
 
+  /** How often the storage gauges of /metrics are refreshed. */
+  private static final Duration STORAGE_STATS_INTERVAL = Duration.ofSeconds(5);
+
   public static Behavior<Command> create(NodeSettings settings) {
     return Behaviors.setup(context -> new NodeGuardian(context, settings));
   }
@@ -73,10 +80,13 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private final ActorRef<MembershipActor.Command> membership;
   private final ActorRef<StabilizationPlanner.Command> planner;
   private final ReplicaDirectory directory;
+  private final Metrics metrics;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
     super(context);
     this.settings = settings;
+    this.metrics = Metrics.withJvmMetrics(settings.name);
+    metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
     PendingRanges pending = new PendingRanges();
     ActorRef<StorageActor.Command> storage =
         context.spawn(
@@ -85,6 +95,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
     ring = context.spawn(RingActor.create(settings.name, ringView), "ring");
+    metrics.ringEpoch(() -> ringView.current().epoch());
+    context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
         new ReplicaDirectory(
             settings.name, storage, ActorRefResolver.get(context.getSystem()),
@@ -98,18 +110,19 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 ring, settings.name, settings.replicationFactor, settings.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), pending,
                 mayFillAlone(settings, memory), memory,
-                settings.antiEntropyInterval, settings.fillRetryInterval, settings.ringSettleDelay),
+                settings.antiEntropyInterval, settings.fillRetryInterval, settings.ringSettleDelay, metrics),
             "planner");
-    membership = context.spawn(MembershipActor.create(settings, settings.membership), "membership");
+    membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     HybridClock clock = new HybridClock();
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock);
+    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),
             new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route(),
-            new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route());
+            new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route(),
+            new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
             .newServerAt(settings.host, settings.httpPort)
@@ -150,6 +163,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         .onMessage(BindFailed.class, this::onBindFailed)
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onSignal(Terminated.class, this::onTerminated)
+        .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
@@ -199,6 +213,11 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
           settings.name, settings.clusterPort);
       shutdown.run(new StartupFailed());
     }
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    metrics.close(); // unhooks the GC listeners, which outlive the node in a shared JVM (tests)
     return this;
   }
 

@@ -17,6 +17,7 @@ import akka.stream.StreamLimitReachedException;
 import akka.util.ByteString;
 import dhtnode.NodeSettings;
 import dhtnode.NodeSettings.Consistency;
+import dhtnode.metrics.Metrics;
 import akka.actor.typed.Props;
 import dhtnode.replication.HybridClock;
 import dhtnode.replication.Quorum;
@@ -55,6 +56,7 @@ public final class Routes extends AllDirectives {
   private final ActorRef<StorageActor.Command> storage;
   private final ReplicaLocator replicas;
   private final HybridClock clock;
+  private final Metrics metrics;
   private final Duration timeout;
   private final Duration askTimeout;
   private final AtomicLong requestIds = new AtomicLong();
@@ -65,12 +67,14 @@ public final class Routes extends AllDirectives {
       ActorSystem<?> system,
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
-      HybridClock clock) {
+      HybridClock clock,
+      Metrics metrics) {
     this.settings = settings;
     this.system = system;
     this.storage = storage;
     this.replicas = replicas;
     this.clock = clock;
+    this.metrics = metrics;
     this.timeout = settings.requestTimeout;
     this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
@@ -98,16 +102,17 @@ public final class Routes extends AllDirectives {
         return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
             "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
       }
-      Quorum quorum = Quorum.of(settings, consistency.get());
+      Consistency chosen = consistency.get();
+      Quorum quorum = Quorum.of(settings, chosen);
       return concat(
-          get(() -> completeWithFuture(coordinate(key, new Operation.Read(), quorum))),
-          put(() -> writeRoute(key, quorum)),
-          post(() -> writeRoute(key, quorum)),
-          delete(() -> completeWithFuture(coordinate(key, new Operation.Delete(), quorum))));
+          get(() -> completeWithFuture(coordinate(key, new Operation.Read(), quorum, chosen))),
+          put(() -> writeRoute(key, quorum, chosen)),
+          post(() -> writeRoute(key, quorum, chosen)),
+          delete(() -> completeWithFuture(coordinate(key, new Operation.Delete(), quorum, chosen))));
     });
   }
 
-  private Route writeRoute(String key, Quorum quorum) {
+  private Route writeRoute(String key, Quorum quorum, Consistency level) {
     return extractRequestEntity(entity -> {
       // a declared length over the limit is refused before reading a byte of the body
       if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
@@ -123,7 +128,7 @@ public final class Routes extends AllDirectives {
       String type = entity.getContentType().toString();
       return onComplete(body, bytes -> bytes.isFailure()
           ? complete(entityFailure(bytes.failed().get()))
-          : completeWithFuture(coordinate(key, new Operation.Write(bytes.get().toArrayUnsafe(), type), quorum)));
+          : completeWithFuture(coordinate(key, new Operation.Write(bytes.get().toArrayUnsafe(), type), quorum, level)));
     });
   }
 
@@ -138,17 +143,27 @@ public final class Routes extends AllDirectives {
    * guardian refuses other top-level spawns from outside). The ask outlives the coordinator's own timeout a little, so the
    * coordinator's answer, which names the replicas that answered, wins over a bare ask timeout.
    */
-  private CompletionStage<HttpResponse> coordinate(String key, Operation operation, Quorum quorum) {
+  private CompletionStage<HttpResponse> coordinate(
+      String key, Operation operation, Quorum quorum, Consistency level) {
+    long start = System.nanoTime();
+    Metrics.Op op = ReplicaCoordinator.metricsOp(operation);
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas.replicasFor(key), quorum, clock, settings.name, timeout),
+                operation, key, replicas.replicasFor(key), quorum, clock, settings.name, timeout, metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =
         AskPattern.ask(coordinator, ReplicaCoordinator.Run::new, askTimeout, system.scheduler());
     boolean delete = operation instanceof Operation.Delete;
-    return result.handle((r, failure) -> failure != null ? unavailable(failure) : respond(key, r, delete));
+    return result.handle((r, failure) -> {
+      HttpResponse response = failure != null ? unavailable(failure, op) : respond(key, r, delete);
+      if (response.status().intValue() == 503) {
+        metrics.unavailable(op);
+      }
+      metrics.request(op, level, System.nanoTime() - start);
+      return response;
+    });
   }
 
   private HttpResponse respond(String key, ReplicaCoordinator.Result result, boolean delete) {
@@ -229,9 +244,10 @@ public final class Routes extends AllDirectives {
     return ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_body", "could not read the request body: " + cause.getMessage());
   }
 
-  private HttpResponse unavailable(Throwable failure) {
+  private HttpResponse unavailable(Throwable failure, Metrics.Op op) {
     Throwable cause = unwrap(failure);
     if (cause instanceof TimeoutException) {
+      metrics.timeout(op);
       return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
           "no answer within " + askTimeout.toMillis() + " ms; the outcome of a write is unknown");
     }

@@ -17,6 +17,7 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import akka.util.ByteString;
 import dhtnode.HostPort;
 import dhtnode.NodeSettings;
+import dhtnode.metrics.Metrics;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,20 +87,21 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
    * starts from a clock-derived incarnation and leaves the cluster in coordinated shutdown's
    * cluster-leave phase.
    */
-  public static Behavior<Command> create(NodeSettings node, MembershipSettings settings) {
+  public static Behavior<Command> create(NodeSettings node, MembershipSettings settings, Metrics metrics) {
     return Behaviors.<Command>setup(context -> {
       InetSocketAddress bind = new InetSocketAddress(node.host, node.clusterPort);
       ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, bind, "udp");
       // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
       // restarted node is ALIVE again even where the cluster remembers it DEAD.
-      return create(node, settings, transport, new Random(), System.currentTimeMillis(), true);
+      return create(node, settings, transport, new Random(), System.currentTimeMillis(), true, metrics);
     });
   }
 
   /**
    * The actor over a given transport (a real {@link UdpTransport} or a test probe), random source
    * and starting incarnation. With {@code leaveOnShutdown} it registers a coordinated-shutdown
-   * task that sends {@link Leave} and waits for it.
+   * task that sends {@link Leave} and waits for it. Probes, suspicions and deaths are counted in
+   * {@code metrics}.
    */
   public static Behavior<Command> create(
       NodeSettings node,
@@ -107,9 +109,10 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       ActorRef<UdpTransport.Command> transport,
       Random random,
       long incarnation,
-      boolean leaveOnShutdown) {
+      boolean leaveOnShutdown,
+      Metrics metrics) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new MembershipActor(context, timers, node, settings, transport, random, incarnation, leaveOnShutdown)));
+        new MembershipActor(context, timers, node, settings, transport, random, incarnation, leaveOnShutdown, metrics)));
   }
 
   /** Longest a graceful leave may take: the linger after LEFT is sent, plus slack. */
@@ -145,6 +148,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   private final List<ActorRef<Done>> leaveWaiters = new ArrayList<>();
   private final Optional<Cancellable> shutdownTask;
   private final long retentionPeriods;
+  private final Metrics metrics;
 
   private long period;
   private long nextSeq = 1;
@@ -160,8 +164,10 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       ActorRef<UdpTransport.Command> transport,
       Random random,
       long incarnation,
-      boolean leaveOnShutdown) {
+      boolean leaveOnShutdown,
+      Metrics metrics) {
     super(context);
+    this.metrics = metrics;
     this.context = context;
     this.timers = timers;
     this.settings = settings;
@@ -271,6 +277,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     Member member = target.get();
     long seq = nextSeq++;
     probe = new Probe(seq, member.name(), 0, false);
+    metrics.swimProbe();
     // scheduled before sending, so whoever sees the PING knows the timeout is armed
     timers.startSingleTimer(PING_TIMER, new PingTimeout(seq), settings.pingTimeout);
     send(address(member), member.name(),
@@ -478,6 +485,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       case DIED -> {
         down(m);
         log().info("{} p{}: {} declared dead by {} ({})", selfName, period, m.name(), by, reason);
+        metrics.swimDeath();
         publish(new MemberEvent.MemberDied(m, by, reason));
       }
       case LEFT -> {
@@ -499,6 +507,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     timers.startSingleTimer(new SuspicionTimer(m.name()), new SuspicionTimeout(m.name(), m.incarnation(), timeout), timeout);
     if (newly) {
       log().info("{} p{}: {} suspected by {} ({})", selfName, period, m.name(), by, reason);
+      metrics.swimSuspicion();
       publish(new MemberEvent.MemberSuspected(m, by, reason));
     }
   }

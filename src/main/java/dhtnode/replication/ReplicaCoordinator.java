@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import dhtnode.metrics.Metrics;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StorageActor.Get;
 import dhtnode.storage.StorageActor.Put;
@@ -109,6 +110,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param clock this node's clock; writes stamp their version with it
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
+   * @param metrics where read repairs and timeouts are counted
    */
   public static Behavior<Command> create(
       Operation operation,
@@ -117,16 +119,18 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       Quorum quorum,
       HybridClock clock,
       String nodeName,
-      Duration timeout) {
+      Duration timeout,
+      Metrics metrics) {
     Objects.requireNonNull(operation, "operation");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(quorum, "quorum");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(metrics, "metrics");
     List<Replica> copy = List.copyOf(replicas);
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startSingleTimer(Deadline.INSTANCE, timeout);
-      return new ReplicaCoordinator(context, operation, key, copy, quorum, clock, nodeName, timeout);
+      return new ReplicaCoordinator(context, operation, key, copy, quorum, clock, nodeName, timeout, metrics);
     }));
   }
 
@@ -139,6 +143,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final String nodeName;
   private final Duration timeout;
   private final long deadlineNanos;
+  private final Metrics metrics;
 
   private Phase phase = Phase.WAITING_FOR_RUN;
   private ActorRef<Result> replyTo;
@@ -149,6 +154,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** The value being written, or the newest value a read found. */
   private Versioned target;
   private int outstanding;
+  /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
+  private boolean timedOut;
 
   private ReplicaCoordinator(
       ActorContext<Command> context,
@@ -158,7 +165,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       Quorum quorum,
       HybridClock clock,
       String nodeName,
-      Duration timeout) {
+      Duration timeout,
+      Metrics metrics) {
     super(context);
     this.operation = operation;
     this.key = key;
@@ -173,6 +181,14 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     this.nodeName = nodeName;
     this.timeout = timeout;
     this.deadlineNanos = System.nanoTime() + timeout.toNanos();
+    this.metrics = metrics;
+  }
+
+  /** The meter an operation is counted under. */
+  public static Metrics.Op metricsOp(Operation operation) {
+    return operation instanceof Operation.Read ? Metrics.Op.READ
+        : operation instanceof Operation.Write ? Metrics.Op.WRITE
+        : Metrics.Op.DELETE;
   }
 
   @Override
@@ -213,6 +229,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private Behavior<Command> onAnswered(Answered answered) {
     outstanding--;
     Reply reply = answered.reply();
+    if (reply == null) {
+      timedOut = true;
+    }
     observe(reply);
     if (reply instanceof StorageActor.StorageFailed failed) {
       getContext().getLog().debug("key {}: replica {} failed {}: {}",
@@ -247,6 +266,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         if (reads.holdsAtLeast(replica, target.version())) {
           holders.answer(replica, reads.valueOf(replica));
         } else if (reads.hasAnswered(replica)) {
+          metrics.readRepair();
           askPut(replica, target, Step.REPAIR);
         } else {
           holders.fail(replica);
@@ -270,6 +290,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       if (reads.holdsAtLeast(i, target.version())) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
+        metrics.readRepair();
         askPut(i, target, Step.REPAIR);
       } else if (reads.hasFailed(i)) {
         holders.fail(i);
@@ -309,6 +330,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private void repairLate(int replica) {
     if (target != null && reads.hasAnswered(replica) && !reads.holdsAtLeast(replica, target.version())) {
       getContext().getLog().debug("key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
+      metrics.readRepair();
       replicas.get(replica).storage().tell(new Put(key, target, getContext().getSystem().ignoreRef()));
     }
   }
@@ -385,6 +407,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   // ---- common ----
 
   private Behavior<Command> onDeadline() {
+    timedOut = true;
     switch (phase) {
       case WAITING_FOR_RUN -> getContext().getLog().debug("key {}: no Run within {}", key, timeout);
       case READING -> replyReadUnavailable();
@@ -399,6 +422,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   private void reply(Result result) {
     getContext().getLog().debug("key {}: {}", key, result);
+    if (timedOut && result instanceof Unavailable) {
+      metrics.timeout(metricsOp(operation));
+    }
     replyTo.tell(result);
     phase = Phase.DONE;
   }

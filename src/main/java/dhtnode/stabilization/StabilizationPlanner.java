@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import dhtnode.metrics.Metrics;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RangeDiff;
 import dhtnode.ring.RingActor;
@@ -97,6 +98,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    *     (a new cluster's seed; a one-node cluster restarting), see {@link ClusterMemory}
    * @param memory where the members of a settled ring are remembered across restarts
    * @param ringSettleDelay fills are planned once the ring has not changed for this long
+   * @param metrics where streamed keys and Merkle mismatches are counted
    */
   public static Behavior<Command> create(
       ActorRef<RingActor.Command> ring,
@@ -110,12 +112,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       ClusterMemory memory,
       Duration antiEntropyInterval,
       Duration fillRetryInterval,
-      Duration ringSettleDelay) {
+      Duration ringSettleDelay,
+      Metrics metrics) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, antiEntropyInterval);
       ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
       return new StabilizationPlanner(context, timers, self, replicationFactor, writeQuorum, stabilizer,
-          peers, pending, mayFillAlone, memory, fillRetryInterval, ringSettleDelay);
+          peers, pending, mayFillAlone, memory, fillRetryInterval, ringSettleDelay, metrics);
     }));
   }
 
@@ -129,6 +132,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final ClusterMemory memory;
   private final Duration fillRetryInterval;
   private final Duration ringSettleDelay;
+  private final Metrics metrics;
   private final ActorRef<Stabilizer.FetchDone> fetchAdapter;
   private final ActorRef<Stabilizer.RepairDone> repairAdapter;
 
@@ -156,8 +160,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       boolean mayFillAlone,
       ClusterMemory memory,
       Duration fillRetryInterval,
-      Duration ringSettleDelay) {
+      Duration ringSettleDelay,
+      Metrics metrics) {
     super(context);
+    this.metrics = metrics;
     this.ringSettleDelay = ringSettleDelay;
     this.timers = timers;
     this.self = self;
@@ -285,6 +291,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       pending.set(pending.get().minus(done.range()));
       keysFetched += done.keys();
       bytesFetched += done.bytes();
+      metrics.keysStreamed(done.keys());
       // the fetch session logged the move itself; the promotion is summed up in checkSettled
       getContext().getLog().debug("range {} promoted on {}: pending -> owner", done.range(), self);
       checkSettled();
@@ -435,6 +442,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     long moved = done.keysPulled() + done.keysPushed();
     keysRepaired += moved;
     mismatchedLeaves += done.mismatchedLeaves();
+    metrics.merkleMismatches(done.mismatchedLeaves());
     lastRepairByPeer.put(done.peerName(), Instant.now() + (done.ok() ? " ok" : " failed: " + done.error()));
     if (moved > 0 || !done.ok()) {
       getContext().getLog().info("repaired {} between {} and {}: {} leaves differed, pulled {}, pushed {}{}",

@@ -1,5 +1,6 @@
 package dhtnode.api;
 
+import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,7 +62,7 @@ class RoutesTest {
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     Routes routes =
         new Routes(settings, testKit.system(), storage,
-            key -> List.of(new Replica("test-node", storage)), new HybridClock());
+            key -> List.of(new Replica("test-node", storage)), new HybridClock(), new Metrics("test-node"));
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

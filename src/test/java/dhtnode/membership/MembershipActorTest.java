@@ -1,5 +1,6 @@
 package dhtnode.membership;
 
+import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,7 +83,7 @@ class MembershipActorTest {
       NodeSettings node = NodeSettings.from(ConfigFactory.parseString(
               "dht.node { name = self, cluster-port = 7000, http-port = 8000, seeds = [" + seedList + "] }")
           .withFallback(ConfigFactory.defaultReference()));
-      actor = testKit.spawn(MembershipActor.create(node, SETTINGS, udp.ref(), new Random(1), SELF_INCARNATION, false));
+      actor = testKit.spawn(MembershipActor.create(node, SETTINGS, udp.ref(), new Random(1), SELF_INCARNATION, false, new Metrics("node1")));
       spawned.add(actor);
       listener = udp.expectMessageClass(UdpTransport.Register.class).listener();
     }

@@ -1,5 +1,6 @@
 package dhtnode.membership;
 
+import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,7 +128,7 @@ class MembershipClusterTest {
       MembershipSettings settings = MembershipSettings.from(config);
       line = kit.spawn(Line.create(new InetSocketAddress("127.0.0.1", port)), "line");
       membership = kit.spawn(MembershipActor.create(
-          node, settings, line.narrow(), new Random(), System.currentTimeMillis(), true), "membership");
+          node, settings, line.narrow(), new Random(), System.currentTimeMillis(), true, new Metrics(name)), "membership");
     }
 
     Map<String, MemberStatus> view() {
@@ -212,7 +213,7 @@ class MembershipClusterTest {
         .withFallback(ConfigFactory.load());
     ActorTestKit kit = ActorTestKit.create("solo", config);
     kits.add(kit);
-    kit.spawn(MembershipActor.create(NodeSettings.from(config), MembershipSettings.from(config)), "membership");
+    kit.spawn(MembershipActor.create(NodeSettings.from(config), MembershipSettings.from(config), new Metrics("test")), "membership");
 
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       socket.setSoTimeout(200);

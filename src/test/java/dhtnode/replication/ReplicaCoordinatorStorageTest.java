@@ -1,5 +1,6 @@
 package dhtnode.replication;
 
+import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -60,7 +61,7 @@ class ReplicaCoordinatorStorageTest {
   private static ActorRef<ReplicaCoordinator.Command> start(
       Operation op, List<Replica> to, HybridClock clock, String node, TestProbe<Result> client) {
     ActorRef<ReplicaCoordinator.Command> coordinator =
-        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, QUORUM, clock, node, TIMEOUT));
+        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, QUORUM, clock, node, TIMEOUT, new Metrics(node)));
     coordinator.tell(new Run(client.getRef()));
     return coordinator;
   }

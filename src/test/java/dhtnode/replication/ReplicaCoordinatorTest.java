@@ -1,5 +1,6 @@
 package dhtnode.replication;
 
+import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -39,6 +40,7 @@ class ReplicaCoordinatorTest {
 
   private static final String KEY = "k";
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Metrics METRICS = new Metrics("local");
   private static final Duration QUIET = Duration.ofMillis(100);
   private static final Quorum ONE = new Quorum(1, 1);
   private static final Quorum QUORUM = new Quorum(2, 2);
@@ -73,7 +75,7 @@ class ReplicaCoordinatorTest {
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum, List<Replica> to) {
     ActorRef<ReplicaCoordinator.Command> coordinator =
-        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, quorum, clock, "local", TIMEOUT));
+        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, quorum, clock, "local", TIMEOUT, METRICS));
     coordinator.tell(new Run(client.getRef()));
     return coordinator;
   }
@@ -282,6 +284,37 @@ class ReplicaCoordinatorTest {
     client.expectNoMessage(QUIET); // only a holds it so far; W=2
     repair.replyTo().tell(new WriteResult(KEY, repair.value(), true));
     assertEquals(newest, client.expectMessageClass(Found.class).value());
+  }
+
+  @Test
+  void everyWriteBackToAStaleReplicaIsCountedAsAReadRepair() {
+    Metrics metrics = new Metrics("local");
+    Versioned newest = value("new", 9L << 16, "a");
+    testKit.spawn(ReplicaCoordinator.create(new Operation.Read(), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
+        .tell(new Run(client.getRef()));
+    answerGet(a, newest);
+    answerGet(b, value("old", 3L << 16, "b"));
+    Get late = expectGet(c);
+    ackPut(b); // blocking repair
+    client.expectMessageClass(Found.class);
+    late.replyTo().tell(new ReadResult(KEY, null));
+    expectPut(c); // repair after the reply
+    assertEquals(2.0, metrics.registry().get("dht.read.repairs").counter().count());
+    assertEquals(0.0, metrics.registry().get("dht.timeouts").tag("op", "read").counter().count());
+  }
+
+  @Test
+  void aRequestStillWaitingAtItsDeadlineIsCountedAsATimeout() {
+    Metrics metrics = new Metrics("local");
+    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
+        .tell(new Run(client.getRef()));
+    expectGet(a);
+    expectGet(b);
+    expectGet(c); // nobody answers the version read
+    manualTime.timePasses(TIMEOUT);
+    client.expectMessageClass(Unavailable.class);
+    assertEquals(1.0, metrics.registry().get("dht.timeouts").tag("op", "write").counter().count());
+    assertEquals(0.0, metrics.registry().get("dht.read.repairs").counter().count());
   }
 
   @Test

@@ -47,7 +47,8 @@ class StabilizationPlannerTest {
     ActorRef<StabilizationPlanner.Command> planner = testKit.spawn(StabilizationPlanner.create(
         ringProbe.getRef(), "node1", 3, 2, stabilizer.getRef(),
         name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
-        pending, mayFillAlone, memory, Duration.ofHours(1), retry, Duration.ofMillis(50)));
+        pending, mayFillAlone, memory, Duration.ofHours(1), retry, Duration.ofMillis(50),
+        new dhtnode.metrics.Metrics("node1")));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, peers, pending);
   }

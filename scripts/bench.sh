@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Benchmarks dht-node with wrk: write (100% PUT), read (100% GET of preloaded keys) and mixed
+# (50/50) workloads, 10,000 keys of 100 bytes, at 16 and 64 connections, each after a warm-up,
+# all load sent to one node. Prints req/s, p50, p99 and errors per workload and appends one row
+# per workload to docs/benchmarks.md (with the git commit and the durability mode).
+#
+#   scripts/bench.sh                  start a fresh 3-node cluster (a temporary copy of the
+#                                     project, so data/ and run/ here are left alone), run, stop it
+#   scripts/bench.sh --url URL        run against a running node instead (e.g. http://127.0.0.1:8000)
+#   scripts/bench.sh --peer etcd      also run every workload against a 3-member etcd cluster,
+#                                     alternating the two systems, and print dht/etcd ratios
+#   --no-record                       do not append to docs/benchmarks.md
+#
+# Env: SECS (measured seconds per run, 20), WARM (warm-up seconds, 5), CONNS ("16 64"),
+#      THREADS (wrk threads, 2), KEYS (10000), VALUE_BYTES (100), CONSISTENCY (node default),
+#      JAVA_OPTS (for the nodes it starts), KEEP=1 keeps the temporary cluster directory.
+# Needs wrk (apt-get install -y wrk); --peer etcd needs etcd and etcdctl
+# (apt-get install -y etcd-server etcd-client) and ../shared/bench/etcd-cluster.sh
+# (or ETCD_CLUSTER_SH=path).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+url=""; peer=""; record=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --url) url=${2:?--url needs a URL}; shift 2 ;;
+    --peer) peer=${2:?--peer needs a name (etcd)}; shift 2 ;;
+    --no-record) record=0; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see $0 --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$peer" ] && [ "$peer" != etcd ]; then
+  echo "unknown peer: $peer (only etcd is supported)" >&2; exit 2
+fi
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is not installed: apt-get install -y curl" >&2; exit 1; }
+etcd_sh=${ETCD_CLUSTER_SH:-$root/../shared/bench/etcd-cluster.sh}
+if [ -n "$peer" ]; then
+  [ -f "$etcd_sh" ] || { echo "--peer etcd needs $etcd_sh (the shared etcd cluster script) or ETCD_CLUSTER_SH=path" >&2; exit 1; }
+  command -v etcd >/dev/null || { echo "etcd is not installed: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
+fi
+
+SECS=${SECS:-20}; WARM=${WARM:-5}; CONNS=${CONNS:-"16 64"}; THREADS=${THREADS:-2}
+export BENCH_DIR=$root/scripts/bench BENCH_KEYS=${KEYS:-10000} BENCH_VALUE_BYTES=${VALUE_BYTES:-100}
+[ -n "${CONSISTENCY:-}" ] && export BENCH_CONSISTENCY=$CONSISTENCY
+
+work=""; etcd_dir=""
+cleanup() {
+  local status=$?
+  if [ -n "$work" ] && [ -d "$work" ]; then
+    "$work/scripts/stop-cluster.sh" || true
+    if [ "${KEEP:-0}" = 1 ] || [ $status -ne 0 ]; then echo "cluster directory kept: $work"; else rm -rf "$work"; fi
+  fi
+  if [ -n "$etcd_dir" ]; then "$etcd_sh" stop "$etcd_dir" || true; rm -rf "$etcd_dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ports_busy() { ss -ltnu 2>/dev/null | grep -E "127\.0\.0\.1:($1)\b|\*:($1)\b|0\.0\.0\.0:($1)\b" || true; }
+
+if [ -z "$url" ]; then
+  busy=$(ports_busy '800[0-2]|700[0-2]')
+  if [ -n "$busy" ]; then
+    echo "ports 8000-8002/7000-7002 are in use (another cluster?); stop it or use --url:" >&2
+    echo "$busy" >&2; exit 1
+  fi
+  jar=$root/target/dht-node.jar
+  if [ ! -f "$jar" ]; then
+    echo "building target/dht-node.jar ..."
+    (cd "$root" && mvn -B -q -DskipTests package)
+  fi
+  # a throwaway copy: fresh data directories, and the user's own data/ and run/ stay untouched
+  work=$(mktemp -d "${TMPDIR:-/tmp}/dht-bench.XXXXXX")
+  mkdir -p "$work/target"
+  cp -r "$root/scripts" "$root/conf" "$work/"
+  cp "$jar" "$work/target/"
+  "$work/scripts/start-cluster.sh" 3
+  url=http://127.0.0.1:8000
+fi
+url=${url%/}
+curl -sf -o /dev/null "$url/health" || { echo "no dht-node answers $url/health" >&2; exit 1; }
+
+# durability as the node reports it on /metrics (dht_node_info), else from its config
+durability=$(curl -sf "$url/metrics" | sed -n 's/^dht_node_info{.*fsync="\([a-z]*\)".*/fsync=\1/p' | head -n1)
+durability=${durability:-unknown}
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit-dirty"
+
+etcd_url=http://127.0.0.1:2379
+if [ -n "$peer" ]; then
+  busy=$(ports_busy '2379|2380|22379|22380|32379|32380')
+  [ -z "$busy" ] || { echo "etcd ports are in use:"; echo "$busy"; exit 1; } >&2
+  etcd_dir=$(mktemp -d "${TMPDIR:-/tmp}/etcd-bench.XXXXXX")
+  "$etcd_sh" start "$etcd_dir"
+fi
+
+script_of() { [ "$1" = etcd ] && echo "$BENCH_DIR/etcd.lua" || echo "$BENCH_DIR/kv.lua"; }
+url_of() { [ "$1" = etcd ] && echo "$etcd_url" || echo "$url"; }
+
+preload() { # system: every key written once, in order, by one thread
+  local out errs
+  out=$(BENCH_PRELOAD=1 BENCH_READ_RATIO=0 wrk -t1 -c8 -d600s -s "$(script_of "$1")" "$(url_of "$1")" 2>&1 || true)
+  if ! grep -q '^preload:' <<<"$out"; then
+    echo "preload of $1 did not finish in 600 s:" >&2; echo "$out" >&2; exit 1
+  fi
+  echo "preloaded $BENCH_KEYS keys of $BENCH_VALUE_BYTES bytes into $1 ($(sed -n 's/^preload: //p' <<<"$out"))"
+}
+
+error_count() { # wrk output -> non-2xx responses + socket errors
+  awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$1"
+}
+
+to_ms() { # wrk latency (e.g. 812.00us, 3.21ms, 1.02s) -> milliseconds
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.2f", n }'
+}
+
+declare -A rps_of
+rows=()
+measure() { # system workload read-ratio conns
+  local system=$1 workload=$2 ratio=$3 conns=$4 out rps p50 p99 errs
+  BENCH_READ_RATIO=$ratio wrk -t"$THREADS" -c"$conns" -d"${WARM}s" -s "$(script_of "$system")" "$(url_of "$system")" >/dev/null 2>&1 || true
+  out=$(BENCH_READ_RATIO=$ratio wrk -t"$THREADS" -c"$conns" -d"${SECS}s" --latency -s "$(script_of "$system")" "$(url_of "$system")" 2>&1)
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  errs=$(error_count "$out")
+  rps_of[$system/$workload/$conns]=$rps
+  printf '%-8s %-6s %3s conns %8s req/s   p50 %8s ms   p99 %8s ms   %s errors\n' \
+    "$system" "$workload" "$conns" "$rps" "$p50" "$p99" "$errs"
+  local label="dht-node (3 nodes, ${CONSISTENCY:-quorum})" mode=$durability
+  if [ "$system" = etcd ]; then label="etcd $(etcd --version 2>/dev/null | awk '/etcd Version/ {print $3}') (3 members)"; mode="raft log fsync"; fi
+  rows+=("| $(date -u +%Y-%m-%d) | $commit | $label | $workload | $conns | $SECS s | $rps | $p50 ms | $p99 ms | $errs | $mode |")
+}
+
+systems=(dht); [ -n "$peer" ] && systems+=(etcd)
+echo "workloads: ${SECS}s measured after ${WARM}s warm-up, conns: $CONNS, $THREADS wrk threads; dht $durability, commit $commit"
+for s in "${systems[@]}"; do preload "$s"; done
+for c in $CONNS; do
+  for w in "write 0" "read 1" "mixed 0.5"; do
+    set -- $w
+    # alternate which system goes first, so neither always runs on a warmer (or busier) machine
+    if [ $(( ${#rows[@]} / ${#systems[@]} % 2 )) -eq 1 ] && [ ${#systems[@]} -eq 2 ]; then order=(etcd dht); else order=("${systems[@]}"); fi
+    for s in "${order[@]}"; do measure "$s" "$1" "$2" "$c"; done
+  done
+done
+
+if [ -n "$peer" ]; then
+  echo "dht/etcd throughput ratios:"
+  for c in $CONNS; do
+    for w in write read mixed; do
+      awk -v w="$w" -v c="$c" -v d="${rps_of[dht/$w/$c]}" -v e="${rps_of[etcd/$w/$c]}" \
+        'BEGIN { printf "  %-6s %3s conns  %s / %s = %.2f\n", w, c, d, e, (e > 0 ? d / e : 0) }'
+    done
+  done
+fi
+
+if [ $record = 1 ]; then
+  doc=$root/docs/benchmarks.md
+  if ! grep -q '^## Run log' "$doc" 2>/dev/null; then
+    mkdir -p "$(dirname "$doc")"
+    printf '\n## Run log\n\nRows appended by `scripts/bench.sh` (one per workload and run).\n\n' >>"$doc"
+    echo '| date | commit | target | workload | conns | measured | req/s | p50 | p99 | errors | durability |' >>"$doc"
+    echo '|---|---|---|---|---|---|---|---|---|---|---|' >>"$doc"
+  fi
+  printf '%s\n' "${rows[@]}" >>"$doc"
+  echo "appended ${#rows[@]} rows to docs/benchmarks.md"
+fi

@@ -1,0 +1,216 @@
+package dhtnode.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import dhtnode.NodeSettings.Consistency;
+
+/**
+ * Every meter of one node, in one Prometheus registry that {@code GET /metrics} scrapes. Created
+ * once per node by the guardian and handed to whoever counts something. All meters are registered
+ * here, up front, and looked up on the hot path by array index (operation x consistency level), so
+ * recording a request allocates nothing and takes no lock beyond the meters' own atomics.
+ * Thread-safe: routes, coordinators and actors record concurrently.
+ *
+ * <p>Names as scraped (each with the tag {@code node}):
+ * <ul>
+ *   <li>{@code dht_requests_seconds} histogram (buckets 1 ms .. 5 s), by {@code op} and
+ *       {@code consistency}; its {@code _count} is the request count
+ *   <li>{@code dht_unavailable_total} 503s answered on {@code /d/}, by {@code op}; of them,
+ *       {@code dht_timeouts_total} ran out of time
+ *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
+ *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total}
+ *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
+ *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
+ *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link #withJvmMetrics})
+ * </ul>
+ */
+public final class Metrics implements AutoCloseable {
+
+  /** What a data request does; the index into the request meters. */
+  public enum Op {
+    READ, WRITE, DELETE;
+
+    final String tag = name().toLowerCase(Locale.ROOT);
+  }
+
+  private static final Consistency[] LEVELS = Consistency.values();
+
+  private static final Duration[] BUCKETS = {
+      Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5)};
+
+  private final PrometheusMeterRegistry registry;
+  private final Timer[][] requests = new Timer[Op.values().length][LEVELS.length];
+  private final Counter[] unavailable = new Counter[Op.values().length];
+  private final Counter[] timeouts = new Counter[Op.values().length];
+  private final Counter readRepairs;
+  private final Counter probes;
+  private final Counter suspicions;
+  private final Counter deaths;
+  private final Counter keysStreamed;
+  private final Counter merkleMismatches;
+  private final AtomicLong storageKeys = new AtomicLong();
+  private final AtomicLong storageBytes = new AtomicLong();
+  private JvmGcMetrics gcMetrics;
+
+  /** A registry for node {@code node}, without JVM meters (see {@link #withJvmMetrics}). */
+  public Metrics(String node) {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", node);
+    for (Op op : Op.values()) {
+      for (int level = 0; level < LEVELS.length; level++) {
+        requests[op.ordinal()][level] =
+            Timer.builder("dht.requests")
+                .description("Data requests served on /d/, from routing to the response")
+                .tags("op", op.tag, "consistency", LEVELS[level].name().toLowerCase(Locale.ROOT))
+                // a dozen fixed buckets around what a request takes (the timeout is seconds);
+                // percentiles come from them with histogram_quantile(), and add up across nodes.
+                // (Micrometer's Prometheus registry drops client-side percentiles on a histogram,
+                // and its default histogram has ~70 buckets per series.)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry);
+      }
+      unavailable[op.ordinal()] =
+          Counter.builder("dht.unavailable")
+              .description("Data requests answered 503 (quorum not reached or timed out)")
+              .tag("op", op.tag)
+              .register(registry);
+      timeouts[op.ordinal()] =
+          Counter.builder("dht.timeouts")
+              .description("Data requests that ran out of time (a subset of dht_unavailable_total)")
+              .tag("op", op.tag)
+              .register(registry);
+    }
+    readRepairs = counter("dht.read.repairs", "Values written back to stale replicas by reads");
+    probes = counter("dht.swim.probes", "SWIM probes this node started (one per protocol period with a target)");
+    suspicions = counter("dht.swim.suspicions", "Members this node newly holds SUSPECT");
+    deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
+    keysStreamed = counter("dht.stabilizer.keys.streamed", "Keys this node fetched from other replicas to fill ranges it gained (handoff)");
+    merkleMismatches = counter("dht.stabilizer.merkle.mismatches", "Merkle tree leaves that differed between replicas");
+    Gauge.builder("dht.storage.keys", storageKeys, AtomicLong::get)
+        .description("Keys in local storage (RocksDB's estimate), refreshed periodically")
+        .register(registry);
+    Gauge.builder("dht.storage.size", storageBytes, AtomicLong::get)
+        .description("Local storage size: SST files plus memtables, refreshed periodically")
+        .baseUnit("bytes")
+        .register(registry);
+  }
+
+  /** Production registry: also JVM heap, GC and thread meters. */
+  public static Metrics withJvmMetrics(String node) {
+    Metrics m = new Metrics(node);
+    new JvmMemoryMetrics().bindTo(m.registry);
+    new JvmThreadMetrics().bindTo(m.registry);
+    m.gcMetrics = new JvmGcMetrics();
+    m.gcMetrics.bindTo(m.registry);
+    return m;
+  }
+
+  private Counter counter(String name, String description) {
+    return Counter.builder(name).description(description).register(registry);
+  }
+
+  // ---- requests (routes) ----
+
+  /** A data request took {@code nanos} from routing to its response. */
+  public void request(Op op, Consistency level, long nanos) {
+    requests[op.ordinal()][level.ordinal()].record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A data request was answered 503. */
+  public void unavailable(Op op) {
+    unavailable[op.ordinal()].increment();
+  }
+
+  /** A data request ran out of time (counted as well as {@link #unavailable}). */
+  public void timeout(Op op) {
+    timeouts[op.ordinal()].increment();
+  }
+
+  // ---- replication ----
+
+  public void readRepair() {
+    readRepairs.increment();
+  }
+
+  // ---- membership ----
+
+  public void swimProbe() {
+    probes.increment();
+  }
+
+  public void swimSuspicion() {
+    suspicions.increment();
+  }
+
+  public void swimDeath() {
+    deaths.increment();
+  }
+
+  // ---- stabilization ----
+
+  /** {@code n} keys were streamed to another replica (handoff or anti-entropy repair). */
+  public void keysStreamed(long n) {
+    keysStreamed.increment(n);
+  }
+
+  /** {@code n} Merkle leaves (ranges) differed in a comparison with another replica. */
+  public void merkleMismatches(long n) {
+    merkleMismatches.increment(n);
+  }
+
+  // ---- gauges fed from elsewhere ----
+
+  /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
+  public void ringEpoch(LongSupplier epoch) {
+    Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
+        .description("Epoch of this node's current ring; grows with every membership change")
+        .register(registry);
+  }
+
+  /** {@code dht_node_info{engine, fsync} 1}: how this node stores data, for whoever reads figures. */
+  public void nodeInfo(String engine, boolean fsync) {
+    Gauge.builder("dht.node.info", () -> 1)
+        .description("Constant 1; the labels say the storage engine and durability mode")
+        .tags("engine", engine, "fsync", fsync ? "on" : "off")
+        .register(registry);
+  }
+
+  /** Latest storage statistics, set by the {@link StoragePoller}. */
+  public void storage(long keys, long sizeBytes) {
+    storageKeys.set(keys);
+    storageBytes.set(sizeBytes);
+  }
+
+  /** The Prometheus text exposition format (0.0.4) of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** Content type of {@link #scrape()}. */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void close() {
+    if (gcMetrics != null) {
+      gcMetrics.close();
+    }
+    registry.close();
+  }
+}
