@@ -1,7 +1,13 @@
 package dhtnode;
 
+import static dhtnode.ConfigValues.bad;
+import static dhtnode.ConfigValues.bytesIn;
+import static dhtnode.ConfigValues.durationIn;
+import static dhtnode.ConfigValues.get;
+import static dhtnode.ConfigValues.intIn;
+import static dhtnode.ConfigValues.string;
+
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
 import dhtnode.membership.MembershipSettings;
 import dhtnode.ring.RingSettings;
 import dhtnode.stabilization.StabilizerSettings;
@@ -62,13 +68,13 @@ public final class NodeSettings {
     if (host.isBlank()) {
       throw bad("dht.node.host", "must not be empty");
     }
-    httpPort = port(c, "dht.node.http-port");
-    clusterPort = port(c, "dht.node.cluster-port");
+    httpPort = intIn(c, "dht.node.http-port", 1, 65535);
+    clusterPort = intIn(c, "dht.node.cluster-port", 1, 65535);
     if (httpPort == clusterPort) {
       throw bad("dht.node.http-port", "must differ from dht.node.cluster-port (" + clusterPort + ")");
     }
     List<HostPort> parsedSeeds = new ArrayList<>();
-    for (String s : get(c, "dht.node.seeds", () -> c.getStringList("dht.node.seeds"))) {
+    for (String s : get("dht.node.seeds", () -> c.getStringList("dht.node.seeds"))) {
       try {
         parsedSeeds.add(HostPort.parse(s));
       } catch (IllegalArgumentException e) {
@@ -88,12 +94,12 @@ public final class NodeSettings {
     } catch (IllegalArgumentException e) {
       throw bad("dht.storage.engine", "must be rocksdb or memory, was \"" + engineName + "\"");
     }
-    fsync = get(c, "dht.storage.fsync", () -> c.getBoolean("dht.storage.fsync"));
-    blockCacheBytes = bytes(c, "dht.storage.block-cache-size", 1 << 20, 1L << 40);
+    fsync = get("dht.storage.fsync", () -> c.getBoolean("dht.storage.fsync"));
+    blockCacheBytes = bytesIn(c, "dht.storage.block-cache-size", 1 << 20, 1L << 40);
 
-    maxValueBytes = bytes(c, "dht.http.max-value-size", 1, 64L << 20);
-    maxKeyBytes = (int) bytes(c, "dht.http.max-key-size", 1, 64 << 10);
-    requestTimeout = duration(c, "dht.http.request-timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
+    maxValueBytes = bytesIn(c, "dht.http.max-value-size", 1, 64L << 20);
+    maxKeyBytes = (int) bytesIn(c, "dht.http.max-key-size", 1, 64 << 10);
+    requestTimeout = durationIn(c, "dht.http.request-timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
 
     replicationFactor = intIn(c, "dht.replication.factor", 1, 16);
     readQuorum = intIn(c, "dht.replication.read-quorum", 1, replicationFactor);
@@ -112,12 +118,12 @@ public final class NodeSettings {
     ring = RingSettings.from(c);
     membership = MembershipSettings.from(c);
     stabilizer = StabilizerSettings.from(c);
-    antiEntropyInterval = duration(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
-    fillRetryInterval = duration(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
-    ringSettleDelay = duration(c, "dht.stabilization.ring-settle-delay", Duration.ZERO, Duration.ofMinutes(1));
+    antiEntropyInterval = durationIn(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
+    fillRetryInterval = durationIn(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    ringSettleDelay = durationIn(c, "dht.stabilization.ring-settle-delay", Duration.ZERO, Duration.ofMinutes(1));
     boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
     long frame = !remoting ? Long.MAX_VALUE
-        : get(c, "akka.remote.artery.advanced.maximum-frame-size",
+        : get("akka.remote.artery.advanced.maximum-frame-size",
             () -> c.getBytes("akka.remote.artery.advanced.maximum-frame-size"));
     if (maxValueBytes + maxKeyBytes + 4096 > frame) {
       throw bad("dht.http.max-value-size",
@@ -129,56 +135,6 @@ public final class NodeSettings {
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */
   public static NodeSettings from(Config config) {
     return new NodeSettings(config);
-  }
-
-  private interface Read<T> {
-    T get();
-  }
-
-  private static <T> T get(Config c, String key, Read<T> read) {
-    try {
-      return read.get();
-    } catch (ConfigException.Missing e) {
-      throw bad(key, "is missing; set it in the node's config file");
-    } catch (ConfigException e) {
-      throw bad(key, e.getMessage());
-    }
-  }
-
-  private static String string(Config c, String key) {
-    return get(c, key, () -> c.getString(key));
-  }
-
-  private static int port(Config c, String key) {
-    return intIn(c, key, 1, 65535);
-  }
-
-  private static int intIn(Config c, String key, int min, int max) {
-    int v = get(c, key, () -> c.getInt(key));
-    if (v < min || v > max) {
-      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
-    }
-    return v;
-  }
-
-  private static long bytes(Config c, String key, long min, long max) {
-    long v = get(c, key, () -> c.getBytes(key));
-    if (v < min || v > max) {
-      throw bad(key, "must be between " + min + " and " + max + " bytes, was " + v);
-    }
-    return v;
-  }
-
-  private static Duration duration(Config c, String key, Duration min, Duration max) {
-    Duration v = get(c, key, () -> c.getDuration(key));
-    if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
-      throw bad(key, "must be between " + min.toMillis() + "ms and " + max.toMillis() + "ms, was " + v.toMillis() + "ms");
-    }
-    return v;
-  }
-
-  private static SettingsException bad(String key, String problem) {
-    return new SettingsException(key + " " + problem);
   }
 
   public int quorumFor(Consistency level, boolean read) {

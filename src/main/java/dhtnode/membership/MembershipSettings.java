@@ -1,7 +1,7 @@
 package dhtnode.membership;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import dhtnode.ConfigValues;
 import dhtnode.SettingsException;
 import java.time.Duration;
 
@@ -53,45 +53,19 @@ public final class MembershipSettings {
     return GossipBuffer.retransmitLimit(retransmitMultiplier, clusterSize);
   }
 
-  private interface Read<T> {
-    T get();
-  }
-
-  private static <T> T get(String key, Read<T> read) {
-    try {
-      return read.get();
-    } catch (ConfigException.Missing e) {
-      throw bad(key, "is missing");
-    } catch (ConfigException e) {
-      throw bad(key, e.getMessage());
-    }
-  }
-
   private static Duration duration(Config c, String key, Duration min, Duration max) {
-    Duration v = get(key, () -> c.getDuration(PREFIX + key));
-    if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
-      throw bad(key, "must be between " + min.toMillis() + "ms and " + max.toMillis() + "ms, was " + v.toMillis() + "ms");
-    }
-    return v;
+    return ConfigValues.durationIn(c, PREFIX + key, min, max);
   }
 
   private static int intIn(Config c, String key, int min, int max) {
-    int v = get(key, () -> c.getInt(PREFIX + key));
-    if (v < min || v > max) {
-      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
-    }
-    return v;
+    return ConfigValues.intIn(c, PREFIX + key, min, max);
   }
 
   private static double doubleIn(Config c, String key, double min, double max) {
-    double v = get(key, () -> c.getDouble(PREFIX + key));
-    if (!(v >= min && v <= max)) {
-      throw bad(key, "must be between " + min + " and " + max + ", was " + v);
-    }
-    return v;
+    return ConfigValues.doubleIn(c, PREFIX + key, min, max);
   }
 
   private static SettingsException bad(String key, String problem) {
-    return new SettingsException(PREFIX + key + " " + problem);
+    return ConfigValues.bad(PREFIX + key, problem);
   }
 }

@@ -1,7 +1,7 @@
 package dhtnode.ring;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import dhtnode.ConfigValues;
 import dhtnode.SettingsException;
 
 /**
@@ -21,18 +21,6 @@ public final class RingSettings {
 
   /** Reads and validates; throws {@link SettingsException} naming the bad key. */
   public static RingSettings from(Config config) {
-    int vnodes;
-    try {
-      vnodes = config.getInt(VNODES);
-    } catch (ConfigException.Missing e) {
-      throw new SettingsException(VNODES + " is missing; set it in the node's config file");
-    } catch (ConfigException e) {
-      throw new SettingsException(VNODES + " " + e.getMessage());
-    }
-    if (vnodes < 1 || vnodes > MAX_VNODES) {
-      throw new SettingsException(
-          VNODES + " must be between 1 and " + MAX_VNODES + ", was " + vnodes);
-    }
-    return new RingSettings(vnodes);
+    return new RingSettings(ConfigValues.intIn(config, VNODES, 1, MAX_VNODES));
   }
 }

@@ -1,7 +1,7 @@
 package dhtnode.stabilization;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import dhtnode.ConfigValues;
 import dhtnode.SettingsException;
 import java.time.Duration;
 
@@ -46,27 +46,13 @@ public final class StabilizerSettings {
   /** Reads {@code dht.stabilization.*} from the node's config. */
   public static StabilizerSettings from(Config c) {
     return new StabilizerSettings(
-        get("dht.stabilization.batch-size", () -> c.getInt("dht.stabilization.batch-size")),
-        get("dht.stabilization.max-batch-bytes", () -> c.getBytes("dht.stabilization.max-batch-bytes")),
-        get("dht.stabilization.merkle-depth", () -> c.getInt("dht.stabilization.merkle-depth")),
-        get("dht.stabilization.step-timeout", () -> c.getDuration("dht.stabilization.step-timeout")),
-        get("dht.stabilization.tree-timeout", () -> c.getDuration("dht.stabilization.tree-timeout")),
-        get("dht.stabilization.max-concurrent-sessions",
+        ConfigValues.get("dht.stabilization.batch-size", () -> c.getInt("dht.stabilization.batch-size")),
+        ConfigValues.get("dht.stabilization.max-batch-bytes", () -> c.getBytes("dht.stabilization.max-batch-bytes")),
+        ConfigValues.get("dht.stabilization.merkle-depth", () -> c.getInt("dht.stabilization.merkle-depth")),
+        ConfigValues.get("dht.stabilization.step-timeout", () -> c.getDuration("dht.stabilization.step-timeout")),
+        ConfigValues.get("dht.stabilization.tree-timeout", () -> c.getDuration("dht.stabilization.tree-timeout")),
+        ConfigValues.get("dht.stabilization.max-concurrent-sessions",
             () -> c.getInt("dht.stabilization.max-concurrent-sessions")));
-  }
-
-  private interface Read<T> {
-    T get();
-  }
-
-  private static <T> T get(String key, Read<T> read) {
-    try {
-      return read.get();
-    } catch (ConfigException.Missing e) {
-      throw new SettingsException(key + " is missing; set it under dht.stabilization");
-    } catch (ConfigException e) {
-      throw new SettingsException(key + " " + e.getMessage());
-    }
   }
 
   private static int check(String key, int v, int min, int max) {
