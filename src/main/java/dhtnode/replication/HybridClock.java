@@ -33,8 +33,4 @@ public final class HybridClock {
   public void observe(long remote) {
     last.accumulateAndGet(remote, Math::max);
   }
-
-  public static long physicalMillis(long timestamp) {
-    return timestamp >>> LOGICAL_BITS;
-  }
 }

@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ReplicaDirectory implements ReplicaLocator {
   private final String self;
-  private final ActorRef<StorageActor.Command> local;
   private final ActorRefResolver resolver;
   private final String systemName;
   private final RingView ringView;
@@ -39,7 +38,6 @@ public final class ReplicaDirectory implements ReplicaLocator {
       String systemName,
       RingView ringView) {
     this.self = self;
-    this.local = local;
     this.resolver = resolver;
     this.systemName = systemName;
     this.ringView = ringView;
@@ -72,11 +70,6 @@ public final class ReplicaDirectory implements ReplicaLocator {
     return m == null ? null : resolver.resolveActorRef(pathOf(m, actor));
   }
 
-  /** The storage ref of a named member, or null if its address is unknown. */
-  public ActorRef<StorageActor.Command> storageOf(String member) {
-    return storages.get(member);
-  }
-
   @Override
   public List<Replica> replicasFor(String key) {
     RingSnapshot snapshot = ringView.current();
@@ -99,13 +92,5 @@ public final class ReplicaDirectory implements ReplicaLocator {
       }
     }
     return List.copyOf(out);
-  }
-
-  public String self() {
-    return self;
-  }
-
-  public ActorRef<StorageActor.Command> local() {
-    return local;
   }
 }
