@@ -193,6 +193,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     if (changed.event() instanceof MemberEvent.SelfRefuted refuted
         && (refuted.claimed() == MemberStatus.DEAD || refuted.claimed() == MemberStatus.LEFT)) {
       planner.tell(new StabilizationPlanner.SelfExcluded(refuted.by()));
+    } else if (changed.event() instanceof MemberEvent.SelfAway away) {
+      planner.tell(new StabilizationPlanner.SelfExcluded("its own clock: away " + away.awayMillis() + " ms"));
     }
     if (changed.event().member().isUp()) {
       directory.memberUp(changed.event().member());

@@ -25,4 +25,11 @@ public sealed interface MemberEvent {
    * missed writes meanwhile.
    */
   record SelfRefuted(Member member, String by, MemberStatus claimed) implements MemberEvent {}
+
+  /**
+   * This node was unresponsive (paused, stalled) for longer than the suspicion timeout, so the
+   * others have probably declared it DEAD and sent writes elsewhere, whether or not it ever hears
+   * the claim: nobody probes a member it holds dead.
+   */
+  record SelfAway(Member member, long awayMillis) implements MemberEvent {}
 }

@@ -153,6 +153,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   private long period;
   private long nextSeq = 1;
   private boolean joined;
+  private long lastTickNanos = System.nanoTime();
+  /** Incarnation of the newest DEAD or LEFT claim about this node already reported. */
+  private long exclusionReported = Long.MIN_VALUE;
   private boolean leaving;
   private Probe probe;
 
@@ -245,6 +248,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       return this;
     }
     period++;
+    noticePause();
     concludeProbe();
     relays.values().removeIf(r -> r.period() < period - 1);
     for (Member forgotten : table.purge(period - retentionPeriods)) {
@@ -252,6 +256,24 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     }
     startProbe();
     return this;
+  }
+
+  /**
+   * A tick far later than its period means this node itself was stalled (SIGSTOP, a long GC, a
+   * frozen VM). Past the suspicion timeout the others have likely declared it DEAD; and the probe
+   * in flight timed out through this node's own silence, so its target is not suspected.
+   */
+  private void noticePause() {
+    long now = System.nanoTime();
+    long gap = now - lastTickNanos;
+    lastTickNanos = now;
+    long away = suspicionTimeout().plus(settings.protocolPeriod).toNanos();
+    if (gap > away && table.upCount() > 1) {
+      log().info("{} p{}: {} was unresponsive for {} ms, longer than its suspicion timeout: "
+          + "the cluster may have declared it dead", selfName, period, selfName, gap / 1_000_000);
+      publish(new MemberEvent.SelfAway(table.self(), gap / 1_000_000));
+      probe = null;
+    }
   }
 
   private void concludeProbe() {
@@ -392,6 +414,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     // the sender's own record is the freshest word on its liveness
     handle(table.apply(message.from(), period), sender, "said so itself");
     for (Member update : message.gossip()) {
+      noticeExclusion(update, sender);
       handle(table.apply(update, period), sender, "gossip from " + sender);
     }
     if (message instanceof SwimMessage.Ping ping) {
@@ -452,6 +475,25 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   // ---- changes, events, gossip -------------------------------------------------------------
 
+  /**
+   * A DEAD or LEFT claim about this node means the others excluded it for a while, even when
+   * this node already outranks the claim: it may have refuted a suspicion as it resumed from a
+   * pause, while the others, not hearing it, declared it dead. Writes went elsewhere meanwhile,
+   * so subscribers are told ({@link MemberEvent.SelfRefuted}), once per claim.
+   */
+  private void noticeExclusion(Member update, String by) {
+    boolean aboutSelf = update.name().equals(selfName);
+    boolean excluded = update.status() == MemberStatus.DEAD || update.status() == MemberStatus.LEFT;
+    if (!aboutSelf || !excluded || update.incarnation() <= exclusionReported
+        || table.self().status() == MemberStatus.LEFT) {
+      return;
+    }
+    exclusionReported = update.incarnation();
+    log().info("{} p{}: {} hears it was {} at incarnation {} (from {}): it may have missed writes",
+        selfName, period, selfName, update.status(), update.incarnation(), by);
+    publish(new MemberEvent.SelfRefuted(table.self(), by, update.status()));
+  }
+
   private void handle(MemberTable.Change change, String by, String reason) {
     Member m = change.current();
     switch (change.outcome()) {
@@ -460,7 +502,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
         gossip.add(m);
         log().info("{} p{}: {} refutes being {} at incarnation {} (heard from {}): ALIVE at {}",
             selfName, period, selfName, change.previous().status(), change.previous().incarnation(), by, m.incarnation());
-        publish(new MemberEvent.SelfRefuted(m, by, change.previous().status()));
+        if (change.previous().status() == MemberStatus.SUSPECT) {
+          publish(new MemberEvent.SelfRefuted(m, by, MemberStatus.SUSPECT));
+        } // DEAD and LEFT claims were reported by noticeExclusion before the table refuted them
       }
       case JOINED -> {
         gossip.add(m);

@@ -127,4 +127,59 @@ class StabilizationIT {
       assertTrue(verdict.linearizable(), "history of " + verdict.badKey() + " is not linearizable across the join");
     }
   }
+
+  @Test
+  void aNodePausedPastItsSuspicionTimeoutIsRefilledWithTheWritesItMissed() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster()) {
+      cluster.script("scripts/start-cluster.sh", "3");
+      cluster.signal(3, "STOP");
+      // the others declare it DEAD (2 of 3 reachable is a majority) and drop it from their rings
+      within(30, "node1 and node2 drop the paused node3", () -> {
+        List<String> bad = new ArrayList<>();
+        for (int node : List.of(1, 2)) {
+          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+          if (ring.path("members").toString().contains("node3")) {
+            bad.add("node" + node);
+          }
+        }
+        return bad;
+      });
+      for (int i = 0; i < 50; i++) {
+        HttpResponse<String> r = cluster.send(1 + i % 2, "PUT", "/d/missed-" + i, "while-away-" + i);
+        assertEquals(200, r.statusCode(), r.body());
+      }
+
+      cluster.signal(3, "CONT");
+      // node3 learns it was declared dead, rejoins, and refills before it counts again
+      within(60, "node3 is back in every ring and holds every range it replicates", () -> {
+        List<String> bad = new ArrayList<>();
+        for (int node : List.of(1, 2, 3)) {
+          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+          JsonNode stab = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
+          if (ring.path("members").size() != 3 || stab.path("pendingOwned").asInt(-1) != 0) {
+            bad.add("node" + node);
+          }
+        }
+        return bad;
+      });
+
+      // with the two others paused, a consistency=one read through node3 can only be answered by
+      // node3's own copy: it must hold every write it missed
+      cluster.signal(1, "STOP");
+      cluster.signal(2, "STOP");
+      try {
+        List<String> stale = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          HttpResponse<String> r = cluster.send(3, "GET", "/d/missed-" + i + "?consistency=one", null);
+          if (r.statusCode() != 200 || !r.body().equals("while-away-" + i)) {
+            stale.add("missed-" + i + "=" + r.statusCode());
+          }
+        }
+        assertEquals(List.of(), stale, "node3 serves what was written while it was away");
+      } finally {
+        cluster.signal(1, "CONT");
+        cluster.signal(2, "CONT");
+      }
+    }
+  }
 }
