@@ -88,9 +88,10 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     this.metrics = Metrics.withJvmMetrics(settings.name);
     metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
     PendingRanges pending = new PendingRanges();
+    HybridClock clock = new HybridClock();
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings), pending::contains),
+            StorageActor.create(engineFactory(settings), pending::contains, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
@@ -115,7 +116,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    HybridClock clock = new HybridClock();
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);
     Route api =
         routes.route(

@@ -11,6 +11,7 @@ import dhtnode.CborSerializable;
 import dhtnode.ring.Murmur3;
 import dhtnode.ring.TokenRange;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 
@@ -73,18 +74,30 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return create(engine, token -> false);
   }
 
-  /** @param pending whether this node is still pending (not yet filled) for a token */
   public static Behavior<Command> create(Supplier<StorageEngine> engine, LongPredicate pending) {
-    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending));
+    return create(engine, pending, timestamp -> { });
+  }
+
+  /**
+   * @param pending whether this node is still pending (not yet filled) for a token
+   * @param observe told the timestamp of every version this replica is asked to store, so the
+   *     node's hybrid clock moves past every write it has seen, not only those it coordinated
+   */
+  public static Behavior<Command> create(
+      Supplier<StorageEngine> engine, LongPredicate pending, LongConsumer observe) {
+    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending, observe));
   }
 
   private final StorageEngine engine;
   private final LongPredicate pending;
+  private final LongConsumer observe;
 
-  private StorageActor(ActorContext<Command> context, StorageEngine engine, LongPredicate pending) {
+  private StorageActor(
+      ActorContext<Command> context, StorageEngine engine, LongPredicate pending, LongConsumer observe) {
     super(context);
     this.engine = engine;
     this.pending = pending;
+    this.observe = observe;
   }
 
   @Override
@@ -108,6 +121,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onPut(Put put) {
+    observe.accept(put.value().version().timestamp());
     reply(put.replyTo(), put.key(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
       return isPending(put.key())
@@ -118,6 +132,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply apply) {
+    observe.accept(apply.value().version().timestamp());
     reply(apply.replyTo(), apply.key(), () -> {
       Versioned stored = engine.put(apply.key(), apply.value());
       return new WriteResult(apply.key(), stored, stored == apply.value());

@@ -104,6 +104,18 @@ class StorageActorTest {
   }
 
   @Test
+  void everyVersionAReplicaStoresMovesTheNodesClockPastIt() {
+    dhtnode.replication.HybridClock clock = new dhtnode.replication.HybridClock(() -> 1_000L);
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new, token -> false, clock::observe));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    long far = 5_000_000L << 16; // a writer whose clock is far ahead of ours
+    storage.tell(new StorageActor.Put("k", value("v", far), probe.getRef()));
+    probe.receiveMessage();
+    assertTrue(clock.now() > far, "a write this node coordinates next is versioned above it");
+  }
+
+  @Test
   void purgeAndStatsAnswer() {
     ActorRef<StorageActor.Command> storage = spawnInMemory();
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
