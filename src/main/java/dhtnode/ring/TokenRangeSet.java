@@ -25,12 +25,13 @@ public final class TokenRangeSet {
     return EMPTY;
   }
 
+  /** The union of {@code ranges}, normalized once (not range by range). */
   public static TokenRangeSet of(List<TokenRange> ranges) {
-    TokenRangeSet s = EMPTY;
+    List<long[]> all = new ArrayList<>(ranges.size() + 1);
     for (TokenRange r : ranges) {
-      s = s.plus(r);
+      all.addAll(closed(r));
     }
-    return s;
+    return normalize(all);
   }
 
   public boolean isEmpty() {
@@ -76,6 +77,27 @@ public final class TokenRangeSet {
       out.addAll(pieces);
     }
     return normalize(out);
+  }
+
+  /** Whether any token of {@code range} is in the set: a binary search per piece of the range. */
+  public boolean intersects(TokenRange range) {
+    for (long[] piece : closed(range)) {
+      // the first interval ending at or after the piece's start is the only candidate
+      int lowIdx = 0;
+      int highIdx = hi.length - 1;
+      while (lowIdx < highIdx) {
+        int mid = (lowIdx + highIdx) >>> 1;
+        if (hi[mid] < piece[0]) {
+          lowIdx = mid + 1;
+        } else {
+          highIdx = mid;
+        }
+      }
+      if (lowIdx < hi.length && hi[lowIdx] >= piece[0] && lo[lowIdx] <= piece[1]) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether every token of {@code range} is in the set. */

@@ -235,15 +235,17 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     HashRing ring = current.ring();
     HashRing withoutSelf = withoutSelf(ring);
     TokenRangeSet p = pending.get();
-    Map<List<String>, TokenRangeSet> groups = new LinkedHashMap<>();
+    Map<List<String>, List<TokenRange>> segmentsBySources = new LinkedHashMap<>();
     for (TokenRange segment : segments(ring, previous, withoutSelf)) {
       long token = segment.end();
       if (!p.contains(token) || !ring.preferenceList(token).contains(self)) {
         continue;
       }
       List<String> sources = sources(token, ring, withoutSelf);
-      groups.merge(sources, TokenRangeSet.empty().plus(segment), StabilizationPlanner::union);
+      segmentsBySources.computeIfAbsent(sources, k -> new ArrayList<>()).add(segment);
     }
+    Map<List<String>, TokenRangeSet> groups = new LinkedHashMap<>();
+    segmentsBySources.forEach((sources, segments) -> groups.put(sources, TokenRangeSet.of(segments)));
     int started = 0;
     for (Map.Entry<List<String>, TokenRangeSet> group : groups.entrySet()) {
       List<String> names = group.getKey();
@@ -316,13 +318,6 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
   }
 
-  private static TokenRangeSet union(TokenRangeSet a, TokenRangeSet b) {
-    for (TokenRange r : b.ranges()) {
-      a = a.plus(r);
-    }
-    return a;
-  }
-
   /** Replicas that held a token's data: current ring, ring without this node, previous ring. */
   private List<String> sources(long token, HashRing ring, HashRing withoutSelf) {
     Set<String> out = new LinkedHashSet<>();
@@ -373,16 +368,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     if (current == null) {
       return -1;
     }
-    HashRing ring = current.ring();
     TokenRangeSet p = pending.get();
     int count = 0;
-    for (TokenRange r : ring.ownedRanges(self)) {
-      TokenRangeSet owned = TokenRangeSet.empty().plus(r);
-      for (TokenRange pr : p.ranges()) {
-        if (!owned.minus(pr).equals(owned)) {
-          count++;
-          break;
-        }
+    for (TokenRange r : current.ring().ownedRanges(self)) {
+      if (p.intersects(r)) {
+        count++;
       }
     }
     return count;
@@ -407,16 +397,18 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
     HashRing ring = current.ring();
     TokenRangeSet p = pending.get();
-    Map<String, TokenRangeSet> byPeer = new TreeMap<>();
+    Map<String, List<TokenRange>> segmentsByPeer = new TreeMap<>();
     for (TokenRange segment : segments(ring)) {
       List<String> replicas = ring.preferenceList(segment.end());
       if (replicas.isEmpty() || !replicas.get(0).equals(self) || p.contains(segment.end())) {
         continue;
       }
       for (String peer : replicas.subList(1, replicas.size())) {
-        byPeer.merge(peer, TokenRangeSet.empty().plus(segment), StabilizationPlanner::union);
+        segmentsByPeer.computeIfAbsent(peer, k -> new ArrayList<>()).add(segment);
       }
     }
+    Map<String, TokenRangeSet> byPeer = new TreeMap<>();
+    segmentsByPeer.forEach((peer, segments) -> byPeer.put(peer, TokenRangeSet.of(segments)));
     int sessions = 0;
     for (Map.Entry<String, TokenRangeSet> e : byPeer.entrySet()) {
       ActorRef<Stabilizer.Command> peer = peers.apply(e.getKey());

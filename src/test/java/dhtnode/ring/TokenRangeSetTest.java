@@ -68,6 +68,12 @@ class TokenRangeSetTest {
         for (int i = 0; i < probes.length; i++) {
           assertEquals(model[i], set.contains(probes[i]), "round " + round + " op " + op);
         }
+        // intersects agrees with the set's own ranges and with a single-token range per probe
+        for (int i = 0; i < probes.length; i++) {
+          TokenRange single = new TokenRange(probes[i] - 1, probes[i]);
+          assertEquals(model[i], set.intersects(single), "intersects, round " + round + " op " + op);
+        }
+        assertEquals(set, TokenRangeSet.of(set.ranges()), "of() rebuilds the same set in one pass");
       }
     }
   }
