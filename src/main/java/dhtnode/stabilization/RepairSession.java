@@ -18,7 +18,8 @@ import java.util.List;
  * this session reads the leaf's entries from local storage and from the peer (in batches), and
  * sends each side what it lacks or holds older ({@link Reconciliation}): pulled entries are put
  * locally, pushed ones go to the peer as {@link Stabilizer.ApplyEntries}. Only keys of differing
- * leaves move, and at most one leaf's entries are held at a time. Every step has a timeout; the
+ * leaves move, and at most one leaf's entries are held at a time. A pull-only session (a
+ * {@link ResyncSession} step) takes what the peer holds newer and sends it nothing. Every step has a timeout; the
  * first failure ends the session. Replies once with {@link Stabilizer.RepairDone} and stops.
  */
 final class RepairSession extends AbstractBehavior<RepairSession.Command> {
@@ -36,9 +37,9 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, String peerName, ActorRef<Stabilizer.Command> peer,
-      ActorRef<Stabilizer.RepairDone> replyTo) {
-    return Behaviors.setup(
-        context -> new RepairSession(context, nodeName, storage, settings, range, peerName, peer, replyTo));
+      boolean pullOnly, ActorRef<Stabilizer.RepairDone> replyTo) {
+    return Behaviors.setup(context ->
+        new RepairSession(context, nodeName, storage, settings, range, peerName, peer, pullOnly, replyTo));
   }
 
   private final String nodeName;
@@ -47,6 +48,8 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private final TokenRange range;
   private final String peerName;
   private final ActorRef<Stabilizer.Command> peer;
+  /** Only take what the peer has newer; never send it anything (a resync of this node). */
+  private final boolean pullOnly;
   private final ActorRef<Stabilizer.RepairDone> replyTo;
   private final ActorRef<Stabilizer.PeerReply> localAdapter;
 
@@ -64,8 +67,9 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private RepairSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, String peerName, ActorRef<Stabilizer.Command> peer,
-      ActorRef<Stabilizer.RepairDone> replyTo) {
+      boolean pullOnly, ActorRef<Stabilizer.RepairDone> replyTo) {
     super(context);
+    this.pullOnly = pullOnly;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -191,7 +195,7 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     getContext().getLog().debug("repair of {} with {}: leaf {} holds {} local, {} remote; pull {}, push {}",
         range, peerName, leaves.get(leafIndex), localEntries.size(), peerEntries.size(),
         r.toPull().size(), r.toPush().size());
-    toPush = r.toPush();
+    toPush = pullOnly ? List.of() : r.toPush();
     pushedUpTo = 0;
     phase = Phase.PULL;
     getContext().spawnAnonymous(BatchApplier.create(storage, r.toPull(), settings.stepTimeout, localAdapter));
@@ -218,7 +222,11 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private Behavior<Command> finish(boolean ok, String error) {
     int mismatched = leaves.size();
-    if (ok) {
+    if (ok && pullOnly) {
+      // one step of a resync, which logs the range once it is whole
+      getContext().getLog().debug("pulled {} from {} into {}: {} leaves differed, {} keys",
+          range, peerName, nodeName, mismatched, pulled);
+    } else if (ok) {
       getContext().getLog().info("repaired {} with {} on {}: {} leaves differed, pulled {} keys, pushed {}",
           range, peerName, nodeName, mismatched, pulled, pushed);
     } else {

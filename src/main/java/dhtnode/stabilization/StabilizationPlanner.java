@@ -75,6 +75,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       int repairsInFlight,
       long keysFetched,
       long bytesFetched,
+      long keysResynced,
       long repairRounds,
       long keysRepaired,
       long mismatchedLeaves,
@@ -85,6 +86,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private record RepairFinished(Stabilizer.RepairDone done) implements Command {}
 
   private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY }
+
+  /** Pending segments filled together: from the same sources, the same way. */
+  private record FillGroup(List<String> sources, boolean resync) {}
 
   /**
    * @param ring the RingActor, whose every new ring this planner subscribes to
@@ -139,9 +143,18 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private RingSnapshot current;
   private HashRing previous;
   private final Set<TokenRange> fetching = new LinkedHashSet<>();
+  /** Fills in flight that are resyncs (Merkle), not streams. */
+  private final Set<TokenRange> resyncing = new LinkedHashSet<>();
+  /**
+   * Pending ranges whose local data is this node's own from when it was a replica (it restarted,
+   * or was excluded while away): filled by Merkle resync, which moves only what differs. Ranges
+   * gained from another node are streamed.
+   */
+  private TokenRangeSet resync;
   private int repairsInFlight;
   private long keysFetched;
   private long bytesFetched;
+  private long keysResynced;
   private long repairRounds;
   private long keysRepaired;
   private long mismatchedLeaves;
@@ -178,6 +191,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     this.repairAdapter = context.messageAdapter(Stabilizer.RepairDone.class, RepairFinished::new);
     // nothing is trusted until filled: a restarted node may have missed writes while it was down
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
+    resync = memory.recall().isPresent() ? TokenRangeSet.empty().plus(TokenRange.full()) : TokenRangeSet.empty();
   }
 
   @Override
@@ -204,6 +218,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       TokenRangeSet p = pending.get();
       for (TokenRange gained : diff.gained()) {
         p = p.plus(gained);
+        resync = resync.minus(gained);
       }
       pending.set(p);
       if (!diff.gained().isEmpty()) {
@@ -223,6 +238,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     getContext().getLog().info("{} was excluded from the cluster (heard from {}): every range is pending until refilled",
         self, excluded.by());
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
+    resync = TokenRangeSet.empty().plus(TokenRange.full());
     settledLogged = false;
     return planFills();
   }
@@ -235,20 +251,20 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     HashRing ring = current.ring();
     HashRing withoutSelf = withoutSelf(ring);
     TokenRangeSet p = pending.get();
-    Map<List<String>, List<TokenRange>> segmentsBySources = new LinkedHashMap<>();
+    Map<FillGroup, List<TokenRange>> segmentsByGroup = new LinkedHashMap<>();
     for (TokenRange segment : segments(ring, previous, withoutSelf)) {
       long token = segment.end();
       if (!p.contains(token) || !ring.preferenceList(token).contains(self)) {
         continue;
       }
-      List<String> sources = sources(token, ring, withoutSelf);
-      segmentsBySources.computeIfAbsent(sources, k -> new ArrayList<>()).add(segment);
+      FillGroup group = new FillGroup(sources(token, ring, withoutSelf), resync.contains(token));
+      segmentsByGroup.computeIfAbsent(group, k -> new ArrayList<>()).add(segment);
     }
-    Map<List<String>, TokenRangeSet> groups = new LinkedHashMap<>();
-    segmentsBySources.forEach((sources, segments) -> groups.put(sources, TokenRangeSet.of(segments)));
+    Map<FillGroup, TokenRangeSet> groups = new LinkedHashMap<>();
+    segmentsByGroup.forEach((group, segments) -> groups.put(group, TokenRangeSet.of(segments)));
     int started = 0;
-    for (Map.Entry<List<String>, TokenRangeSet> group : groups.entrySet()) {
-      List<String> names = group.getKey();
+    for (Map.Entry<FillGroup, TokenRangeSet> group : groups.entrySet()) {
+      List<String> names = group.getKey().sources();
       if (names.isEmpty()) {
         if (mayFillAlone) {
           for (TokenRange r : group.getValue().ranges()) {
@@ -272,10 +288,16 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       }
       int merge = Math.min(mergeFrom, sources.size());
       for (TokenRange r : group.getValue().ranges()) {
-        if (fetching.add(r)) {
-          stabilizer.tell(new Stabilizer.Fetch(r, sources, merge, fetchAdapter));
-          started++;
+        if (!fetching.add(r)) {
+          continue;
         }
+        if (group.getKey().resync()) {
+          resyncing.add(r);
+          stabilizer.tell(new Stabilizer.Resync(r, sources, merge, fetchAdapter));
+        } else {
+          stabilizer.tell(new Stabilizer.Fetch(r, sources, merge, fetchAdapter));
+        }
+        started++;
       }
     }
     if (started > 0) {
@@ -289,10 +311,16 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private Behavior<Command> onFetchFinished(FetchFinished finished) {
     Stabilizer.FetchDone done = finished.done();
     fetching.remove(done.range());
+    boolean resynced = resyncing.remove(done.range());
     if (done.ok()) {
       pending.set(pending.get().minus(done.range()));
-      keysFetched += done.keys();
-      bytesFetched += done.bytes();
+      resync = resync.minus(done.range());
+      if (resynced) {
+        keysResynced += done.keys();
+      } else {
+        keysFetched += done.keys();
+        bytesFetched += done.bytes();
+      }
       metrics.keysStreamed(done.keys());
       // the fetch session logged the move itself; the promotion is summed up in checkSettled
       getContext().getLog().debug("range {} promoted on {}: pending -> owner", done.range(), self);
@@ -455,7 +483,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
     get.replyTo().tell(new Status(
         current == null ? 0 : current.epoch(), Math.max(0, pendingOwned()), ranges, fetching.size(),
-        repairsInFlight, keysFetched, bytesFetched, repairRounds, keysRepaired, mismatchedLeaves,
+        repairsInFlight, keysFetched, bytesFetched, keysResynced, repairRounds, keysRepaired, mismatchedLeaves,
         Map.copyOf(lastRepairByPeer)));
     return this;
   }

@@ -16,9 +16,10 @@ import java.util.Queue;
 
 /**
  * One per node: moves data between this node's storage and its peers' Stabilizers. It runs two
- * kinds of sessions, each in its own child actor so several run at once: anti-entropy of one
- * range with one peer ({@link Repair}, see {@link RepairSession}) and streaming a range from one
- * or more old replicas ({@link Fetch}, see {@link FetchSession}). At most
+ * kinds of work, each session in its own child actor so several run at once: anti-entropy of one
+ * range with one peer ({@link Repair}, see {@link RepairSession}), and filling a pending range
+ * from one or more old replicas, either by streaming it ({@link Fetch}, see {@link FetchSession})
+ * or, when this node already holds most of it, by Merkle comparison ({@link Resync}). At most
  * {@code max-concurrent-sessions} run at once; the rest wait in arrival order. It also serves its
  * peers' sessions from local storage: Merkle trees ({@link GetTree}), batches of a range
  * ({@link GetBatch}) and pushed entries ({@link ApplyEntries}).
@@ -39,6 +40,14 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
    * sources have each covered the whole range (resuming on the next source when one stops).
    */
   public record Fetch(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
+      implements Command {}
+
+  /**
+   * Bring {@code range}, which local storage already mostly holds, up to date from the sources in
+   * order by Merkle comparison, taking only what differs, until {@code mergeFrom} sources have each
+   * been compared over the whole range (see {@link ResyncSession}). Answered like a {@link Fetch}.
+   */
+  public record Resync(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
       implements Command {}
 
   /** A peer to fetch from: its node name and its Stabilizer. */
@@ -108,6 +117,7 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     return newReceiveBuilder()
         .onMessage(Repair.class, this::onSession)
         .onMessage(Fetch.class, this::onSession)
+        .onMessage(Resync.class, this::onSession)
         .onMessage(SessionEnded.class, this::onSessionEnded)
         .onMessage(GetTree.class, this::onGetTree)
         .onMessage(GetBatch.class, this::onGetBatch)
@@ -131,12 +141,16 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     ActorRef<?> child;
     if (session instanceof Repair r) {
       child = getContext().spawn(
-          RepairSession.create(nodeName, storage, settings, r.range(), r.peerName(), r.peer(), r.replyTo()),
+          RepairSession.create(nodeName, storage, settings, r.range(), r.peerName(), r.peer(), false, r.replyTo()),
           "repair-" + seq);
     } else if (session instanceof Fetch f) {
       child = getContext().spawn(
           FetchSession.create(nodeName, storage, settings, f.range(), f.sources(), f.mergeFrom(), f.replyTo()),
           "fetch-" + seq);
+    } else if (session instanceof Resync r) {
+      child = getContext().spawn(
+          ResyncSession.create(nodeName, storage, settings, r.range(), r.sources(), r.mergeFrom(), r.replyTo()),
+          "resync-" + seq);
     } else {
       throw new IllegalArgumentException("not a session: " + session);
     }

@@ -65,6 +65,14 @@ class StabilizationPlannerTest {
     }
   }
 
+  /** Like {@link #drain}, for when something is due: waits longer for the first message. */
+  static List<Stabilizer.Command> drainSome(TestProbe<Stabilizer.Command> probe) {
+    List<Stabilizer.Command> out = new ArrayList<>();
+    out.add(probe.receiveMessage(Duration.ofSeconds(5)));
+    out.addAll(drain(probe));
+    return out;
+  }
+
   static StabilizationPlanner.Status status(Fixture f) {
     TestProbe<StabilizationPlanner.Status> probe = testKit.createTestProbe();
     f.planner().tell(new StabilizationPlanner.GetStatus(probe.getRef()));
@@ -79,6 +87,21 @@ class StabilizationPlannerTest {
       }
     }
     return out;
+  }
+
+  static List<Stabilizer.Resync> resyncs(List<Stabilizer.Command> messages) {
+    List<Stabilizer.Resync> out = new ArrayList<>();
+    for (Stabilizer.Command m : messages) {
+      if (m instanceof Stabilizer.Resync r) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  static void complete(Stabilizer.Resync r) {
+    List<String> from = r.sources().stream().limit(r.mergeFrom()).map(Stabilizer.Source::name).toList();
+    r.replyTo().tell(new Stabilizer.FetchDone(r.range(), from, 3, 0, true, null));
   }
 
   static void complete(Stabilizer.Fetch f, boolean ok) {
@@ -165,10 +188,34 @@ class StabilizationPlannerTest {
     f.planner().tell(new StabilizationPlanner.SelfExcluded("node2"));
     assertTrue(status(f).pendingOwned() > 0); // also waits until the message was handled
     assertTrue(f.pending().contains(ownedToken(full)));
-    List<Stabilizer.Fetch> refill = fetches(drain(f.stabilizer()));
-    assertFalse(refill.isEmpty());
-    refill.forEach(fetch -> complete(fetch, true));
+    List<Stabilizer.Command> refill = drain(f.stabilizer());
+    assertTrue(fetches(refill).isEmpty(), "it holds most of its data: nothing is streamed whole");
+    List<Stabilizer.Resync> resyncs = resyncs(refill);
+    assertFalse(resyncs.isEmpty());
+    resyncs.forEach(r -> assertEquals(2, r.mergeFrom(), "N - W + 1 sources, as for a stream"));
+    resyncs.forEach(StabilizationPlannerTest::complete);
+    StabilizationPlanner.Status s = status(f);
+    assertEquals(0, s.pendingOwned());
+    assertEquals(3L * resyncs.size(), s.keysResynced());
+  }
+
+  @Test
+  void aRestartedMemberResyncsWhatItHeldAndStreamsWhatItGains(@TempDir Path dir) {
+    ClusterMemory memory = new ClusterMemory(dir);
+    memory.remember(List.of("node1", "node2", "node3", "node4"));
+    Fixture f = start(false, memory, Duration.ofHours(1));
+    HashRing four = ring("node1", "node2", "node3", "node4");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, four)));
+    List<Stabilizer.Command> first = drainSome(f.stabilizer());
+    assertTrue(fetches(first).isEmpty(), "a restarted member holds its data: resync, not stream");
+    resyncs(first).forEach(StabilizationPlannerTest::complete);
     assertEquals(0, status(f).pendingOwned());
+
+    HashRing three = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(2, three)));
+    List<Stabilizer.Command> gained = drainSome(f.stabilizer());
+    assertTrue(resyncs(gained).isEmpty(), "ranges gained from node4 were never here: streamed " + gained);
+    assertFalse(fetches(gained).isEmpty());
   }
 
   @Test

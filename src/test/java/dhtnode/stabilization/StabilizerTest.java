@@ -269,6 +269,74 @@ class StabilizerTest {
     assertTrue(done.error().contains("ghost"), done.error());
   }
 
+  // ---------------------------------------------------------------- resync
+
+  private static Stabilizer.FetchDone resync(Node receiver, TokenRange range, int mergeFrom,
+      Stabilizer.Source... sources) {
+    TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
+    receiver.stabilizer().tell(new Stabilizer.Resync(range, List.of(sources), mergeFrom, probe.getRef()));
+    return probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(20));
+  }
+
+  @Test
+  void resyncPullsOnlyWhatTheSourcesHoldNewerAndSendsThemNothing() {
+    TokenRange range = TokenRange.full();
+    Node back = node("r1", SETTINGS);
+    Node s1 = node("r1s1", SETTINGS);
+    Node s2 = node("r1s2", SETTINGS);
+    List<String> keys = MerkleTreeTest.keysIn(range, 320, 21);
+    for (String k : keys.subList(0, 300)) {
+      for (Node n : List.of(back, s1, s2)) {
+        put(n, k, value(k, 10, "w"));
+      }
+    }
+    // written while `back` was away: 10 new keys on s1, 5 newer versions on s2, a delete on both
+    for (String k : keys.subList(300, 310)) {
+      put(s1, k, value(k, 20, "w"));
+    }
+    for (String k : keys.subList(0, 5)) {
+      put(s2, k, value(k, 30, "w"));
+    }
+    Versioned delete = Versioned.tombstone(new Version(40, "w"));
+    put(s1, keys.get(5), delete);
+    put(s2, keys.get(5), delete);
+    // and something only `back` holds (an unacknowledged write): it stays, and is not spread
+    put(back, keys.get(310), value(keys.get(310), 50, "w"));
+
+    Stabilizer.FetchDone done = resync(back, range, 2, s1.asSource(), s2.asSource());
+
+    assertTrue(done.ok(), done.error());
+    assertEquals(List.of("r1s1", "r1s2"), done.completedFrom());
+    assertEquals(11 + 5, done.keys(), "only the keys that differ move");
+    Map<String, Versioned> onBack = contents(back, range);
+    assertEquals(311, onBack.size());
+    assertEquals(value(keys.get(305), 20, "w"), onBack.get(keys.get(305)));
+    assertEquals(value(keys.get(0), 30, "w"), onBack.get(keys.get(0)));
+    assertEquals(delete, onBack.get(keys.get(5)));
+    assertNull(contents(s1, range).get(keys.get(310)), "a resync never pushes");
+    assertNull(contents(s2, range).get(keys.get(310)));
+    assertEquals(value(keys.get(0), 10, "w"), contents(s1, range).get(keys.get(0)));
+  }
+
+  @Test
+  void resyncReplacesASilentSourceWithTheNextAndFailsWhenTooFewAnswer() {
+    Node back = node("r2", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
+    Node s1 = node("r2s1", SETTINGS);
+    String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 3).get(0);
+    put(s1, key, value(key, 10, "w"));
+    TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
+    Stabilizer.Source ghost = new Stabilizer.Source("ghost", silent.getRef());
+
+    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 1, ghost, s1.asSource());
+    assertTrue(done.ok(), done.error());
+    assertEquals(List.of("r2s1"), done.completedFrom());
+    assertEquals(value(key, 10, "w"), contents(back, TokenRange.full()).get(key));
+
+    Stabilizer.FetchDone failed = resync(back, TokenRange.full(), 2, ghost, s1.asSource());
+    assertFalse(failed.ok());
+    assertTrue(failed.error().contains("ghost"), failed.error());
+  }
+
   // ---------------------------------------------------------------- fetch
 
   @Test
