@@ -91,7 +91,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     HybridClock clock = new HybridClock();
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings), pending::contains, clock::observe),
+            StorageActor.create(engineFactory(settings), pending::contains, pending::isForeign, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
@@ -103,7 +103,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             settings.name, storage, ActorRefResolver.get(context.getSystem()),
             context.getSystem().name(), ringView);
     ActorRef<Stabilizer.Command> stabilizer =
-        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer), "stabilizer");
+        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, pending), "stabilizer");
     ClusterMemory memory = new ClusterMemory(settings.engine == Engine.ROCKSDB ? settings.dataDir : null);
     planner =
         context.spawn(
@@ -111,7 +111,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 ring, settings.name, settings.replicationFactor, settings.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), pending,
                 mayFillAlone(settings, memory), memory,
-                settings.antiEntropyInterval, settings.fillRetryInterval, settings.ringSettleDelay, metrics),
+                new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
+                    settings.ringSettleDelay, settings.handoffCheckInterval, settings.tombstoneGrace),
+                metrics),
             "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);

@@ -58,6 +58,8 @@ public final class NodeSettings {
   public final Duration antiEntropyInterval;
   public final Duration fillRetryInterval;
   public final Duration ringSettleDelay;
+  public final Duration handoffCheckInterval;
+  public final Duration tombstoneGrace;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -121,6 +123,9 @@ public final class NodeSettings {
     antiEntropyInterval = durationIn(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
     fillRetryInterval = durationIn(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
     ringSettleDelay = durationIn(c, "dht.stabilization.ring-settle-delay", Duration.ZERO, Duration.ofMinutes(1));
+    handoffCheckInterval =
+        durationIn(c, "dht.stabilization.handoff-check-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    tombstoneGrace = durationIn(c, "dht.stabilization.tombstone-grace", Duration.ofSeconds(1), Duration.ofDays(365));
     boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
     long frame = !remoting ? Long.MAX_VALUE
         : get("akka.remote.artery.advanced.maximum-frame-size",

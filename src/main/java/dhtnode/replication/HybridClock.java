@@ -23,6 +23,11 @@ public final class HybridClock {
     this.wallMillis = wallMillis;
   }
 
+  /** The smallest timestamp this clock gives at wall-clock time {@code epochMillis}. */
+  public static long timestampAt(long epochMillis) {
+    return epochMillis << LOGICAL_BITS;
+  }
+
   /** A timestamp above every one this clock has issued or observed. */
   public long now() {
     long physical = wallMillis.getAsLong() << LOGICAL_BITS;

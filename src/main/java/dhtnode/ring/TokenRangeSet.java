@@ -106,7 +106,13 @@ public final class TokenRangeSet {
     return only.minus(this).isEmpty();
   }
 
-  private TokenRangeSet minus(TokenRangeSet other) {
+  /** The part of the set inside {@code range}. */
+  public TokenRangeSet intersect(TokenRange range) {
+    return range.isFull() ? this : minus(new TokenRange(range.end(), range.start()));
+  }
+
+  /** The set without every token of {@code other}. */
+  public TokenRangeSet minus(TokenRangeSet other) {
     TokenRangeSet s = this;
     for (TokenRange r : other.ranges()) {
       s = s.minus(r);

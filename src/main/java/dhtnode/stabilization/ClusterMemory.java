@@ -36,6 +36,37 @@ public final class ClusterMemory {
     }
   }
 
+  /** When this node last noted it was running (epoch millis), if ever. */
+  public Optional<Long> lastAlive() {
+    if (file == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Long.parseLong(Files.readString(aliveFile(), StandardCharsets.UTF_8).trim()));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Notes that this node is running now, so a restart can tell how long it was away. */
+  void markAlive(long epochMillis) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = file.resolveSibling("last-alive.tmp");
+      Files.writeString(tmp, Long.toString(epochMillis), StandardCharsets.UTF_8);
+      Files.move(tmp, aliveFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      // losing this only makes the next restart refill from scratch instead of resyncing
+    }
+  }
+
+  private Path aliveFile() {
+    return file.resolveSibling("last-alive");
+  }
+
   void remember(Collection<String> members) {
     List<String> next = List.copyOf(members);
     if (file == null || next.equals(remembered)) {

@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.metrics.Metrics;
+import dhtnode.replication.HybridClock;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RangeDiff;
 import dhtnode.ring.RingActor;
@@ -79,13 +80,28 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       long repairRounds,
       long keysRepaired,
       long mismatchedLeaves,
-      Map<String, String> lastRepairByPeer) {}
+      Map<String, String> lastRepairByPeer,
+      int lostRangesKept,
+      long keysHandedOff,
+      long tombstonesPurged) {}
+
+  /** How often and how long the planner waits for things; see reference.conf for each. */
+  public record Timing(Duration antiEntropyInterval, Duration fillRetryInterval, Duration ringSettleDelay,
+      Duration handoffCheckInterval, Duration tombstoneGrace) {}
 
   private record FetchFinished(Stabilizer.FetchDone done) implements Command {}
 
+  private record DropFinished(Stabilizer.DropDone done) implements Command {}
+
+  private record CollectFinished(Stabilizer.CollectDone done) implements Command {}
+
+  /** One new owner's answer to which lost ranges it holds; {@code held} null if it did not answer. */
+  private record HandoffChecked(long epoch, List<String> owners, String owner, List<TokenRange> held)
+      implements Command {}
+
   private record RepairFinished(Stabilizer.RepairDone done) implements Command {}
 
-  private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY }
+  private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY, HANDOFF, ALIVE }
 
   /** Pending segments filled together: from the same sources, the same way. */
   private record FillGroup(List<String> sources, boolean resync) {}
@@ -101,7 +117,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * @param mayFillAlone whether ranges with no other replica to fill from may be promoted at once
    *     (a new cluster's seed; a one-node cluster restarting), see {@link ClusterMemory}
    * @param memory where the members of a settled ring are remembered across restarts
-   * @param ringSettleDelay fills are planned once the ring has not changed for this long
+   * @param timing intervals and delays, see {@link Timing}
    * @param metrics where streamed keys and Merkle mismatches are counted
    */
   public static Behavior<Command> create(
@@ -114,16 +130,22 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       PendingRanges pending,
       boolean mayFillAlone,
       ClusterMemory memory,
-      Duration antiEntropyInterval,
-      Duration fillRetryInterval,
-      Duration ringSettleDelay,
+      Timing timing,
       Metrics metrics) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, antiEntropyInterval);
+      timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, timing.antiEntropyInterval());
+      timers.startTimerWithFixedDelay(Tick.HANDOFF, timing.handoffCheckInterval());
+      timers.startTimerWithFixedDelay(Tick.ALIVE, aliveInterval(timing.tombstoneGrace()));
       ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
       return new StabilizationPlanner(context, timers, self, replicationFactor, writeQuorum, stabilizer,
-          peers, pending, mayFillAlone, memory, fillRetryInterval, ringSettleDelay, metrics);
+          peers, pending, mayFillAlone, memory, timing, metrics);
     }));
+  }
+
+  /** Often enough that an absence longer than half the grace period is always noticed. */
+  private static Duration aliveInterval(Duration grace) {
+    Duration step = grace.dividedBy(20);
+    return step.compareTo(Duration.ofSeconds(10)) < 0 ? step : Duration.ofSeconds(10);
   }
 
   private final TimerScheduler<Command> timers;
@@ -136,9 +158,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final ClusterMemory memory;
   private final Duration fillRetryInterval;
   private final Duration ringSettleDelay;
+  private final Timing timing;
+  private final int replicationFactor;
   private final Metrics metrics;
   private final ActorRef<Stabilizer.FetchDone> fetchAdapter;
   private final ActorRef<Stabilizer.RepairDone> repairAdapter;
+  private final ActorRef<Stabilizer.DropDone> dropAdapter;
+  private final ActorRef<Stabilizer.CollectDone> collectAdapter;
 
   private RingSnapshot current;
   private HashRing previous;
@@ -151,6 +177,20 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * gained from another node are streamed.
    */
   private TokenRangeSet resync;
+  /** Ranges this node replicated before and no longer does, kept until their new owners hold them. */
+  private TokenRangeSet lost = TokenRangeSet.empty();
+  /** The epoch of the handoff check in flight, and what its owners answered so far. */
+  private long handoffEpoch = -1;
+  private final Map<List<String>, HandoffGroup> handoffGroups = new LinkedHashMap<>();
+  private int dropsInFlight;
+  private long droppedThisRound;
+  private long keysHandedOff;
+  private long tombstonesPurged;
+  private int collectsInFlight;
+  private long purgedThisRound;
+  /** Local data is being deleted before a refill from scratch: no fill starts until it is gone. */
+  private boolean discarding;
+  private long lastAlive;
   private int repairsInFlight;
   private long keysFetched;
   private long bytesFetched;
@@ -172,12 +212,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       PendingRanges pending,
       boolean mayFillAlone,
       ClusterMemory memory,
-      Duration fillRetryInterval,
-      Duration ringSettleDelay,
+      Timing timing,
       Metrics metrics) {
     super(context);
     this.metrics = metrics;
-    this.ringSettleDelay = ringSettleDelay;
+    this.timing = timing;
+    this.replicationFactor = replicationFactor;
+    this.ringSettleDelay = timing.ringSettleDelay();
     this.timers = timers;
     this.self = self;
     this.mergeFrom = replicationFactor - writeQuorum + 1;
@@ -186,12 +227,24 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     this.pending = pending;
     this.mayFillAlone = mayFillAlone;
     this.memory = memory;
-    this.fillRetryInterval = fillRetryInterval;
+    this.fillRetryInterval = timing.fillRetryInterval();
     this.fetchAdapter = context.messageAdapter(Stabilizer.FetchDone.class, FetchFinished::new);
     this.repairAdapter = context.messageAdapter(Stabilizer.RepairDone.class, RepairFinished::new);
+    this.dropAdapter = context.messageAdapter(Stabilizer.DropDone.class, DropFinished::new);
+    this.collectAdapter = context.messageAdapter(Stabilizer.CollectDone.class, CollectFinished::new);
     // nothing is trusted until filled: a restarted node may have missed writes while it was down
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
-    resync = memory.recall().isPresent() ? TokenRangeSet.empty().plus(TokenRange.full()) : TokenRangeSet.empty();
+    resync = TokenRangeSet.empty();
+    if (memory.recall().isPresent()) {
+      long away = memory.lastAlive().map(at -> System.currentTimeMillis() - at).orElse(Long.MAX_VALUE);
+      if (away > awayLimitMillis()) {
+        discardLocalData(away == Long.MAX_VALUE ? "for an unknown time" : "for " + away / 1000 + " s");
+      } else {
+        resync = TokenRangeSet.empty().plus(TokenRange.full());
+      }
+    }
+    lastAlive = System.currentTimeMillis();
+    memory.markAlive(lastAlive);
   }
 
   @Override
@@ -206,6 +259,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         .onMessageEquals(Tick.PLAN, this::planFills)
         .onMessageEquals(Tick.FILL_RETRY, this::planFills)
         .onMessageEquals(Tick.ANTI_ENTROPY, this::onAntiEntropyTick)
+        .onMessageEquals(Tick.HANDOFF, this::checkHandoff)
+        .onMessageEquals(Tick.ALIVE, this::onAlive)
+        .onMessage(HandoffChecked.class, this::onHandoffChecked)
+        .onMessage(DropFinished.class, this::onDropFinished)
+        .onMessage(CollectFinished.class, this::onCollectFinished)
         .build();
   }
 
@@ -213,13 +271,25 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private Behavior<Command> onRingChanged(RingChanged changed) {
     RingSnapshot next = changed.snapshot();
-    if (current != null) {
+    TokenRangeSet owned = TokenRangeSet.of(next.ring().ownedRanges(self));
+    pending.setOwned(owned);
+    if (current == null) {
+      // whatever this node holds outside its ranges is left from an earlier ring: hand it off
+      lost = TokenRangeSet.empty().plus(TokenRange.full()).minus(owned);
+    } else {
       RangeDiff diff = RangeDiff.of(self, current.ring(), next.ring());
       TokenRangeSet p = pending.get();
+      TokenRangeSet foreign = pending.foreign();
+      for (TokenRange lostRange : diff.lost()) {
+        lost = lost.plus(lostRange);
+      }
       for (TokenRange gained : diff.gained()) {
         p = p.plus(gained);
         resync = resync.minus(gained);
+        lost = lost.minus(gained);
+        foreign = foreign.minus(gained);
       }
+      pending.setForeign(foreign);
       pending.set(p);
       if (!diff.gained().isEmpty()) {
         getContext().getLog().info("ring epoch {}: {} gained {} range(s), pending until filled from {} replica(s)",
@@ -228,6 +298,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       previous = current.ring();
     }
     current = next;
+    handoffEpoch = -1; // answers for an older ring no longer count
+    handoffGroups.clear();
     // a joining node learns the members one event at a time: plan once the ring has settled,
     // not for every intermediate ring (each would fetch ranges the final ring takes away)
     timers.startSingleTimer(Tick.PLAN, ringSettleDelay);
@@ -238,14 +310,53 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     getContext().getLog().info("{} was excluded from the cluster (heard from {}): every range is pending until refilled",
         self, excluded.by());
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
-    resync = TokenRangeSet.empty().plus(TokenRange.full());
+    if (!discarding) {
+      resync = TokenRangeSet.empty().plus(TokenRange.full());
+    }
     settledLogged = false;
     return planFills();
   }
 
+  /**
+   * Notes that this node is running. A gap longer than half the tombstone grace period (the process
+   * was paused) means tombstones may have been purged meanwhile that this node's old values
+   * would resurrect: its data is discarded and every range refilled from scratch.
+   */
+  private Behavior<Command> onAlive() {
+    long now = System.currentTimeMillis();
+    long gap = now - lastAlive;
+    lastAlive = now;
+    memory.markAlive(now);
+    if (gap > awayLimitMillis() && !discarding) {
+      pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
+      settledLogged = false;
+      discardLocalData("for " + gap / 1000 + " s (paused)");
+    }
+    return this;
+  }
+
+  /**
+   * Half the grace period: a delete this node missed when it left is purged no earlier than a
+   * full grace period after it was written, so a node back within half of it has the other half
+   * to pull the tombstone before any replica may purge it.
+   */
+  private long awayLimitMillis() {
+    return timing.tombstoneGrace().toMillis() / 2;
+  }
+
+  private void discardLocalData(String away) {
+    getContext().getLog().info("{} was away {}, longer than half the tombstone grace period ({} s): discarding its "
+        + "data, every range is pending until refilled from scratch", self, away, timing.tombstoneGrace().toSeconds());
+    discarding = true;
+    resync = TokenRangeSet.empty();
+    fetching.clear(); // fills in flight write into what is being deleted: their results do not count
+    resyncing.clear();
+    stabilizer.tell(new Stabilizer.Drop(TokenRange.full(), dropAdapter));
+  }
+
   /** Starts a fetch for every pending segment this node replicates, grouped by source set. */
   private Behavior<Command> planFills() {
-    if (current == null) {
+    if (current == null || discarding) {
       return this;
     }
     HashRing ring = current.ring();
@@ -310,7 +421,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private Behavior<Command> onFetchFinished(FetchFinished finished) {
     Stabilizer.FetchDone done = finished.done();
-    fetching.remove(done.range());
+    if (!fetching.remove(done.range())) {
+      return this; // started before this node discarded its data
+    }
     boolean resynced = resyncing.remove(done.range());
     if (done.ok()) {
       pending.set(pending.get().minus(done.range()));
@@ -406,6 +519,180 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     return count;
   }
 
+  // ---- handoff of lost ranges ----
+
+  /** The new owners of some lost ranges, and what they have answered so far. */
+  private static final class HandoffGroup {
+    final Set<String> waiting;
+    final Set<TokenRange> heldByAll;
+    boolean failed;
+
+    HandoffGroup(List<String> owners, List<TokenRange> ranges) {
+      this.waiting = new LinkedHashSet<>(owners);
+      this.heldByAll = new LinkedHashSet<>(ranges);
+    }
+  }
+
+  /**
+   * Asks the current owners of every lost range whether they hold it; a range all of them hold
+   * (replicate in their ring and have filled) is deleted here. Only when the ring has settled and
+   * this node is not filling, one check at a time.
+   */
+  private Behavior<Command> checkHandoff() {
+    if (current == null || lost.isEmpty() || handoffEpoch != -1 || !fetching.isEmpty() || discarding
+        || timers.isTimerActive(Tick.PLAN)) {
+      return this;
+    }
+    HashRing ring = current.ring();
+    Map<List<String>, List<TokenRange>> byOwners = new LinkedHashMap<>();
+    for (TokenRange segment : segments(ring)) {
+      TokenRangeSet part = lost.intersect(segment);
+      List<String> owners = ring.preferenceList(segment.end());
+      if (part.isEmpty() || owners.contains(self)) {
+        continue;
+      }
+      byOwners.computeIfAbsent(owners, k -> new ArrayList<>()).addAll(part.ranges());
+    }
+    long epoch = current.epoch();
+    for (Map.Entry<List<String>, List<TokenRange>> e : byOwners.entrySet()) {
+      List<String> owners = e.getKey();
+      List<TokenRange> ranges = TokenRangeSet.of(e.getValue()).ranges();
+      if (owners.stream().anyMatch(o -> peers.apply(o) == null)) {
+        continue;
+      }
+      handoffGroups.put(owners, new HandoffGroup(owners, ranges));
+      for (String owner : owners) {
+        getContext().ask(Stabilizer.PeerReply.class, peers.apply(owner), timing.handoffCheckInterval(),
+            ref -> new Stabilizer.CheckHeld(ranges, ref),
+            (reply, failure) -> new HandoffChecked(epoch, owners, owner,
+                reply instanceof Stabilizer.Held held ? held.ranges() : null));
+      }
+    }
+    if (!handoffGroups.isEmpty()) {
+      handoffEpoch = epoch;
+    }
+    return this;
+  }
+
+  private Behavior<Command> onHandoffChecked(HandoffChecked checked) {
+    HandoffGroup group = handoffGroups.get(checked.owners());
+    if (checked.epoch() != handoffEpoch || group == null || !group.waiting.remove(checked.owner())) {
+      return this;
+    }
+    if (checked.held() == null) {
+      group.failed = true;
+    } else {
+      group.heldByAll.retainAll(checked.held());
+    }
+    if (!group.waiting.isEmpty()) {
+      return this;
+    }
+    handoffGroups.remove(checked.owners());
+    if (handoffGroups.isEmpty()) {
+      handoffEpoch = -1;
+    }
+    if (group.failed || group.heldByAll.isEmpty()) {
+      return this;
+    }
+    TokenRangeSet foreign = pending.foreign();
+    for (TokenRange r : group.heldByAll) {
+      // refuse writes and reads there first, so nothing lands behind the deletion
+      foreign = foreign.plus(r);
+      lost = lost.minus(r);
+    }
+    pending.setForeign(foreign);
+    for (TokenRange r : group.heldByAll) {
+      stabilizer.tell(new Stabilizer.Drop(r, dropAdapter));
+      dropsInFlight++;
+    }
+    getContext().getLog().info("ring epoch {}: {} handed off {} range(s) to {}, which hold them; deleting the local copies",
+        current.epoch(), self, group.heldByAll.size(), checked.owners());
+    return this;
+  }
+
+  private Behavior<Command> onDropFinished(DropFinished finished) {
+    Stabilizer.DropDone done = finished.done();
+    if (discarding && done.range().isFull()) {
+      if (!done.ok()) {
+        getContext().getLog().warn("discarding the data of {} failed ({}); retrying", self, done.error());
+        stabilizer.tell(new Stabilizer.Drop(TokenRange.full(), dropAdapter));
+        return this;
+      }
+      getContext().getLog().info("{} discarded {} keys; refilling every range from its replicas", self, done.deleted());
+      discarding = false;
+      return planFills();
+    }
+    if (!done.ok()) {
+      getContext().getLog().warn("deleting handed-off range {} on {} failed ({}); retrying", done.range(), self, done.error());
+      stabilizer.tell(new Stabilizer.Drop(done.range(), dropAdapter));
+      return this;
+    }
+    dropsInFlight--;
+    keysHandedOff += done.deleted();
+    droppedThisRound += done.deleted();
+    if (dropsInFlight == 0) {
+      getContext().getLog().info("{} deleted {} key(s) of handed-off ranges", self, droppedThisRound);
+      droppedThisRound = 0;
+    }
+    return this;
+  }
+
+  // ---- tombstone collection ----
+
+  /**
+   * For the ranges this node is primary for, purges tombstones older than the grace period that
+   * every replica holds (see {@link TombstoneCollector}); run after each anti-entropy round, which
+   * spreads tombstones to every replica first.
+   */
+  private void collectTombstones() {
+    if (current == null || collectsInFlight > 0 || discarding) {
+      return;
+    }
+    HashRing ring = current.ring();
+    TokenRangeSet p = pending.get();
+    long cutoff = HybridClock.timestampAt(System.currentTimeMillis() - timing.tombstoneGrace().toMillis());
+    Map<List<String>, List<TokenRange>> byPeers = new LinkedHashMap<>();
+    for (TokenRange segment : segments(ring)) {
+      List<String> replicas = ring.preferenceList(segment.end());
+      if (replicas.isEmpty() || !replicas.get(0).equals(self) || p.intersects(segment)) {
+        continue;
+      }
+      byPeers.computeIfAbsent(replicas.subList(1, replicas.size()), k -> new ArrayList<>()).add(segment);
+    }
+    for (Map.Entry<List<String>, List<TokenRange>> e : byPeers.entrySet()) {
+      List<Stabilizer.Source> sources = new ArrayList<>();
+      for (String name : e.getKey()) {
+        ActorRef<Stabilizer.Command> ref = peers.apply(name);
+        if (ref != null) {
+          sources.add(new Stabilizer.Source(name, ref));
+        }
+      }
+      if (sources.size() != e.getKey().size()) {
+        continue; // a replica that cannot be asked cannot confirm
+      }
+      for (TokenRange r : TokenRangeSet.of(e.getValue()).ranges()) {
+        stabilizer.tell(new Stabilizer.CollectTombstones(r, sources, cutoff, collectAdapter));
+        collectsInFlight++;
+      }
+    }
+  }
+
+  private Behavior<Command> onCollectFinished(CollectFinished finished) {
+    Stabilizer.CollectDone done = finished.done();
+    collectsInFlight--;
+    tombstonesPurged += done.purged();
+    purgedThisRound += done.purged();
+    if (!done.ok()) {
+      getContext().getLog().debug("tombstone collection of {} on {} stopped: {}", done.range(), self, done.error());
+    }
+    if (collectsInFlight == 0 && purgedThisRound > 0) {
+      getContext().getLog().info("{} purged {} tombstone(s) older than {} s, held by every replica",
+          self, purgedThisRound, timing.tombstoneGrace().toSeconds());
+      purgedThisRound = 0;
+    }
+    return this;
+  }
+
   // ---- anti-entropy ----
 
   private Behavior<Command> onAntiEntropyTick() {
@@ -449,6 +736,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       }
     }
     repairsInFlight += sessions;
+    if (sessions == 0) {
+      collectTombstones();
+    }
     if (sessions > 0) {
       repairRounds++;
       getContext().getLog().info("anti-entropy round on {}: {} range(s) with {}", self, sessions, byPeer.keySet());
@@ -459,6 +749,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private Behavior<Command> onRepairFinished(RepairFinished finished) {
     Stabilizer.RepairDone done = finished.done();
     repairsInFlight = Math.max(0, repairsInFlight - 1);
+    if (repairsInFlight == 0) {
+      collectTombstones();
+    }
     long moved = done.keysPulled() + done.keysPushed();
     keysRepaired += moved;
     mismatchedLeaves += done.mismatchedLeaves();
@@ -484,7 +777,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     get.replyTo().tell(new Status(
         current == null ? 0 : current.epoch(), Math.max(0, pendingOwned()), ranges, fetching.size(),
         repairsInFlight, keysFetched, bytesFetched, keysResynced, repairRounds, keysRepaired, mismatchedLeaves,
-        Map.copyOf(lastRepairByPeer)));
+        Map.copyOf(lastRepairByPeer), lost.ranges().size(), keysHandedOff, tombstonesPurged));
     return this;
   }
 }

@@ -10,6 +10,7 @@ import dhtnode.CborSerializable;
 import dhtnode.ring.TokenRange;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
+import dhtnode.storage.Version;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
@@ -50,6 +51,28 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   public record Resync(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
       implements Command {}
 
+  /** Delete {@code range} from local storage: it was handed off to its new owners. */
+  public record Drop(TokenRange range, ActorRef<DropDone> replyTo) implements Command {}
+
+  /**
+   * As the primary of {@code range}: purge its tombstones older than {@code cutoff} (a hybrid
+   * clock timestamp) from this node and every peer, where every peer holds the same version (see
+   * {@link TombstoneCollector}).
+   */
+  public record CollectTombstones(TokenRange range, List<Source> peers, long cutoff, ActorRef<CollectDone> replyTo)
+      implements Command {}
+
+  /** Serving side: which of {@code ranges} this node replicates in its ring and has filled. */
+  public record CheckHeld(List<TokenRange> ranges, ActorRef<PeerReply> replyTo) implements Command {}
+
+  /** Serving side: the stored version of each key; answered with {@link VersionsOf}. */
+  public record GetVersions(List<String> keys, ActorRef<PeerReply> replyTo) implements Command {}
+
+  /** Serving side: delete each key only if it holds exactly that version; {@link EntriesPurged}. */
+  public record PurgeEntries(List<KeyVersion> entries, ActorRef<PeerReply> replyTo) implements Command {}
+
+  public record KeyVersion(String key, Version version) implements CborSerializable {}
+
   /** A peer to fetch from: its node name and its Stabilizer. */
   public record Source(String name, ActorRef<Command> stabilizer) implements CborSerializable {}
 
@@ -77,6 +100,20 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
   public record PeerFailed(String reason) implements PeerReply {}
 
+  /** The subset of the asked ranges this node holds (replicates and has filled). */
+  public record Held(List<TokenRange> ranges) implements PeerReply {}
+
+  /** One per asked key, in order; null where this node holds nothing it can answer for. */
+  public record VersionsOf(List<Version> versions) implements PeerReply {}
+
+  public record EntriesPurged(int purged) implements PeerReply {}
+
+  /** Outcome of a {@link Drop}: keys deleted. */
+  public record DropDone(TokenRange range, long deleted, boolean ok, String error) {}
+
+  /** Outcome of a {@link CollectTombstones}: entries scanned on the primary, tombstones purged. */
+  public record CollectDone(TokenRange range, long scanned, long purged, boolean ok, String error) {}
+
   /** Outcome of a {@link Repair}, from the initiator's side: pulled into it, pushed to the peer. */
   public record RepairDone(TokenRange range, String peerName, int mismatchedLeaves, long keysPulled,
       long keysPushed, boolean ok, String error) implements CborSerializable {}
@@ -94,19 +131,27 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
   public static Behavior<Command> create(
       String nodeName, ActorRef<StorageActor.Command> storage, StabilizerSettings settings) {
-    return Behaviors.setup(context -> new Stabilizer(context, nodeName, storage, settings));
+    return create(nodeName, storage, settings, new PendingRanges());
+  }
+
+  /** @param ranges what this node holds, to answer {@link CheckHeld} and refuse handed-off ranges */
+  public static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings, PendingRanges ranges) {
+    return Behaviors.setup(context -> new Stabilizer(context, nodeName, storage, settings, ranges));
   }
 
   private final String nodeName;
   private final ActorRef<StorageActor.Command> storage;
   private final StabilizerSettings settings;
+  private final PendingRanges ranges;
   private final Queue<Command> waiting = new ArrayDeque<>();
   private int running;
   private long sessionSeq;
 
   private Stabilizer(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings) {
+      StabilizerSettings settings, PendingRanges ranges) {
     super(context);
+    this.ranges = ranges;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -123,6 +168,11 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
         .onMessage(GetBatch.class, this::onGetBatch)
         .onMessage(BatchScanned.class, this::onBatchScanned)
         .onMessage(ApplyEntries.class, this::onApplyEntries)
+        .onMessage(Drop.class, this::onDrop)
+        .onMessage(CollectTombstones.class, this::onCollectTombstones)
+        .onMessage(CheckHeld.class, this::onCheckHeld)
+        .onMessage(GetVersions.class, this::onGetVersions)
+        .onMessage(PurgeEntries.class, this::onPurgeEntries)
         .build();
   }
 
@@ -168,6 +218,9 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   }
 
   private Behavior<Command> onGetTree(GetTree request) {
+    if (refuseHandedOff(request.range(), request.replyTo())) {
+      return this;
+    }
     if (request.depth() < 0 || request.depth() > 20) {
       request.replyTo().tell(new PeerFailed("depth must be 0..20, was " + request.depth()));
       return this;
@@ -177,7 +230,22 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     return this;
   }
 
+  /**
+   * A range this node handed off and deleted is not a source: an empty answer would count as a
+   * replica that holds nothing, so the asker is told to use another.
+   */
+  private boolean refuseHandedOff(TokenRange range, ActorRef<PeerReply> replyTo) {
+    if (!ranges.anyForeign(range)) {
+      return false;
+    }
+    replyTo.tell(new PeerFailed(nodeName + " handed off and deleted part of " + range));
+    return true;
+  }
+
   private Behavior<Command> onGetBatch(GetBatch request) {
+    if (refuseHandedOff(request.range(), request.replyTo())) {
+      return this;
+    }
     // our own batch size bounds what one message carries, whatever the peer asked for
     int limit = Math.max(1, Math.min(request.limit(), settings.batchSize));
     getContext().ask(StorageActor.Reply.class, storage, settings.stepTimeout,
@@ -203,6 +271,34 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
           : "local scan failed: " + scanned.reply();
       request.replyTo().tell(new PeerFailed(reason));
     }
+    return this;
+  }
+
+  private Behavior<Command> onDrop(Drop drop) {
+    getContext().spawnAnonymous(SweepSession.create(storage, settings, drop.range(), drop.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onCollectTombstones(CollectTombstones collect) {
+    getContext().spawnAnonymous(TombstoneCollector.create(
+        storage, settings, collect.range(), collect.peers(), collect.cutoff(), collect.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onCheckHeld(CheckHeld check) {
+    check.replyTo().tell(new Held(check.ranges().stream().filter(ranges::holds).toList()));
+    return this;
+  }
+
+  private Behavior<Command> onGetVersions(GetVersions request) {
+    getContext().spawnAnonymous(
+        KeyBatch.versions(storage, request.keys(), settings.stepTimeout, request.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onPurgeEntries(PurgeEntries request) {
+    getContext().spawnAnonymous(
+        KeyBatch.purge(storage, request.entries(), settings.stepTimeout, request.replyTo()));
     return this;
   }
 

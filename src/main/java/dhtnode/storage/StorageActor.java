@@ -47,6 +47,14 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public record GetStats(ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Deletes the next {@code limit} entries of {@code range} after {@code afterKey} (null: from the
+   * start): a range handed off to its new owners, or a copy too old to resync. Answered with
+   * {@link Swept}; resumable like a {@link Scan}.
+   */
+  public record Sweep(TokenRange range, String afterKey, int limit, ActorRef<Reply> replyTo)
+      implements Command {}
+
   public sealed interface Reply extends CborSerializable {}
 
   /** {@code value} is null when the key was never written here; tombstones are returned. */
@@ -62,11 +70,15 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public record Stats(long keys, long sizeBytes) implements Reply {}
 
+  /** {@code lastKey} is where to resume; {@code complete} when the range holds nothing after it. */
+  public record Swept(String lastKey, int deleted, boolean complete) implements Reply {}
+
   public record StorageFailed(String key, String reason) implements Reply {}
 
   /**
    * This replica has not yet been filled for the key's range (it joined, or the ring changed),
-   * so its answer must not count toward a quorum. A {@link Put} was still applied.
+   * so its answer must not count toward a quorum. A {@link Put} was still applied, unless the
+   * range was handed off and deleted here (then nothing is stored).
    */
   public record PendingReplica(String key) implements Reply {}
 
@@ -85,18 +97,29 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    */
   public static Behavior<Command> create(
       Supplier<StorageEngine> engine, LongPredicate pending, LongConsumer observe) {
-    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending, observe));
+    return create(engine, pending, token -> false, observe);
+  }
+
+  /**
+   * @param foreign whether a token is in a range this node handed off and deleted: it neither
+   *     stores writes there nor answers reads, whatever ring the sender uses
+   */
+  public static Behavior<Command> create(
+      Supplier<StorageEngine> engine, LongPredicate pending, LongPredicate foreign, LongConsumer observe) {
+    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending, foreign, observe));
   }
 
   private final StorageEngine engine;
   private final LongPredicate pending;
+  private final LongPredicate foreign;
   private final LongConsumer observe;
 
-  private StorageActor(
-      ActorContext<Command> context, StorageEngine engine, LongPredicate pending, LongConsumer observe) {
+  private StorageActor(ActorContext<Command> context, StorageEngine engine, LongPredicate pending,
+      LongPredicate foreign, LongConsumer observe) {
     super(context);
     this.engine = engine;
     this.pending = pending;
+    this.foreign = foreign;
     this.observe = observe;
   }
 
@@ -109,18 +132,23 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
         .onMessage(Purge.class, this::onPurge)
         .onMessage(Scan.class, this::onScan)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(Sweep.class, this::onSweep)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
   private Behavior<Command> onGet(Get get) {
-    reply(get.replyTo(), get.key(), () -> isPending(get.key())
+    reply(get.replyTo(), get.key(), () -> isPending(get.key()) || isForeign(get.key())
         ? new PendingReplica(get.key())
         : new ReadResult(get.key(), engine.get(get.key()).orElse(null)));
     return this;
   }
 
   private Behavior<Command> onPut(Put put) {
+    if (isForeign(put.key())) {
+      put.replyTo().tell(new PendingReplica(put.key()));
+      return this;
+    }
     observe.accept(put.value().version().timestamp());
     reply(put.replyTo(), put.key(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
@@ -132,6 +160,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply apply) {
+    if (isForeign(apply.key())) {
+      apply.replyTo().tell(new PendingReplica(apply.key()));
+      return this;
+    }
     observe.accept(apply.value().version().timestamp());
     reply(apply.replyTo(), apply.key(), () -> {
       Versioned stored = engine.put(apply.key(), apply.value());
@@ -144,6 +176,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return pending.test(Murmur3.token(key));
   }
 
+  private boolean isForeign(String key) {
+    return foreign.test(Murmur3.token(key));
+  }
+
   private Behavior<Command> onPurge(Purge purge) {
     reply(purge.replyTo(), purge.key(),
         () -> new PurgeResult(purge.key(), engine.purge(purge.key(), purge.expected())));
@@ -154,6 +190,21 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     reply(scan.replyTo(), null, () -> {
       List<StoredEntry> entries = engine.scan(scan.range(), scan.afterKey(), scan.limit());
       return new ScanResult(entries, entries.size() < scan.limit());
+    });
+    return this;
+  }
+
+  private Behavior<Command> onSweep(Sweep sweep) {
+    reply(sweep.replyTo(), null, () -> {
+      List<StoredEntry> entries = engine.scan(sweep.range(), sweep.afterKey(), sweep.limit());
+      int deleted = 0;
+      for (StoredEntry e : entries) {
+        if (engine.purge(e.key(), e.value().version())) {
+          deleted++;
+        }
+      }
+      String last = entries.isEmpty() ? sweep.afterKey() : entries.get(entries.size() - 1).key();
+      return new Swept(last, deleted, entries.size() < sweep.limit());
     });
     return this;
   }

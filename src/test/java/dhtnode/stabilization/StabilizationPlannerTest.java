@@ -39,6 +39,11 @@ class StabilizationPlannerTest {
       Map<String, TestProbe<Stabilizer.Command>> peers, PendingRanges pending) {}
 
   static Fixture start(boolean mayFillAlone, ClusterMemory memory, Duration retry) {
+    return start(mayFillAlone, memory, retry, Duration.ofHours(1), Duration.ofDays(1));
+  }
+
+  static Fixture start(boolean mayFillAlone, ClusterMemory memory, Duration retry, Duration handoffCheck,
+      Duration grace) {
     TestProbe<RingActor.Command> ringProbe = testKit.createTestProbe();
     TestProbe<Stabilizer.Command> stabilizer = testKit.createTestProbe();
     Map<String, TestProbe<Stabilizer.Command>> peers = Map.of(
@@ -47,7 +52,8 @@ class StabilizationPlannerTest {
     ActorRef<StabilizationPlanner.Command> planner = testKit.spawn(StabilizationPlanner.create(
         ringProbe.getRef(), "node1", 3, 2, stabilizer.getRef(),
         name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
-        pending, mayFillAlone, memory, Duration.ofHours(1), retry, Duration.ofMillis(50),
+        pending, mayFillAlone, memory,
+        new StabilizationPlanner.Timing(Duration.ofHours(1), retry, Duration.ofMillis(50), handoffCheck, grace),
         new dhtnode.metrics.Metrics("node1")));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, peers, pending);
@@ -203,6 +209,7 @@ class StabilizationPlannerTest {
   void aRestartedMemberResyncsWhatItHeldAndStreamsWhatItGains(@TempDir Path dir) {
     ClusterMemory memory = new ClusterMemory(dir);
     memory.remember(List.of("node1", "node2", "node3", "node4"));
+    memory.markAlive(System.currentTimeMillis());
     Fixture f = start(false, memory, Duration.ofHours(1));
     HashRing four = ring("node1", "node2", "node3", "node4");
     f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, four)));
@@ -219,7 +226,7 @@ class StabilizationPlannerTest {
   }
 
   @Test
-  void rangesGainedOnARingChangeArePendingAndLostOnesAreNotTouched() {
+  void rangesGainedOnARingChangeArePendingAndOnlyThoseAreFilled() {
     Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1));
     HashRing four = ring("node1", "node2", "node3", "node4");
     f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, four)));
@@ -243,8 +250,129 @@ class StabilizationPlannerTest {
     }
     gained.forEach(fetch -> complete(fetch, true));
     assertEquals(0, status(f).pendingOwned());
-    // no message ever asks to drop data: lost ranges are kept
+    // a death takes nothing from node1: there is nothing to hand off
     assertTrue(drain(f.stabilizer()).isEmpty());
+    assertEquals(0, status(f).lostRangesKept());
+  }
+
+  /** Answers the CheckHeld messages of one handoff check (one per owner group) with what {@code held} picks. */
+  static void answerCheck(TestProbe<Stabilizer.Command> peer, java.util.function.UnaryOperator<List<TokenRange>> held) {
+    for (Stabilizer.Command m : drainSome(peer)) {
+      Stabilizer.CheckHeld check = (Stabilizer.CheckHeld) m;
+      check.replyTo().tell(new Stabilizer.Held(held.apply(check.ranges())));
+    }
+  }
+
+  @Test
+  void lostRangesAreDeletedOnlyOnceEveryNewOwnerHoldsThem() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1), Duration.ofSeconds(2), Duration.ofDays(1));
+    HashRing three = ring("node1", "node2", "node3");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, three)));
+    fetches(drainSome(f.stabilizer())).forEach(fetch -> complete(fetch, true));
+    assertEquals(0, status(f).lostRangesKept());
+
+    // node4 joins and takes some of node1's ranges
+    HashRing four = ring("node1", "node2", "node3", "node4");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(2, four)));
+    int lostRanges = status(f).lostRangesKept();
+    assertTrue(lostRanges > 0);
+    long lostToken = 0;
+    for (int i = 0; ; i++) {
+      long t = Murmur3.token("lost-" + i);
+      if (three.preferenceList(t).contains("node1") && !four.preferenceList(t).contains("node1")) {
+        lostToken = t;
+        break;
+      }
+    }
+    // node4 is still filling: it holds none of them, so nothing is deleted
+    answerCheck(f.peers().get("node2"), ranges -> ranges);
+    answerCheck(f.peers().get("node3"), ranges -> ranges);
+    answerCheck(f.peers().get("node4"), ranges -> List.of());
+    assertTrue(drain(f.stabilizer()).stream().noneMatch(m -> m instanceof Stabilizer.Drop), "kept until confirmed");
+    assertFalse(f.pending().isForeign(lostToken));
+
+    // once every owner holds them, they are refused and deleted here
+    for (String owner : List.of("node2", "node3", "node4")) {
+      answerCheck(f.peers().get(owner), ranges -> ranges);
+    }
+    List<Stabilizer.Command> drops = drainSome(f.stabilizer());
+    assertFalse(drops.isEmpty());
+    for (Stabilizer.Command m : drops) {
+      Stabilizer.Drop drop = (Stabilizer.Drop) m;
+      assertFalse(four.preferenceList(drop.range().end()).contains("node1"), "only lost ranges: " + drop.range());
+      drop.replyTo().tell(new Stabilizer.DropDone(drop.range(), 2, true, null));
+    }
+    assertTrue(f.pending().isForeign(lostToken), "writes and reads for a handed-off range are refused");
+    StabilizationPlanner.Status s = status(f);
+    assertEquals(0, s.lostRangesKept());
+    assertEquals(2L * drops.size(), s.keysHandedOff());
+    assertFalse(f.pending().isForeign(ownedToken(four)));
+
+    // regaining a handed-off range makes it pending, not foreign
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(3, three)));
+    status(f);
+    assertFalse(f.pending().isForeign(lostToken));
+    assertTrue(f.pending().contains(lostToken));
+  }
+
+  @Test
+  void aMemberAwayLongerThanHalfTheGracePeriodDiscardsItsDataBeforeRefilling(@TempDir Path dir) {
+    ClusterMemory memory = new ClusterMemory(dir);
+    memory.remember(List.of("node1", "node2", "node3"));
+    memory.markAlive(System.currentTimeMillis() - Duration.ofHours(13).toMillis());
+    Fixture f = start(false, memory, Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(1));
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1", "node2", "node3"))));
+    Stabilizer.Drop drop = (Stabilizer.Drop) f.stabilizer().receiveMessage(Duration.ofSeconds(5));
+    assertTrue(drop.range().isFull());
+    assertTrue(drain(f.stabilizer()).isEmpty(), "no fill until the old data is gone");
+
+    drop.replyTo().tell(new Stabilizer.DropDone(drop.range(), 42, true, null));
+    List<Stabilizer.Command> fills = drainSome(f.stabilizer());
+    assertTrue(resyncs(fills).isEmpty(), "nothing left to resync: streamed from scratch");
+    assertFalse(fetches(fills).isEmpty());
+    assertTrue(memory.lastAlive().orElseThrow() > System.currentTimeMillis() - 60_000, "and it notes it is alive");
+  }
+
+  @Test
+  void aMemberBackWithinHalfTheGracePeriodResyncsWhatItHolds(@TempDir Path dir) {
+    ClusterMemory memory = new ClusterMemory(dir);
+    memory.remember(List.of("node1", "node2", "node3"));
+    memory.markAlive(System.currentTimeMillis() - Duration.ofHours(11).toMillis());
+    Fixture f = start(false, memory, Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(1));
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1", "node2", "node3"))));
+    List<Stabilizer.Command> fills = drainSome(f.stabilizer());
+    assertTrue(fills.stream().noneMatch(m -> m instanceof Stabilizer.Drop));
+    assertFalse(resyncs(fills).isEmpty());
+  }
+
+  @Test
+  void afterAnAntiEntropyRoundThePrimaryCollectsOldTombstonesWithEveryOtherReplica() {
+    Fixture f = start(false, new ClusterMemory(null), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(2));
+    HashRing full = ring("node1", "node2", "node3", "node4");
+    f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, full)));
+    fetches(drainSome(f.stabilizer())).forEach(fetch -> complete(fetch, true));
+
+    TestProbe<StabilizationPlanner.RepairStarted> started = testKit.createTestProbe();
+    f.planner().tell(new StabilizationPlanner.RepairNow(started.getRef()));
+    started.receiveMessage();
+    List<Stabilizer.Command> repairs = drain(f.stabilizer());
+    for (Stabilizer.Command m : repairs) {
+      Stabilizer.Repair r = (Stabilizer.Repair) m;
+      r.replyTo().tell(new Stabilizer.RepairDone(r.range(), r.peerName(), 0, 0, 0, true, null));
+    }
+    List<Stabilizer.Command> collects = drainSome(f.stabilizer());
+    long expectedCutoff = dhtnode.replication.HybridClock.timestampAt(
+        System.currentTimeMillis() - Duration.ofHours(2).toMillis());
+    for (Stabilizer.Command m : collects) {
+      Stabilizer.CollectTombstones c = (Stabilizer.CollectTombstones) m;
+      List<String> replicas = full.preferenceList(c.range().end());
+      assertEquals("node1", replicas.get(0), "only as primary");
+      assertEquals(replicas.subList(1, 3), c.peers().stream().map(Stabilizer.Source::name).toList(),
+          "with every other replica");
+      assertTrue(Math.abs(c.cutoff() - expectedCutoff) < (60_000L << 16), "older than the grace period");
+      c.replyTo().tell(new Stabilizer.CollectDone(c.range(), 10, 1, true, null));
+    }
+    assertEquals(collects.size(), status(f).tombstonesPurged());
   }
 
   @Test

@@ -337,6 +337,103 @@ class StabilizerTest {
     assertTrue(failed.error().contains("ghost"), failed.error());
   }
 
+  // ---------------------------------------------------------------- handoff and tombstones
+
+  private static Versioned stored(Node node, String key) {
+    return contents(node, TokenRange.full()).get(key);
+  }
+
+  @Test
+  void oldTombstonesArePurgedOnlyWhereEveryReplicaHoldsTheSameOne() {
+    Node a = node("t1a", SETTINGS);
+    Node b = node("t1b", SETTINGS);
+    Node c = node("t1c", SETTINGS);
+    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 5, 31);
+    Versioned old = Versioned.tombstone(new Version(100, "w"));
+    Versioned young = Versioned.tombstone(new Version(900, "w"));
+    // 0: old tombstone everywhere -> purged; 1: c still holds the value it deleted -> kept
+    // 2: young tombstone everywhere -> kept; 3: c holds a newer value -> kept; 4: live values
+    for (Node n : List.of(a, b, c)) {
+      put(n, keys.get(0), old);
+      put(n, keys.get(2), young);
+      put(n, keys.get(4), value(keys.get(4), 50, "w"));
+    }
+    put(a, keys.get(1), old);
+    put(b, keys.get(1), old);
+    put(c, keys.get(1), value(keys.get(1), 50, "w"));
+    put(a, keys.get(3), old);
+    put(b, keys.get(3), old);
+    put(c, keys.get(3), value(keys.get(3), 200, "w"));
+
+    TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
+    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), List.of(b.asSource(), c.asSource()), 500,
+        probe.getRef()));
+    Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(10));
+
+    assertTrue(done.ok(), done.error());
+    assertEquals(1, done.purged());
+    for (Node n : List.of(a, b, c)) {
+      assertNull(stored(n, keys.get(0)), "purged on " + n.name());
+      assertEquals(young, stored(n, keys.get(2)));
+      assertEquals(value(keys.get(4), 50, "w"), stored(n, keys.get(4)));
+    }
+    assertEquals(old, stored(a, keys.get(1)), "c could bring the value back: the delete is kept");
+    assertEquals(value(keys.get(1), 50, "w"), stored(c, keys.get(1)));
+    assertEquals(old, stored(b, keys.get(3)));
+  }
+
+  @Test
+  void tombstoneCollectionWithASilentReplicaPurgesNothing() {
+    Node a = node("t2a", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
+    Node b = node("t2b", SETTINGS);
+    String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 32).get(0);
+    Versioned old = Versioned.tombstone(new Version(100, "w"));
+    put(a, key, old);
+    put(b, key, old);
+    TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
+    TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
+    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(),
+        List.of(b.asSource(), new Stabilizer.Source("ghost", silent.getRef())), 500, probe.getRef()));
+    Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(5));
+    assertFalse(done.ok());
+    assertEquals(0, done.purged());
+    assertEquals(old, stored(a, key));
+    assertEquals(old, stored(b, key));
+  }
+
+  @Test
+  void aHandedOffRangeIsDroppedAndNoLongerServedToPeers() {
+    PendingRanges ranges = new PendingRanges();
+    ActorRef<StorageActor.Command> storage = testKit.spawn(
+        StorageActor.create(InMemoryEngine::new, ranges::contains, ranges::isForeign, t -> { }));
+    Node n = new Node("h1", storage, testKit.spawn(Stabilizer.create("h1", storage, SETTINGS, ranges)));
+    TokenRange mine = new TokenRange(Long.MIN_VALUE, 0);
+    TokenRange lost = new TokenRange(0, Long.MIN_VALUE);
+    ranges.setOwned(dhtnode.ring.TokenRangeSet.empty().plus(mine));
+    for (String k : MerkleTreeTest.keysIn(TokenRange.full(), 40, 33)) {
+      put(n, k, value(k, 10, "w"));
+    }
+    int inMine = contents(n, mine).size();
+
+    TestProbe<Stabilizer.PeerReply> peer = testKit.createTestProbe();
+    n.stabilizer().tell(new Stabilizer.CheckHeld(List.of(mine, lost), peer.getRef()));
+    assertEquals(new Stabilizer.Held(List.of(mine)), peer.receiveMessage(), "holds only what it replicates");
+
+    ranges.setForeign(dhtnode.ring.TokenRangeSet.empty().plus(lost));
+    TestProbe<Stabilizer.DropDone> dropped = testKit.createTestProbe();
+    n.stabilizer().tell(new Stabilizer.Drop(lost, dropped.getRef()));
+    Stabilizer.DropDone done = dropped.receiveMessage(Duration.ofSeconds(5));
+    assertTrue(done.ok());
+    assertEquals(40 - inMine, done.deleted());
+    assertEquals(Map.of(), contents(n, lost));
+    assertEquals(inMine, contents(n, mine).size(), "what it still replicates stays");
+
+    n.stabilizer().tell(new Stabilizer.GetBatch(lost, null, 10, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "not a source for what it handed off");
+    n.stabilizer().tell(new Stabilizer.GetTree(lost, 4, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed);
+  }
+
   // ---------------------------------------------------------------- fetch
 
   @Test
@@ -546,7 +643,13 @@ class StabilizerTest {
         new Stabilizer.PeerFailed("why"),
         new Stabilizer.Fetch(range, List.of(new Stabilizer.Source("n", peer.getRef())), 1, fetchReplies.getRef()),
         new Stabilizer.RepairDone(range, "n", 1, 2, 3, false, "e"),
-        new Stabilizer.FetchDone(range, List.of("n"), 2, 3, true, null));
+        new Stabilizer.FetchDone(range, List.of("n"), 2, 3, true, null),
+        new Stabilizer.CheckHeld(List.of(range, TokenRange.full()), probe.getRef()),
+        new Stabilizer.Held(List.of(range)),
+        new Stabilizer.GetVersions(List.of("k", "d"), probe.getRef()),
+        new Stabilizer.VersionsOf(java.util.Arrays.asList(new Version(4, "node3"), null)),
+        new Stabilizer.PurgeEntries(List.of(new Stabilizer.KeyVersion("d", new Version(4, "node3"))), probe.getRef()),
+        new Stabilizer.EntriesPurged(1));
     for (Object m : messages) {
       akka.serialization.Serializer serializer = serialization.findSerializerFor(m);
       assertEquals("akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());

@@ -104,6 +104,36 @@ class StorageActorTest {
   }
 
   @Test
+  void aHandedOffRangeIsNeitherWrittenNorAnsweredAndASweepDeletesItInBatches() {
+    java.util.concurrent.atomic.AtomicBoolean foreign = new java.util.concurrent.atomic.AtomicBoolean(false);
+    ActorRef<StorageActor.Command> storage = testKit.spawn(
+        StorageActor.create(InMemoryEngine::new, token -> false, token -> foreign.get(), t -> { }));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    for (int i = 0; i < 5; i++) {
+      storage.tell(new StorageActor.Put("k" + i, value("v", 1), probe.getRef()));
+      probe.expectMessageClass(StorageActor.WriteResult.class);
+    }
+    foreign.set(true);
+    storage.tell(new StorageActor.Put("late", value("v", 2), probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage());
+    storage.tell(new StorageActor.Apply("late", value("v", 2), probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k0", probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k0"), probe.receiveMessage(), "an old ring's reader gets no answer");
+
+    storage.tell(new StorageActor.Sweep(TokenRange.full(), null, 3, probe.getRef()));
+    StorageActor.Swept first = probe.expectMessageClass(StorageActor.Swept.class);
+    assertEquals(3, first.deleted());
+    assertFalse(first.complete());
+    storage.tell(new StorageActor.Sweep(TokenRange.full(), first.lastKey(), 3, probe.getRef()));
+    StorageActor.Swept rest = probe.expectMessageClass(StorageActor.Swept.class);
+    assertEquals(2, rest.deleted());
+    assertTrue(rest.complete());
+    storage.tell(new StorageActor.Scan(TokenRange.full(), null, 10, probe.getRef()));
+    assertEquals(List.of(), probe.expectMessageClass(StorageActor.ScanResult.class).entries(), "nothing left, nothing late");
+  }
+
+  @Test
   void everyVersionAReplicaStoresMovesTheNodesClockPastIt() {
     dhtnode.replication.HybridClock clock = new dhtnode.replication.HybridClock(() -> 1_000L);
     ActorRef<StorageActor.Command> storage =

@@ -1,0 +1,107 @@
+package dhtnode.stabilization;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import dhtnode.storage.StorageActor;
+import dhtnode.storage.Version;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves a peer's tombstone collection from local storage: either the versions stored for a list
+ * of keys ({@link Stabilizer.VersionsOf}, null for a key this node does not hold or cannot answer
+ * for, e.g. while pending), or the purge of exactly the given versions
+ * ({@link Stabilizer.EntriesPurged}). One storage message per key; replies once, or with
+ * {@link Stabilizer.PeerFailed} if storage does not answer every key in time.
+ */
+final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
+
+  sealed interface Command {}
+
+  private record Stored(StorageActor.Reply reply) implements Command {}
+
+  private enum TimedOut implements Command {
+    INSTANCE
+  }
+
+  static Behavior<Command> versions(ActorRef<StorageActor.Command> storage, List<String> keys, Duration timeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
+      keys.forEach(key -> storage.tell(new StorageActor.Get(key, adapter)));
+      return new KeyBatch(context, timers, keys, false, timeout, replyTo);
+    }));
+  }
+
+  static Behavior<Command> purge(ActorRef<StorageActor.Command> storage, List<Stabilizer.KeyVersion> entries,
+      Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
+      entries.forEach(e -> storage.tell(new StorageActor.Purge(e.key(), e.version(), adapter)));
+      return new KeyBatch(context, timers, entries.stream().map(Stabilizer.KeyVersion::key).toList(), true, timeout,
+          replyTo);
+    }));
+  }
+
+  private final List<String> keys;
+  private final boolean purging;
+  private final ActorRef<Stabilizer.PeerReply> replyTo;
+  private final Map<String, Version> versions = new HashMap<>();
+  private int answered;
+  private int purged;
+
+  private KeyBatch(ActorContext<Command> context, TimerScheduler<Command> timers, List<String> keys,
+      boolean purging, Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+    super(context);
+    this.keys = keys;
+    this.purging = purging;
+    this.replyTo = replyTo;
+    timers.startSingleTimer(TimedOut.INSTANCE, timeout);
+    if (keys.isEmpty()) {
+      context.getSelf().tell(new Stored(null));
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Stored.class, this::onStored)
+        .onMessageEquals(TimedOut.INSTANCE, this::onTimedOut)
+        .build();
+  }
+
+  private Behavior<Command> onStored(Stored stored) {
+    if (stored.reply() instanceof StorageActor.ReadResult read && read.value() != null) {
+      versions.put(read.key(), read.value().version());
+    } else if (stored.reply() instanceof StorageActor.PurgeResult result && result.purged()) {
+      purged++;
+    }
+    if (stored.reply() != null) {
+      answered++;
+    }
+    if (answered < keys.size()) {
+      return this;
+    }
+    if (purging) {
+      replyTo.tell(new Stabilizer.EntriesPurged(purged));
+    } else {
+      List<Version> out = new ArrayList<>(keys.size());
+      keys.forEach(k -> out.add(versions.get(k)));
+      replyTo.tell(new Stabilizer.VersionsOf(out));
+    }
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onTimedOut() {
+    replyTo.tell(new Stabilizer.PeerFailed("storage answered " + answered + " of " + keys.size() + " keys in time"));
+    return Behaviors.stopped();
+  }
+}
