@@ -132,6 +132,25 @@ class StabilizationIT {
       assertTrue(acked > 20, "enough writes during the join: " + acked);
       Linearizability.Result verdict = Linearizability.check(history);
       assertTrue(verdict.linearizable(), "history of " + verdict.badKey() + " is not linearizable across the join");
+
+      // the old owners delete what node6 took over once it holds it, and nothing is lost
+      within(60, "nodes 1-5 hand off and delete the ranges node6 took", () -> {
+        List<String> bad = new ArrayList<>();
+        for (int node = 1; node <= 5; node++) {
+          JsonNode s = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
+          if (s.path("lostRangesKept").asInt(-1) != 0) {
+            bad.add("node" + node + " keeps " + s.path("lostRangesKept"));
+          }
+        }
+        return bad;
+      });
+      long handedOff = 0;
+      for (int node = 1; node <= 5; node++) {
+        handedOff += JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+            .path("keysHandedOff").asLong();
+      }
+      assertTrue(handedOff > 0, "keys were deleted from their old owners");
+      assertEquals(List.of(), unreadable(cluster, List.of(1, 6), "all"), "every key still on all three replicas");
     }
   }
 

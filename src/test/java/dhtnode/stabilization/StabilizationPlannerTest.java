@@ -85,24 +85,16 @@ class StabilizationPlannerTest {
     return probe.receiveMessage();
   }
 
+  static <T extends Stabilizer.Command> List<T> only(Class<T> type, List<Stabilizer.Command> messages) {
+    return messages.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
   static List<Stabilizer.Fetch> fetches(List<Stabilizer.Command> messages) {
-    List<Stabilizer.Fetch> out = new ArrayList<>();
-    for (Stabilizer.Command m : messages) {
-      if (m instanceof Stabilizer.Fetch f) {
-        out.add(f);
-      }
-    }
-    return out;
+    return only(Stabilizer.Fetch.class, messages);
   }
 
   static List<Stabilizer.Resync> resyncs(List<Stabilizer.Command> messages) {
-    List<Stabilizer.Resync> out = new ArrayList<>();
-    for (Stabilizer.Command m : messages) {
-      if (m instanceof Stabilizer.Resync r) {
-        out.add(r);
-      }
-    }
-    return out;
+    return only(Stabilizer.Resync.class, messages);
   }
 
   static void complete(Stabilizer.Resync r) {
