@@ -20,6 +20,12 @@ import java.util.Locale;
  * succeeds once {@code mergeFrom} sources have each been compared over the whole range, the same
  * bar a {@link FetchSession} meets. A source that fails is replaced by the next one. Replies once
  * with {@link Stabilizer.FetchDone} ({@code keys}: keys pulled) and stops.
+ *
+ * <p>When the local copy may hold values whose deletes were purged meanwhile
+ * ({@code replaceWhenHeld}), merging would bring them back. It first asks the sources whether
+ * they hold the range; if at least {@code mergeFrom} do, it deletes the local copy and streams
+ * the range from them ({@link SweepSession}, then {@link FetchSession}). If not (they are
+ * themselves restarting, so nobody has been purging), it merges as above.
  */
 final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
 
@@ -27,16 +33,23 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
 
   private record Compared(Stabilizer.RepairDone done) implements Command {}
 
+  private record HeldChecked(Stabilizer.Source source, Stabilizer.PeerReply reply) implements Command {}
+
+  private record Swept(Stabilizer.DropDone done) implements Command {}
+
+  private record Streamed(Stabilizer.FetchDone done) implements Command {}
+
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
-      ActorRef<Stabilizer.FetchDone> replyTo) {
+      boolean replaceWhenHeld, ActorRef<Stabilizer.FetchDone> replyTo) {
     return Behaviors.setup(context -> {
       if (mergeFrom < 1 || mergeFrom > sources.size()) {
         replyTo.tell(new Stabilizer.FetchDone(range, List.of(), 0, 0, false,
             "cannot merge from " + mergeFrom + " of " + sources.size() + " source(s)"));
         return Behaviors.stopped();
       }
-      return new ResyncSession(context, nodeName, storage, settings, range, sources, mergeFrom, replyTo);
+      return new ResyncSession(context, nodeName, storage, settings, range, sources, mergeFrom, replaceWhenHeld,
+          replyTo);
     });
   }
 
@@ -54,10 +67,12 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
   private int next;
   private long keys;
   private int mismatchedLeaves;
+  private final List<Stabilizer.Source> holders = new ArrayList<>();
+  private int heldAnswers;
 
   private ResyncSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
-      ActorRef<Stabilizer.FetchDone> replyTo) {
+      boolean replaceWhenHeld, ActorRef<Stabilizer.FetchDone> replyTo) {
     super(context);
     this.nodeName = nodeName;
     this.storage = storage;
@@ -67,14 +82,60 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
     this.mergeFrom = mergeFrom;
     this.replyTo = replyTo;
     this.comparedAdapter = context.messageAdapter(Stabilizer.RepairDone.class, Compared::new);
-    compareWithNext();
+    if (replaceWhenHeld) {
+      for (Stabilizer.Source source : this.sources) {
+        context.ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
+            ref -> new Stabilizer.CheckHeld(List.of(range), ref), (reply, failure) -> new HeldChecked(source, reply));
+      }
+    } else {
+      compareWithNext();
+    }
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Compared.class, this::onCompared)
+        .onMessage(HeldChecked.class, this::onHeldChecked)
+        .onMessage(Swept.class, this::onSwept)
+        .onMessage(Streamed.class, this::onStreamed)
         .build();
+  }
+
+  private Behavior<Command> onHeldChecked(HeldChecked checked) {
+    if (checked.reply() instanceof Stabilizer.Held held && held.ranges().contains(range)) {
+      holders.add(checked.source());
+    }
+    if (++heldAnswers < sources.size()) {
+      return this;
+    }
+    if (holders.size() < mergeFrom) {
+      getContext().getLog().info("resync of {} to {}: only {} of the sources hold it (the others are filling too), "
+          + "so the local copy is merged, not replaced", range, nodeName, holders.size());
+      compareWithNext();
+      return this;
+    }
+    getContext().spawn(SweepSession.create(storage, settings, range,
+        getContext().messageAdapter(Stabilizer.DropDone.class, Swept::new)), "sweep");
+    return this;
+  }
+
+  private Behavior<Command> onSwept(Swept swept) {
+    if (!swept.done().ok()) {
+      failures.add("deleting the local copy: " + swept.done().error());
+      return finish(false);
+    }
+    getContext().getLog().info("resync of {} to {}: deleted {} local keys too old to merge; streaming from {}",
+        range, nodeName, swept.done().deleted(), holders.stream().map(Stabilizer.Source::name).toList());
+    getContext().spawn(FetchSession.create(nodeName, storage, settings, range, holders, mergeFrom,
+        getContext().messageAdapter(Stabilizer.FetchDone.class, Streamed::new)), "stream");
+    return this;
+  }
+
+  private Behavior<Command> onStreamed(Streamed streamed) {
+    // the stream logged the move itself
+    replyTo.tell(streamed.done());
+    return Behaviors.stopped();
   }
 
   private void compareWithNext() {

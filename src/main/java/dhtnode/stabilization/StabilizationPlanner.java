@@ -104,7 +104,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY, HANDOFF, ALIVE }
 
   /** Pending segments filled together: from the same sources, the same way. */
-  private record FillGroup(List<String> sources, boolean resync) {}
+  private record FillGroup(List<String> sources, boolean resync, boolean replace) {}
 
   /**
    * @param ring the RingActor, whose every new ring this planner subscribes to
@@ -188,8 +188,12 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private long tombstonesPurged;
   private int collectsInFlight;
   private long purgedThisRound;
-  /** Local data is being deleted before a refill from scratch: no fill starts until it is gone. */
-  private boolean discarding;
+  /**
+   * Pending ranges whose local copy may be too old to merge (this node was away longer than half
+   * the tombstone grace period): replaced from the sources if they hold the range, see
+   * {@link Stabilizer.Resync#replaceWhenHeld}.
+   */
+  private TokenRangeSet replace = TokenRangeSet.empty();
   private long lastAlive;
   private int repairsInFlight;
   private long keysFetched;
@@ -236,11 +240,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
     resync = TokenRangeSet.empty();
     if (memory.recall().isPresent()) {
+      resync = TokenRangeSet.empty().plus(TokenRange.full());
       long away = memory.lastAlive().map(at -> System.currentTimeMillis() - at).orElse(Long.MAX_VALUE);
       if (away > awayLimitMillis()) {
-        discardLocalData(away == Long.MAX_VALUE ? "for an unknown time" : "for " + away / 1000 + " s");
-      } else {
-        resync = TokenRangeSet.empty().plus(TokenRange.full());
+        replaceLocalData(away == Long.MAX_VALUE ? "for an unknown time" : "for " + away / 1000 + " s");
       }
     }
     lastAlive = System.currentTimeMillis();
@@ -310,9 +313,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     getContext().getLog().info("{} was excluded from the cluster (heard from {}): every range is pending until refilled",
         self, excluded.by());
     pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
-    if (!discarding) {
-      resync = TokenRangeSet.empty().plus(TokenRange.full());
-    }
+    resync = TokenRangeSet.empty().plus(TokenRange.full());
     settledLogged = false;
     return planFills();
   }
@@ -320,17 +321,19 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   /**
    * Notes that this node is running. A gap longer than half the tombstone grace period (the process
    * was paused) means tombstones may have been purged meanwhile that this node's old values
-   * would resurrect: its data is discarded and every range refilled from scratch.
+   * would resurrect: every range is pending again and its copy is replaced, not merged.
    */
   private Behavior<Command> onAlive() {
     long now = System.currentTimeMillis();
     long gap = now - lastAlive;
     lastAlive = now;
     memory.markAlive(now);
-    if (gap > awayLimitMillis() && !discarding) {
+    if (gap > awayLimitMillis()) {
       pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
+      resync = TokenRangeSet.empty().plus(TokenRange.full());
       settledLogged = false;
-      discardLocalData("for " + gap / 1000 + " s (paused)");
+      replaceLocalData("for " + gap / 1000 + " s (paused)");
+      return planFills();
     }
     return this;
   }
@@ -344,19 +347,16 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     return timing.tombstoneGrace().toMillis() / 2;
   }
 
-  private void discardLocalData(String away) {
-    getContext().getLog().info("{} was away {}, longer than half the tombstone grace period ({} s): discarding its "
-        + "data, every range is pending until refilled from scratch", self, away, timing.tombstoneGrace().toSeconds());
-    discarding = true;
-    resync = TokenRangeSet.empty();
-    fetching.clear(); // fills in flight write into what is being deleted: their results do not count
-    resyncing.clear();
-    stabilizer.tell(new Stabilizer.Drop(TokenRange.full(), dropAdapter));
+  private void replaceLocalData(String away) {
+    getContext().getLog().info("{} was away {}, longer than half the tombstone grace period ({} s): every range is "
+        + "pending, and replaced from replicas that hold it rather than merged", self, away,
+        timing.tombstoneGrace().toSeconds());
+    replace = TokenRangeSet.empty().plus(TokenRange.full());
   }
 
   /** Starts a fetch for every pending segment this node replicates, grouped by source set. */
   private Behavior<Command> planFills() {
-    if (current == null || discarding) {
+    if (current == null) {
       return this;
     }
     HashRing ring = current.ring();
@@ -368,7 +368,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       if (!p.contains(token) || !ring.preferenceList(token).contains(self)) {
         continue;
       }
-      FillGroup group = new FillGroup(sources(token, ring, withoutSelf), resync.contains(token));
+      FillGroup group = new FillGroup(sources(token, ring, withoutSelf), resync.contains(token), replace.contains(token));
       segmentsByGroup.computeIfAbsent(group, k -> new ArrayList<>()).add(segment);
     }
     Map<FillGroup, TokenRangeSet> groups = new LinkedHashMap<>();
@@ -404,7 +404,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         }
         if (group.getKey().resync()) {
           resyncing.add(r);
-          stabilizer.tell(new Stabilizer.Resync(r, sources, merge, fetchAdapter));
+          stabilizer.tell(new Stabilizer.Resync(r, sources, merge, group.getKey().replace(), fetchAdapter));
         } else {
           stabilizer.tell(new Stabilizer.Fetch(r, sources, merge, fetchAdapter));
         }
@@ -421,13 +421,12 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private Behavior<Command> onFetchFinished(FetchFinished finished) {
     Stabilizer.FetchDone done = finished.done();
-    if (!fetching.remove(done.range())) {
-      return this; // started before this node discarded its data
-    }
+    fetching.remove(done.range());
     boolean resynced = resyncing.remove(done.range());
     if (done.ok()) {
       pending.set(pending.get().minus(done.range()));
       resync = resync.minus(done.range());
+      replace = replace.minus(done.range());
       if (resynced) {
         keysResynced += done.keys();
       } else {
@@ -539,7 +538,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * this node is not filling, one check at a time.
    */
   private Behavior<Command> checkHandoff() {
-    if (current == null || lost.isEmpty() || handoffEpoch != -1 || !fetching.isEmpty() || discarding
+    if (current == null || lost.isEmpty() || handoffEpoch != -1 || !fetching.isEmpty()
         || timers.isTimerActive(Tick.PLAN)) {
       return this;
     }
@@ -612,16 +611,6 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private Behavior<Command> onDropFinished(DropFinished finished) {
     Stabilizer.DropDone done = finished.done();
-    if (discarding && done.range().isFull()) {
-      if (!done.ok()) {
-        getContext().getLog().warn("discarding the data of {} failed ({}); retrying", self, done.error());
-        stabilizer.tell(new Stabilizer.Drop(TokenRange.full(), dropAdapter));
-        return this;
-      }
-      getContext().getLog().info("{} discarded {} keys; refilling every range from its replicas", self, done.deleted());
-      discarding = false;
-      return planFills();
-    }
     if (!done.ok()) {
       getContext().getLog().warn("deleting handed-off range {} on {} failed ({}); retrying", done.range(), self, done.error());
       stabilizer.tell(new Stabilizer.Drop(done.range(), dropAdapter));
@@ -645,7 +634,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * spreads tombstones to every replica first.
    */
   private void collectTombstones() {
-    if (current == null || collectsInFlight > 0 || discarding) {
+    if (current == null || collectsInFlight > 0) {
       return;
     }
     HashRing ring = current.ring();

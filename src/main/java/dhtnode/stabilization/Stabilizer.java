@@ -47,9 +47,12 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
    * Bring {@code range}, which local storage already mostly holds, up to date from the sources in
    * order by Merkle comparison, taking only what differs, until {@code mergeFrom} sources have each
    * been compared over the whole range (see {@link ResyncSession}). Answered like a {@link Fetch}.
+   * With {@code replaceWhenHeld} (the local copy may be older than the tombstone grace period
+   * allows), the local copy is deleted and the range streamed instead, if at least
+   * {@code mergeFrom} sources hold it (replicate and have filled it).
    */
-  public record Resync(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
-      implements Command {}
+  public record Resync(TokenRange range, List<Source> sources, int mergeFrom, boolean replaceWhenHeld,
+      ActorRef<FetchDone> replyTo) implements Command {}
 
   /** Delete {@code range} from local storage: it was handed off to its new owners. */
   public record Drop(TokenRange range, ActorRef<DropDone> replyTo) implements Command {}
@@ -199,7 +202,8 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
           "fetch-" + seq);
     } else if (session instanceof Resync r) {
       child = getContext().spawn(
-          ResyncSession.create(nodeName, storage, settings, r.range(), r.sources(), r.mergeFrom(), r.replyTo()),
+          ResyncSession.create(nodeName, storage, settings, r.range(), r.sources(), r.mergeFrom(),
+              r.replaceWhenHeld(), r.replyTo()),
           "resync-" + seq);
     } else {
       throw new IllegalArgumentException("not a session: " + session);

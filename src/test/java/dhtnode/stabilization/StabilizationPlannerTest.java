@@ -308,21 +308,22 @@ class StabilizationPlannerTest {
   }
 
   @Test
-  void aMemberAwayLongerThanHalfTheGracePeriodDiscardsItsDataBeforeRefilling(@TempDir Path dir) {
+  void aMemberAwayLongerThanHalfTheGracePeriodReplacesItsCopyInsteadOfMergingIt(@TempDir Path dir) {
     ClusterMemory memory = new ClusterMemory(dir);
     memory.remember(List.of("node1", "node2", "node3"));
     memory.markAlive(System.currentTimeMillis() - Duration.ofHours(13).toMillis());
     Fixture f = start(false, memory, Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(1));
     f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1", "node2", "node3"))));
-    Stabilizer.Drop drop = (Stabilizer.Drop) f.stabilizer().receiveMessage(Duration.ofSeconds(5));
-    assertTrue(drop.range().isFull());
-    assertTrue(drain(f.stabilizer()).isEmpty(), "no fill until the old data is gone");
-
-    drop.replyTo().tell(new Stabilizer.DropDone(drop.range(), 42, true, null));
-    List<Stabilizer.Command> fills = drainSome(f.stabilizer());
-    assertTrue(resyncs(fills).isEmpty(), "nothing left to resync: streamed from scratch");
-    assertFalse(fetches(fills).isEmpty());
+    List<Stabilizer.Resync> fills = resyncs(drainSome(f.stabilizer()));
+    assertFalse(fills.isEmpty());
+    fills.forEach(r -> assertTrue(r.replaceWhenHeld(), "replaced where the sources hold it: " + r.range()));
+    fills.forEach(StabilizationPlannerTest::complete);
+    assertEquals(0, status(f).pendingOwned());
     assertTrue(memory.lastAlive().orElseThrow() > System.currentTimeMillis() - 60_000, "and it notes it is alive");
+
+    // once refilled, a later exclusion merges again
+    f.planner().tell(new StabilizationPlanner.SelfExcluded("node2"));
+    resyncs(drainSome(f.stabilizer())).forEach(r -> assertFalse(r.replaceWhenHeld()));
   }
 
   @Test
@@ -332,9 +333,9 @@ class StabilizationPlannerTest {
     memory.markAlive(System.currentTimeMillis() - Duration.ofHours(11).toMillis());
     Fixture f = start(false, memory, Duration.ofHours(1), Duration.ofHours(1), Duration.ofDays(1));
     f.planner().tell(new StabilizationPlanner.RingChanged(new RingSnapshot(1, ring("node1", "node2", "node3"))));
-    List<Stabilizer.Command> fills = drainSome(f.stabilizer());
-    assertTrue(fills.stream().noneMatch(m -> m instanceof Stabilizer.Drop));
-    assertFalse(resyncs(fills).isEmpty());
+    List<Stabilizer.Resync> fills = resyncs(drainSome(f.stabilizer()));
+    assertFalse(fills.isEmpty());
+    fills.forEach(r -> assertFalse(r.replaceWhenHeld(), "merged: " + r.range()));
   }
 
   @Test

@@ -273,9 +273,57 @@ class StabilizerTest {
 
   private static Stabilizer.FetchDone resync(Node receiver, TokenRange range, int mergeFrom,
       Stabilizer.Source... sources) {
+    return resync(receiver, range, mergeFrom, false, sources);
+  }
+
+  private static Stabilizer.FetchDone resync(Node receiver, TokenRange range, int mergeFrom, boolean replace,
+      Stabilizer.Source... sources) {
     TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Resync(range, List.of(sources), mergeFrom, probe.getRef()));
+    receiver.stabilizer().tell(new Stabilizer.Resync(range, List.of(sources), mergeFrom, replace, probe.getRef()));
     return probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(20));
+  }
+
+  /** A node that replicates and has filled the whole ring, as a settled source answers. */
+  private static Node settledNode(String name) {
+    PendingRanges ranges = new PendingRanges();
+    ranges.setOwned(dhtnode.ring.TokenRangeSet.empty().plus(TokenRange.full()));
+    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    return new Node(name, storage, testKit.spawn(Stabilizer.create(name, storage, SETTINGS, ranges)));
+  }
+
+  @Test
+  void aCopyTooOldToMergeIsReplacedFromSourcesThatHoldTheRange() {
+    Node back = node("r3", SETTINGS);
+    Node s1 = settledNode("r3s1");
+    Node s2 = settledNode("r3s2");
+    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 3, 41);
+    for (Node n : List.of(back, s1, s2)) {
+      put(n, keys.get(0), value(keys.get(0), 10, "w"));
+    }
+    // deleted and the tombstone purged everywhere while `back` was away: only it has the value
+    put(back, keys.get(1), value(keys.get(1), 10, "w"));
+    put(s1, keys.get(2), value(keys.get(2), 20, "w"));
+
+    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 2, true, s1.asSource(), s2.asSource());
+
+    assertTrue(done.ok(), done.error());
+    Map<String, Versioned> onBack = contents(back, TokenRange.full());
+    assertNull(onBack.get(keys.get(1)), "the purged delete does not come back");
+    assertEquals(value(keys.get(0), 10, "w"), onBack.get(keys.get(0)));
+    assertEquals(value(keys.get(2), 20, "w"), onBack.get(keys.get(2)));
+  }
+
+  @Test
+  void aCopyTooOldToMergeIsMergedWhenTheSourcesAreStillFillingThemselves() {
+    Node back = node("r4", SETTINGS);
+    Node s1 = node("r4s1", SETTINGS); // pending everywhere: holds nothing it can vouch for
+    String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 42).get(0);
+    put(back, key, value(key, 10, "w"));
+
+    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 1, true, s1.asSource());
+
+    assertTrue(done.ok(), done.error());
+    assertEquals(value(key, 10, "w"), contents(back, TokenRange.full()).get(key), "nothing is thrown away");
   }
 
   @Test
