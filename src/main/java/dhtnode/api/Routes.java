@@ -173,8 +173,11 @@ public final class Routes extends AllDirectives {
           .withEntity(contentType(v.contentType()), v.value())
           .addHeader(RawHeader.create(VERSION_HEADER, v.version().toString()));
     }
-    if (result instanceof ReplicaCoordinator.NotFound) {
-      return ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
+    if (result instanceof ReplicaCoordinator.NotFound notFound) {
+      HttpResponse response = ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
+      // a deleted key names the delete's version; one never written (or long purged) names none
+      return notFound.tombstone() == null ? response
+          : response.addHeader(RawHeader.create(VERSION_HEADER, notFound.tombstone().toString()));
     }
     if (result instanceof ReplicaCoordinator.Written written) {
       Map<String, Object> body = new LinkedHashMap<>();

@@ -147,7 +147,11 @@ class RoutesTest {
     HttpResponse<byte[]> deleted = send("DELETE", "/d/greeting", null, null);
     assertEquals(200, deleted.statusCode());
     assertTrue(json(deleted).path("deleted").asBoolean());
-    assertError(get("/d/greeting"), 404, "not_found");
+    HttpResponse<byte[]> gone = get("/d/greeting");
+    assertError(gone, 404, "not_found");
+    assertEquals(json(deleted).path("version").asText(), gone.headers().firstValue(Routes.VERSION_HEADER).orElseThrow(),
+        "a deleted key names the delete's version");
+    assertTrue(get("/d/never-written").headers().firstValue(Routes.VERSION_HEADER).isEmpty());
   }
 
   @Test

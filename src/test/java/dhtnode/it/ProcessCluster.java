@@ -34,6 +34,11 @@ final class ProcessCluster implements AutoCloseable {
   static final int BASE_CLUSTER = Integer.getInteger("dht.it.cluster-base", 17000);
 
   ProcessCluster() throws IOException {
+    this("");
+  }
+
+  /** @param extraConf HOCON lines appended to every node's conf file (e.g. shorter intervals) */
+  ProcessCluster(String extraConf) throws IOException {
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-it-");
     copyTree(project.resolve("scripts"), home.resolve("scripts"));
@@ -43,7 +48,7 @@ final class ProcessCluster implements AutoCloseable {
       String conf = Files.readString(project.resolve("conf/node" + k + ".conf"))
           .replace("http-port = " + (8000 + k - 1), "http-port = " + (BASE_HTTP + k - 1))
           .replace("cluster-port = " + (7000 + k - 1), "cluster-port = " + (BASE_CLUSTER + k - 1))
-          + "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n";
+          + "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n" + extraConf + "\n";
       Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
     }
     Files.createDirectories(home.resolve("target"));

@@ -155,6 +155,45 @@ class StabilizationIT {
   }
 
   @Test
+  void oldDeletesAreCollectedFromEveryReplicaAndNeverComeBack() throws Exception {
+    // a short grace period and frequent rounds, so collection happens within the test
+    try (ProcessCluster cluster = new ProcessCluster(
+        "dht.stabilization.tombstone-grace = 8s\ndht.stabilization.anti-entropy-interval = 2s")) {
+      cluster.script("scripts/start-cluster.sh", "3");
+      for (int i = 0; i < 40; i++) {
+        int index = i;
+        within(30, "gc-" + i + " is written and deleted", () -> {
+          HttpResponse<String> put = cluster.send(1 + index % 3, "PUT", "/d/gc-" + index, "v" + index);
+          HttpResponse<String> delete = cluster.send(1 + index % 3, "DELETE", "/d/gc-" + index, null);
+          return put.statusCode() == 200 && delete.statusCode() == 200
+              ? List.of() : List.of(put.statusCode() + "/" + delete.statusCode());
+        });
+      }
+      within(90, "every tombstone is collected by its primary", () -> {
+        long purged = 0;
+        for (int node = 1; node <= 3; node++) {
+          purged += JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+              .path("tombstonesPurged").asLong();
+        }
+        return purged >= 40 ? List.of() : List.of(purged + " of 40 purged");
+      });
+      // gone from every replica: a read at `all` finds no tombstone anywhere (no version header),
+      // and another anti-entropy round brings nothing back
+      cluster.send(1, "POST", "/cluster/repair", null);
+      within(30, "every deleted key reads as never written, from all three replicas", () -> {
+        List<String> bad = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          HttpResponse<String> r = cluster.send(1 + i % 3, "GET", "/d/gc-" + i + "?consistency=all", null);
+          if (r.statusCode() != 404 || r.headers().firstValue("X-Dht-Version").isPresent()) {
+            bad.add("gc-" + i + "=" + r.statusCode() + " " + r.headers().firstValue("X-Dht-Version").orElse(""));
+          }
+        }
+        return bad;
+      });
+    }
+  }
+
+  @Test
   void aNodePausedPastItsSuspicionTimeoutIsRepairedByMerkleResyncAlone() throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.script("scripts/start-cluster.sh", "3");
