@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Receive;
 import dhtnode.ring.TokenRange;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -21,6 +22,11 @@ import java.util.stream.Collectors;
  * which part of the range is decided by {@link FetchPlan}: a source that does not answer within
  * the step timeout is replaced by the next one, resuming after the last applied key. Replies
  * once with {@link Stabilizer.FetchDone} and stops.
+ *
+ * <p>Before streaming it asks every source whether it holds the range (replicates it and has
+ * filled it, {@link Stabilizer.CheckHeld}) and tries those that do first, in their given order:
+ * a source that is itself still filling (two nodes joining at once) may have nothing yet, and an
+ * empty stream would count toward the merge as if the range were empty.
  */
 final class FetchSession extends AbstractBehavior<FetchSession.Command> {
 
@@ -29,6 +35,8 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private record SourceAnswered(Stabilizer.PeerReply reply, Throwable failure) implements Command {}
 
   private record Applied(Stabilizer.PeerReply reply) implements Command {}
+
+  private record HeldChecked(Stabilizer.Source source, Stabilizer.PeerReply reply) implements Command {}
 
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
@@ -41,7 +49,11 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
         replyTo.tell(new Stabilizer.FetchDone(range, List.of(), 0, 0, false, e.getMessage()));
         return Behaviors.stopped();
       }
-      return new FetchSession(context, nodeName, storage, settings, range, sources, plan, replyTo);
+      for (Stabilizer.Source source : sources) {
+        context.ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
+            ref -> new Stabilizer.CheckHeld(List.of(range), ref), (reply, failure) -> new HeldChecked(source, reply));
+      }
+      return new FetchSession(context, nodeName, storage, settings, range, sources, mergeFrom, plan, replyTo);
     });
   }
 
@@ -49,8 +61,11 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private final ActorRef<StorageActor.Command> storage;
   private final StabilizerSettings settings;
   private final TokenRange range;
-  private final List<Stabilizer.Source> sources;
+  private List<Stabilizer.Source> sources;
   private final ActorRef<Stabilizer.FetchDone> replyTo;
+  private final List<Stabilizer.Source> holders = new ArrayList<>();
+  private int heldAnswers;
+  private final int mergeFrom;
   private final ActorRef<Stabilizer.PeerReply> appliedAdapter;
   private final long startNanos = System.nanoTime();
   private FetchPlan plan;
@@ -61,9 +76,10 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private long bytes;
 
   private FetchSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, FetchPlan plan,
-      ActorRef<Stabilizer.FetchDone> replyTo) {
+      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
+      FetchPlan plan, ActorRef<Stabilizer.FetchDone> replyTo) {
     super(context);
+    this.mergeFrom = mergeFrom;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -72,7 +88,6 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
     this.plan = plan;
     this.replyTo = replyTo;
     this.appliedAdapter = context.messageAdapter(Stabilizer.PeerReply.class, Applied::new);
-    requestBatch();
   }
 
   @Override
@@ -80,7 +95,35 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
     return newReceiveBuilder()
         .onMessage(SourceAnswered.class, this::onSourceAnswered)
         .onMessage(Applied.class, this::onApplied)
+        .onMessage(HeldChecked.class, this::onHeldChecked)
         .build();
+  }
+
+  private Behavior<Command> onHeldChecked(HeldChecked checked) {
+    if (checked.reply() instanceof Stabilizer.Held held && held.ranges().contains(range)) {
+      holders.add(checked.source());
+    }
+    if (++heldAnswers < sources.size()) {
+      return this;
+    }
+    List<Stabilizer.Source> ordered = new ArrayList<>();
+    for (Stabilizer.Source s : sources) {
+      if (holders.contains(s)) {
+        ordered.add(s);
+      }
+    }
+    for (Stabilizer.Source s : sources) {
+      if (!holders.contains(s)) {
+        ordered.add(s);
+      }
+    }
+    if (!ordered.equals(sources)) {
+      getContext().getLog().debug("fetching {}: sources that hold it first: {}", range, ordered);
+    }
+    sources = List.copyOf(ordered);
+    plan = FetchPlan.start(sources.stream().map(Stabilizer.Source::name).toList(), mergeFrom);
+    requestBatch();
+    return this;
   }
 
   private void requestBatch() {

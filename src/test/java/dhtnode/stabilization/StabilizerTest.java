@@ -292,6 +292,22 @@ class StabilizerTest {
   }
 
   @Test
+  void aFetchStreamsFirstFromSourcesThatHoldTheRange() {
+    Node filling = node("f1a", SETTINGS); // still filling itself: holds nothing it can vouch for
+    Node settled = settledNode("f1b");
+    Node receiver = node("f1r", SETTINGS);
+    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 2, 43);
+    put(filling, keys.get(0), value(keys.get(0), 10, "w"));
+    put(settled, keys.get(1), value(keys.get(1), 10, "w"));
+
+    Stabilizer.FetchDone done = fetch(receiver, TokenRange.full(), 1, filling.asSource(), settled.asSource());
+
+    assertTrue(done.ok(), done.error());
+    assertEquals(List.of("f1b"), done.completedFrom());
+    assertEquals(Set.of(keys.get(1)), contents(receiver, TokenRange.full()).keySet());
+  }
+
+  @Test
   void aCopyTooOldToMergeIsReplacedFromSourcesThatHoldTheRange() {
     Node back = node("r3", SETTINGS);
     Node s1 = settledNode("r3s1");
