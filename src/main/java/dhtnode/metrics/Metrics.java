@@ -61,6 +61,8 @@ public final class Metrics implements AutoCloseable {
   private final Counter deaths;
   private final Counter keysStreamed;
   private final Counter merkleMismatches;
+  private final Counter keysHandedOff;
+  private final Counter tombstonesPurged;
   private final AtomicLong storageKeys = new AtomicLong();
   private final AtomicLong storageBytes = new AtomicLong();
   private JvmGcMetrics gcMetrics;
@@ -99,6 +101,10 @@ public final class Metrics implements AutoCloseable {
     deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
     keysStreamed = counter("dht.stabilizer.keys.streamed", "Keys this node fetched from other replicas to fill ranges it gained (handoff)");
     merkleMismatches = counter("dht.stabilizer.merkle.mismatches", "Merkle tree leaves that differed between replicas");
+    keysHandedOff = counter("dht.stabilizer.keys.handed.off",
+        "Keys deleted here after the new owners of their range confirmed they hold it");
+    tombstonesPurged = counter("dht.stabilizer.tombstones.purged",
+        "Tombstones older than the grace period purged from every replica by this node as primary");
     Gauge.builder("dht.storage.keys", storageKeys, AtomicLong::get)
         .description("Keys in local storage (RocksDB's estimate), refreshed periodically")
         .register(registry);
@@ -167,6 +173,14 @@ public final class Metrics implements AutoCloseable {
   }
 
   /** {@code n} Merkle leaves (ranges) differed in a comparison with another replica. */
+  public void keysHandedOff(long n) {
+    keysHandedOff.increment(n);
+  }
+
+  public void tombstonesPurged(long n) {
+    tombstonesPurged.increment(n);
+  }
+
   public void merkleMismatches(long n) {
     merkleMismatches.increment(n);
   }

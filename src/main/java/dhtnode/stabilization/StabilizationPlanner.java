@@ -618,6 +618,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
     dropsInFlight--;
     keysHandedOff += done.deleted();
+    metrics.keysHandedOff(done.deleted());
     droppedThisRound += done.deleted();
     if (dropsInFlight == 0) {
       getContext().getLog().info("{} deleted {} key(s) of handed-off ranges", self, droppedThisRound);
@@ -670,6 +671,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     Stabilizer.CollectDone done = finished.done();
     collectsInFlight--;
     tombstonesPurged += done.purged();
+    metrics.tombstonesPurged(done.purged());
     purgedThisRound += done.purged();
     if (!done.ok()) {
       getContext().getLog().debug("tombstone collection of {} on {} stopped: {}", done.range(), self, done.error());

@@ -150,12 +150,18 @@ class MetricsRoutesTest {
   void stabilizerCountersMoveByWhatTheyAreGiven() throws Exception {
     String streamed = "dht_stabilizer_keys_streamed_total{node=\"metrics-node\"}";
     String mismatches = "dht_stabilizer_merkle_mismatches_total{node=\"metrics-node\"}";
+    String handedOff = "dht_stabilizer_keys_handed_off_total{node=\"metrics-node\"}";
+    String purged = "dht_stabilizer_tombstones_purged_total{node=\"metrics-node\"}";
     Map<String, Double> before = scrape();
     metrics.keysStreamed(40);
     metrics.merkleMismatches(3);
+    metrics.keysHandedOff(7);
+    metrics.tombstonesPurged(2);
     Map<String, Double> after = scrape();
     assertEquals(before.get(streamed) + 40, after.get(streamed));
     assertEquals(before.get(mismatches) + 3, after.get(mismatches));
+    assertEquals(before.get(handedOff) + 7, after.get(handedOff));
+    assertEquals(before.get(purged) + 2, after.get(purged));
   }
 
   /** GET /metrics, checked line by line; samples by their full series name (name + labels). */
