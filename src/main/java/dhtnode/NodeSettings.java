@@ -59,6 +59,7 @@ public final class NodeSettings {
   public final Duration fillRetryInterval;
   public final Duration ringSettleDelay;
   public final Duration handoffCheckInterval;
+  public final boolean oneRoundWrites;
   public final Duration tombstoneGrace;
 
   private NodeSettings(Config c) {
@@ -117,6 +118,7 @@ public final class NodeSettings {
     } catch (IllegalArgumentException e) {
       throw bad("dht.replication.default-consistency", "must be one, quorum or all, was \"" + level + "\"");
     }
+    oneRoundWrites = get("dht.replication.one-round-writes", () -> c.getBoolean("dht.replication.one-round-writes"));
     ring = RingSettings.from(c);
     membership = MembershipSettings.from(c);
     stabilizer = StabilizerSettings.from(c);

@@ -34,8 +34,11 @@ import java.util.Objects;
  * (blocking read repair), so a value once returned is never un-read. Answers that arrive after the
  * reply are still repaired, fire-and-forget. Writes and deletes are two-phase (ABD): read the
  * current versions from R replicas, stamp a version above all of them with the node's
- * {@link HybridClock}, then write to all N and answer after W acks. See {@code docs/replication.md}
- * for why this makes quorum reads see every acknowledged write.
+ * {@link HybridClock}, then write to all N and answer after W acks. When W is a majority of the
+ * replicas and {@link Quorum#oneRoundWrites} is on, a write is first tried in one round: stamp
+ * with the clock and write; a replica holding a newer version refuses it, and only if refusals
+ * keep it from W acks does it fall back to the two rounds. See {@code docs/replication.md} for
+ * why both make quorum reads see every acknowledged write.
  *
  * <p>Guarantees: one reply; never "not written" once a write was sent to any replica (a failed
  * write is {@link Unavailable} with {@code outcomeUnknown}); never blocks, so it runs on the
@@ -92,14 +95,14 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   public record Unavailable(String message, List<String> answered, boolean outcomeUnknown)
       implements Result {}
 
-  private enum Step { READ, REPAIR, VERSION_READ, WRITE }
+  private enum Step { READ, REPAIR, VERSION_READ, WRITE, ONE_ROUND_WRITE }
 
   private static final Step[] STEPS = Step.values();
 
   /** Bits of a tag that hold the step; the replica's index is above them. */
-  private static final int STEP_BITS = 2;
+  private static final int STEP_BITS = 3;
 
-  private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, DONE }
+  private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING, DONE }
 
   /**
    * @param operation read, write or delete
@@ -158,6 +161,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private int outstanding;
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
+  /** One-round write: replicas that refused it because they hold a newer version. */
+  private int refused;
 
   private ReplicaCoordinator(
       ActorContext<Command> context,
@@ -217,6 +222,10 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
           List.of(), false));
       return Behaviors.stopped();
     }
+    if (!(operation instanceof Operation.Read) && quorum.oneRoundFor(replicas.size())) {
+      startOneRoundWrite();
+      return this;
+    }
     reads = new QuorumTally(names, quorum.read());
     Step step = operation instanceof Operation.Read ? Step.READ : Step.VERSION_READ;
     phase = step == Step.READ ? Phase.READING : Phase.VERSION_READING;
@@ -249,6 +258,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case REPAIR -> onRepaired(replica, reply);
       case VERSION_READ -> onVersionRead(replica, reply);
       case WRITE -> onWritten(replica, reply);
+      case ONE_ROUND_WRITE -> onOneRoundWritten(replica, reply);
     }
     return phase == Phase.DONE && outstanding == 0 ? Behaviors.stopped() : this;
   }
@@ -362,7 +372,74 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
+  /**
+   * One round: stamp with this node's clock and write to all N. With 2W > N any two write quorums
+   * share a replica, so if a write completed before this one started with a higher version, a
+   * replica of every W we could gather already holds it and refuses ours: we cannot reach W
+   * without a refusal, and then fall back to the two-round write, whose version read stamps above
+   * what the refusals showed.
+   */
+  private void startOneRoundWrite() {
+    target = versioned(new Version(clock.now(), nodeName));
+    phase = Phase.ONE_ROUND_WRITING;
+    holders = new QuorumTally(names, quorum.write());
+    if (getContext().getLog().isDebugEnabled()) {
+      getContext().getLog().debug("key {}: one-round {} on {} (W={})", key, operation, names, quorum.write());
+    }
+    for (int i = 0; i < replicas.size(); i++) {
+      sendPut(i, target, Step.ONE_ROUND_WRITE);
+    }
+  }
+
+  private void onOneRoundWritten(int replica, Reply reply) {
+    // only our own version counts: a replica holding a newer one refused this write
+    if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
+      holders.answer(replica, w.stored());
+    } else {
+      if (reply instanceof WriteResult) {
+        refused++;
+      }
+      holders.fail(replica);
+    }
+    if (phase != Phase.ONE_ROUND_WRITING) {
+      return;
+    }
+    if (holders.isMet()) {
+      reply(new Written(target.version()));
+    } else if (!holders.canStillMeet()) {
+      if (refused > 0) {
+        getContext().getLog().debug("key {}: {} replica(s) hold a newer version; writing in two rounds", key, refused);
+        startVersionRead();
+      } else {
+        replyWriteUnknown();
+      }
+    }
+  }
+
+  private void startVersionRead() {
+    reads = new QuorumTally(names, quorum.read());
+    phase = Phase.VERSION_READING;
+    for (int i = 0; i < replicas.size(); i++) {
+      sendGet(i, Step.VERSION_READ);
+    }
+  }
+
+  private Versioned versioned(Version version) {
+    return operation instanceof Operation.Write w
+        ? Versioned.of(w.value(), w.contentType(), version)
+        : Versioned.tombstone(version);
+  }
+
   private void replyVersionReadUnavailable() {
+    if (refused > 0) {
+      // the one-round attempt before may have reached some replicas
+      reply(new Unavailable(
+          "the write was refused by " + refused + " replica(s) holding a newer version, and only "
+              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again answered "
+              + "in time; its outcome is unknown: it may still surface through repair",
+          reads.answered(), true));
+      return;
+    }
     reply(new Unavailable(
         "only " + reads.answeredCount() + " of the " + quorum.read()
             + " replicas needed to version the write answered in time; nothing was written",
@@ -376,10 +453,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     // After observing, now() is above every timestamp the read quorum holds, so this version beats
     // every write that completed before this one started, whatever the writers' wall clocks said.
-    Version version = new Version(clock.now(), nodeName);
-    target = operation instanceof Operation.Write w
-        ? Versioned.of(w.value(), w.contentType(), version)
-        : Versioned.tombstone(version);
+    target = versioned(new Version(clock.now(), nodeName));
     phase = Phase.WRITING;
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
@@ -420,7 +494,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case READING -> replyReadUnavailable();
       case VERSION_READING -> replyVersionReadUnavailable();
       case REPAIRING -> replyRepairUnavailable();
-      case WRITING -> replyWriteUnknown();
+      case WRITING, ONE_ROUND_WRITING -> replyWriteUnknown();
       case DONE -> { }
     }
     // After a reply the coordinator lingers only for late answers, and not past the deadline.

@@ -152,6 +152,82 @@ class ReplicaCoordinatorTest {
     client.expectNoMessage(Duration.ZERO);
   }
 
+  // ---- one-round writes (W a majority of the replicas) ----
+
+  private static final Quorum ONE_ROUND = new Quorum(2, 2, true);
+
+  /** Refuses a write the way a replica holding something newer does: it keeps and returns that. */
+  private static void refuse(Put put, Versioned holds) {
+    put.replyTo().tell(new WriteResult(KEY, holds, false, put.tag()));
+  }
+
+  @Test
+  void aOneRoundWriteStampsWithTheClockAndNeedsOnlyWAcks() {
+    run(write("fast"), ONE_ROUND);
+    Put toA = ackPut(a);
+    ackPut(b);
+    expectPut(c);
+    Written written = client.expectMessageClass(Written.class);
+    assertEquals(toA.value().version(), written.version());
+    assertEquals("local", written.version().writer());
+    a.expectNoMessage(QUIET); // no version read
+  }
+
+  @Test
+  void aOneRoundWriteRefusedByANewerVersionFallsBackToTwoRoundsAndWinsOverIt() {
+    long farFuture = 5_000_000L << 16; // a completed write stamped by a clock far ahead of ours
+    Versioned completed = value("earlier", farFuture, "zz-fast-clock");
+    run(write("later"), ONE_ROUND);
+    refuse(expectPut(a), completed);
+    refuse(expectPut(b), completed);
+    Put firstToC = expectPut(c);
+    ack(firstToC); // c had missed the completed write: it takes ours, but one ack is not W
+
+    // two refusals: W can no longer be met, so the version is read and the write restamped
+    answerGet(a, completed);
+    answerGet(b, completed);
+    expectGet(c);
+    Put second = ackPut(a);
+    ackPut(b);
+    Written written = client.expectMessageClass(Written.class);
+    assertEquals(second.value().version(), written.version());
+    assertTrue(written.version().isNewerThan(completed.version()),
+        "a later write beats the completed one: " + written.version() + " vs " + completed.version());
+    assertTrue(second.value().version().isNewerThan(firstToC.value().version()));
+  }
+
+  @Test
+  void aOneRoundWriteWithOneRefusalStillCompletesOnTheOtherTwo() {
+    // a concurrent write, not yet acknowledged anywhere else, is ordered after this one
+    run(write("v"), ONE_ROUND);
+    refuse(expectPut(a), value("concurrent", 5_000_000L << 16, "other"));
+    ackPut(b);
+    ackPut(c);
+    client.expectMessageClass(Written.class);
+  }
+
+  @Test
+  void aOneRoundWriteThatMissesWWithoutRefusalsIsOutcomeUnknown() {
+    run(write("v"), ONE_ROUND);
+    ackPut(a);
+    fail(expectPut(b), "disk full");
+    Put toC = expectPut(c);
+    toC.replyTo().tell(new StorageActor.PendingReplica(KEY, toC.tag()));
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown());
+    assertEquals(List.of("a"), unavailable.answered());
+  }
+
+  @Test
+  void oneRoundIsNotUsedWhenWIsNoMajority() {
+    // W=2 of 4 replicas: two write quorums need not meet, so the version is read first
+    TestProbe<StorageActor.Command> d = testKit.createTestProbe(StorageActor.Command.class);
+    List<Replica> four = List.of(replicas.get(0), replicas.get(1), replicas.get(2), new Replica("d", d.getRef()));
+    run(write("v"), ONE_ROUND, four);
+    expectGet(a);
+    expectGet(d);
+  }
+
   @Test
   void writeIsStampedAboveAVersionFromTheFutureSeenInTheVersionRead() {
     long farFuture = 5_000_000L << 16; // far ahead of this node's pinned 1000 ms wall clock
