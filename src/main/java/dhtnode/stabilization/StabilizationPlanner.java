@@ -103,6 +103,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private enum Tick implements Command { PLAN, FILL_RETRY, ANTI_ENTROPY, HANDOFF, ALIVE }
 
+  private static final TokenRangeSet EVERYTHING = TokenRangeSet.empty().plus(TokenRange.full());
+
   /** Pending segments filled together: from the same sources, the same way. */
   private record FillGroup(List<String> sources, boolean resync, boolean replace) {}
 
@@ -159,7 +161,6 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final Duration fillRetryInterval;
   private final Duration ringSettleDelay;
   private final Timing timing;
-  private final int replicationFactor;
   private final Metrics metrics;
   private final ActorRef<Stabilizer.FetchDone> fetchAdapter;
   private final ActorRef<Stabilizer.RepairDone> repairAdapter;
@@ -221,7 +222,6 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     super(context);
     this.metrics = metrics;
     this.timing = timing;
-    this.replicationFactor = replicationFactor;
     this.ringSettleDelay = timing.ringSettleDelay();
     this.timers = timers;
     this.self = self;
@@ -237,10 +237,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     this.dropAdapter = context.messageAdapter(Stabilizer.DropDone.class, DropFinished::new);
     this.collectAdapter = context.messageAdapter(Stabilizer.CollectDone.class, CollectFinished::new);
     // nothing is trusted until filled: a restarted node may have missed writes while it was down
-    pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
+    pending.set(EVERYTHING);
     resync = TokenRangeSet.empty();
     if (memory.recall().isPresent()) {
-      resync = TokenRangeSet.empty().plus(TokenRange.full());
+      resync = EVERYTHING;
       long away = memory.lastAlive().map(at -> System.currentTimeMillis() - at).orElse(Long.MAX_VALUE);
       if (away > awayLimitMillis()) {
         replaceLocalData(away == Long.MAX_VALUE ? "for an unknown time" : "for " + away / 1000 + " s");
@@ -278,7 +278,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     pending.setOwned(owned);
     if (current == null) {
       // whatever this node holds outside its ranges is left from an earlier ring: hand it off
-      lost = TokenRangeSet.empty().plus(TokenRange.full()).minus(owned);
+      lost = EVERYTHING.minus(owned);
     } else {
       RangeDiff diff = RangeDiff.of(self, current.ring(), next.ring());
       TokenRangeSet p = pending.get();
@@ -312,8 +312,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private Behavior<Command> onSelfExcluded(SelfExcluded excluded) {
     getContext().getLog().info("{} was excluded from the cluster (heard from {}): every range is pending until refilled",
         self, excluded.by());
-    pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
-    resync = TokenRangeSet.empty().plus(TokenRange.full());
+    pending.set(EVERYTHING);
+    resync = EVERYTHING;
     settledLogged = false;
     return planFills();
   }
@@ -329,8 +329,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     lastAlive = now;
     memory.markAlive(now);
     if (gap > awayLimitMillis()) {
-      pending.set(TokenRangeSet.empty().plus(TokenRange.full()));
-      resync = TokenRangeSet.empty().plus(TokenRange.full());
+      pending.set(EVERYTHING);
+      resync = EVERYTHING;
       settledLogged = false;
       replaceLocalData("for " + gap / 1000 + " s (paused)");
       return planFills();
@@ -351,7 +351,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     getContext().getLog().info("{} was away {}, longer than half the tombstone grace period ({} s): every range is "
         + "pending, and replaced from replicas that hold it rather than merged", self, away,
         timing.tombstoneGrace().toSeconds());
-    replace = TokenRangeSet.empty().plus(TokenRange.full());
+    replace = EVERYTHING;
   }
 
   /** Starts a fetch for every pending segment this node replicates, grouped by source set. */
