@@ -23,9 +23,11 @@ import java.util.Objects;
 /**
  * Coordinates one client request on a key against the key's own replicas (no sloppy quorum),
  * talking to each replica's {@link StorageActor} directly. Spawned per request, it answers its
- * {@link Run#replyTo} exactly once with a {@link Result} and then stops. Everything is bounded by
- * the request timeout: a timer ends the request at the deadline, and every replica ask times out
- * just before it, so a silent replica costs nothing but its place in the quorum.
+ * {@link Run#replyTo} exactly once with a {@link Result} and then stops. Every replica request
+ * carries a tag naming the replica and the step it belongs to, and every replica answers the same
+ * message adapter echoing that tag, so a request costs one message each way and no temporary
+ * actor or timer per replica. Everything is bounded by the request timeout: one timer ends the
+ * request at the deadline, so a silent replica costs nothing but its place in the quorum.
  *
  * <p>Reads ask all N replicas, wait for R answers, pick the newest version (tombstones included)
  * and, before answering, make it present on W replicas by writing it back to the stale ones
@@ -46,8 +48,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** Starts the request; its one {@link Result} goes to {@code replyTo}. */
   public record Run(ActorRef<Result> replyTo) implements Command {}
 
-  /** A replica's reply to the ask of {@code step}; {@code reply} is null when the ask timed out. */
-  private record Answered(int replica, Step step, Reply reply) implements Command {}
+  /** A replica's reply, through the adapter; its tag says which replica and step it answers. */
+  private record Answered(Reply reply) implements Command {}
 
   private enum Deadline implements Command {
     INSTANCE
@@ -92,15 +94,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   private enum Step { READ, REPAIR, VERSION_READ, WRITE }
 
+  private static final Step[] STEPS = Step.values();
+
+  /** Bits of a tag that hold the step; the replica's index is above them. */
+  private static final int STEP_BITS = 2;
+
   private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, DONE }
-
-  /**
-   * Replica asks time out this much before the deadline timer fires, so their failures are
-   * processed by a live coordinator rather than dead-lettered after it stopped.
-   */
-  private static final Duration ASK_MARGIN = Duration.ofMillis(20);
-
-  private static final Duration MIN_ASK_TIMEOUT = Duration.ofMillis(1);
 
   /**
    * @param operation read, write or delete
@@ -142,8 +141,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final HybridClock clock;
   private final String nodeName;
   private final Duration timeout;
-  private final long deadlineNanos;
   private final Metrics metrics;
+  /** Where every replica answers; the tag in each reply tells them apart. */
+  private final ActorRef<Reply> replies;
 
   private Phase phase = Phase.WAITING_FOR_RUN;
   private ActorRef<Result> replyTo;
@@ -153,6 +153,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private QuorumTally holders;
   /** The value being written, or the newest value a read found. */
   private Versioned target;
+  /** Which tags still wait for a reply: a reply is taken once, like the answer to an ask. */
+  private final boolean[] awaiting;
   private int outstanding;
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
@@ -180,8 +182,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     this.clock = clock;
     this.nodeName = nodeName;
     this.timeout = timeout;
-    this.deadlineNanos = System.nanoTime() + timeout.toNanos();
     this.metrics = metrics;
+    this.awaiting = new boolean[replicas.size() << STEP_BITS];
+    this.replies = context.messageAdapter(Reply.class, Answered::new);
   }
 
   /** The meter an operation is counted under. */
@@ -221,27 +224,31 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       getContext().getLog().debug("key {}: {} on {} (R={}, W={})", key, operation, names, quorum.read(), quorum.write());
     }
     for (int i = 0; i < replicas.size(); i++) {
-      askGet(i, step);
+      sendGet(i, step);
     }
     return this;
   }
 
   private Behavior<Command> onAnswered(Answered answered) {
-    outstanding--;
     Reply reply = answered.reply();
-    if (reply == null) {
-      timedOut = true;
+    int tag = tagOf(reply);
+    if (tag < 0 || tag >= awaiting.length || !awaiting[tag]) {
+      getContext().getLog().debug("key {}: ignoring a reply nobody waits for: {}", key, reply);
+      return this;
     }
+    awaiting[tag] = false;
+    outstanding--;
+    int replica = tag >>> STEP_BITS;
+    Step step = STEPS[tag & ((1 << STEP_BITS) - 1)];
     observe(reply);
     if (reply instanceof StorageActor.StorageFailed failed) {
-      getContext().getLog().debug("key {}: replica {} failed {}: {}",
-          key, names.get(answered.replica()), answered.step(), failed.reason());
+      getContext().getLog().debug("key {}: replica {} failed {}: {}", key, names.get(replica), step, failed.reason());
     }
-    switch (answered.step()) {
-      case READ -> onRead(answered.replica(), reply);
-      case REPAIR -> onRepaired(answered.replica(), reply);
-      case VERSION_READ -> onVersionRead(answered.replica(), reply);
-      case WRITE -> onWritten(answered.replica(), reply);
+    switch (step) {
+      case READ -> onRead(replica, reply);
+      case REPAIR -> onRepaired(replica, reply);
+      case VERSION_READ -> onVersionRead(replica, reply);
+      case WRITE -> onWritten(replica, reply);
     }
     return phase == Phase.DONE && outstanding == 0 ? Behaviors.stopped() : this;
   }
@@ -267,7 +274,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
           holders.answer(replica, reads.valueOf(replica));
         } else if (reads.hasAnswered(replica)) {
           metrics.readRepair();
-          askPut(replica, target, Step.REPAIR);
+          sendPut(replica, target, Step.REPAIR);
         } else {
           holders.fail(replica);
         }
@@ -291,7 +298,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
         metrics.readRepair();
-        askPut(i, target, Step.REPAIR);
+        sendPut(i, target, Step.REPAIR);
       } else if (reads.hasFailed(i)) {
         holders.fail(i);
       }
@@ -376,7 +383,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     phase = Phase.WRITING;
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
-      askPut(i, target, Step.WRITE);
+      sendPut(i, target, Step.WRITE);
     }
   }
 
@@ -416,7 +423,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case WRITING -> replyWriteUnknown();
       case DONE -> { }
     }
-    // After a reply the coordinator lingers only for late answers; their asks have timed out by now.
+    // After a reply the coordinator lingers only for late answers, and not past the deadline.
     return Behaviors.stopped();
   }
 
@@ -438,23 +445,36 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
-  private void askGet(int replica, Step step) {
-    outstanding++;
-    getContext().ask(Reply.class, replicas.get(replica).storage(), askTimeout(),
-        ref -> new Get(key, ref),
-        (reply, failure) -> new Answered(replica, step, reply));
+  private void sendGet(int replica, Step step) {
+    replicas.get(replica).storage().tell(new Get(key, expectReply(replica, step), replies));
   }
 
-  private void askPut(int replica, Versioned value, Step step) {
-    outstanding++;
-    getContext().ask(Reply.class, replicas.get(replica).storage(), askTimeout(),
-        ref -> new Put(key, value, ref),
-        (reply, failure) -> new Answered(replica, step, reply));
+  private void sendPut(int replica, Versioned value, Step step) {
+    replicas.get(replica).storage().tell(new Put(key, value, expectReply(replica, step), replies));
   }
 
-  /** Time left until the deadline, less the margin that lets the ask fail before the timer fires. */
-  private Duration askTimeout() {
-    long left = deadlineNanos - System.nanoTime() - ASK_MARGIN.toNanos();
-    return left > MIN_ASK_TIMEOUT.toNanos() ? Duration.ofNanos(left) : MIN_ASK_TIMEOUT;
+  /** Marks the reply of {@code replica} at {@code step} as awaited and returns its tag. */
+  private int expectReply(int replica, Step step) {
+    int tag = replica << STEP_BITS | step.ordinal();
+    awaiting[tag] = true;
+    outstanding++;
+    return tag;
+  }
+
+  /** The tag a replica echoed, or -1 for a reply that carries none. */
+  private static int tagOf(Reply reply) {
+    if (reply instanceof ReadResult r) {
+      return r.tag();
+    }
+    if (reply instanceof WriteResult w) {
+      return w.tag();
+    }
+    if (reply instanceof StorageActor.PendingReplica p) {
+      return p.tag();
+    }
+    if (reply instanceof StorageActor.StorageFailed f) {
+      return f.tag();
+    }
+    return -1;
   }
 }

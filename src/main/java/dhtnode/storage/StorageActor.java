@@ -29,9 +29,22 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Get(String key, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * {@code tag} is echoed in the reply, so one message adapter can tell apart the replies to many
+   * requests (the coordinator's replica and phase); callers that ask one at a time leave it 0.
+   */
+  public record Get(String key, int tag, ActorRef<Reply> replyTo) implements Command {
+    public Get(String key, ActorRef<Reply> replyTo) {
+      this(key, 0, replyTo);
+    }
+  }
 
-  public record Put(String key, Versioned value, ActorRef<Reply> replyTo) implements Command {}
+  /** {@code tag} is echoed in the reply, as for {@link Get}. */
+  public record Put(String key, Versioned value, int tag, ActorRef<Reply> replyTo) implements Command {
+    public Put(String key, Versioned value, ActorRef<Reply> replyTo) {
+      this(key, value, 0, replyTo);
+    }
+  }
 
   /**
    * Stores a value the stabilizer moves between replicas (handoff, anti-entropy): like
@@ -50,10 +63,18 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   public sealed interface Reply extends CborSerializable {}
 
   /** {@code value} is null when the key was never written here; tombstones are returned. */
-  public record ReadResult(String key, Versioned value) implements Reply {}
+  public record ReadResult(String key, Versioned value, int tag) implements Reply {
+    public ReadResult(String key, Versioned value) {
+      this(key, value, 0);
+    }
+  }
 
   /** {@code stored} is what the replica holds after the put; {@code applied} if it was ours. */
-  public record WriteResult(String key, Versioned stored, boolean applied) implements Reply {}
+  public record WriteResult(String key, Versioned stored, boolean applied, int tag) implements Reply {
+    public WriteResult(String key, Versioned stored, boolean applied) {
+      this(key, stored, applied, 0);
+    }
+  }
 
   public record PurgeResult(String key, boolean purged) implements Reply {}
 
@@ -62,13 +83,22 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public record Stats(long keys, long sizeBytes) implements Reply {}
 
-  public record StorageFailed(String key, String reason) implements Reply {}
+  /** {@code tag} is the failed request's (0 for requests that carry none). */
+  public record StorageFailed(String key, String reason, int tag) implements Reply {
+    public StorageFailed(String key, String reason) {
+      this(key, reason, 0);
+    }
+  }
 
   /**
    * This replica has not yet been filled for the key's range (it joined, or the ring changed),
    * so its answer must not count toward a quorum. A {@link Put} was still applied.
    */
-  public record PendingReplica(String key) implements Reply {}
+  public record PendingReplica(String key, int tag) implements Reply {
+    public PendingReplica(String key) {
+      this(key, 0);
+    }
+  }
 
   public static Behavior<Command> create(Supplier<StorageEngine> engine) {
     return create(engine, token -> false);
@@ -114,19 +144,19 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onGet(Get get) {
-    reply(get.replyTo(), get.key(), () -> isPending(get.key())
-        ? new PendingReplica(get.key())
-        : new ReadResult(get.key(), engine.get(get.key()).orElse(null)));
+    reply(get.replyTo(), get.key(), get.tag(), () -> isPending(get.key())
+        ? new PendingReplica(get.key(), get.tag())
+        : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
     return this;
   }
 
   private Behavior<Command> onPut(Put put) {
     observe.accept(put.value().version().timestamp());
-    reply(put.replyTo(), put.key(), () -> {
+    reply(put.replyTo(), put.key(), put.tag(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
       return isPending(put.key())
-          ? new PendingReplica(put.key())
-          : new WriteResult(put.key(), stored, stored == put.value());
+          ? new PendingReplica(put.key(), put.tag())
+          : new WriteResult(put.key(), stored, stored == put.value(), put.tag());
     });
     return this;
   }
@@ -163,14 +193,18 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return this;
   }
 
-  /** A failing engine call answers with {@link StorageFailed}; the actor keeps serving. */
   private void reply(ActorRef<Reply> replyTo, String key, Supplier<Reply> work) {
+    reply(replyTo, key, 0, work);
+  }
+
+  /** A failing engine call answers with {@link StorageFailed}; the actor keeps serving. */
+  private void reply(ActorRef<Reply> replyTo, String key, int tag, Supplier<Reply> work) {
     Reply reply;
     try {
       reply = work.get();
     } catch (StorageException | IllegalArgumentException e) {
       getContext().getLog().error("storage operation on key {} failed: {}", key, e.getMessage());
-      reply = new StorageFailed(key, e.getMessage());
+      reply = new StorageFailed(key, e.getMessage(), tag);
     }
     replyTo.tell(reply);
   }

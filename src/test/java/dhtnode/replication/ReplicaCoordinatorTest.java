@@ -94,8 +94,13 @@ class ReplicaCoordinatorTest {
     return get;
   }
 
+  /** Answers a read the way a replica does: echoing the request's tag. */
+  private static void answer(Get get, Versioned holds) {
+    get.replyTo().tell(new ReadResult(KEY, holds, get.tag()));
+  }
+
   private static void answerGet(TestProbe<StorageActor.Command> replica, Versioned holds) {
-    expectGet(replica).replyTo().tell(new ReadResult(KEY, holds));
+    answer(expectGet(replica), holds);
   }
 
   private static Put expectPut(TestProbe<StorageActor.Command> replica) {
@@ -104,10 +109,23 @@ class ReplicaCoordinatorTest {
     return put;
   }
 
+  /** Acknowledges a write the way a replica that stored it does: echoing the request's tag. */
+  private static void ack(Put put) {
+    put.replyTo().tell(new WriteResult(KEY, put.value(), true, put.tag()));
+  }
+
   private static Put ackPut(TestProbe<StorageActor.Command> replica) {
     Put put = expectPut(replica);
-    put.replyTo().tell(new WriteResult(KEY, put.value(), true));
+    ack(put);
     return put;
+  }
+
+  private static void fail(Put put, String reason) {
+    put.replyTo().tell(new StorageFailed(KEY, reason, put.tag()));
+  }
+
+  private static void fail(Get get, String reason) {
+    get.replyTo().tell(new StorageFailed(KEY, reason, get.tag()));
   }
 
   // ---- writes ----
@@ -128,8 +146,8 @@ class ReplicaCoordinatorTest {
     assertEquals("local", written.version().writer());
 
     // The slow replica answers after the reply: nothing more is sent, and the coordinator stops.
-    slowGet.replyTo().tell(new ReadResult(KEY, null));
-    toC.replyTo().tell(new WriteResult(KEY, toC.value(), true));
+    answer(slowGet, null);
+    ack(toC);
     client.expectTerminated(coordinator, Duration.ofSeconds(3));
     client.expectNoMessage(Duration.ZERO);
   }
@@ -187,13 +205,32 @@ class ReplicaCoordinatorTest {
     answerGet(b, null);
     expectGet(c);
     ackPut(b);
-    expectPut(a).replyTo().tell(new StorageFailed(KEY, "disk full"));
-    expectPut(c).replyTo().tell(new StorageFailed(KEY, "disk full"));
+    fail(expectPut(a), "disk full");
+    fail(expectPut(c), "disk full");
 
     // No time passes: two failures out of three leave no way to reach W=2.
     Unavailable unavailable = client.expectMessageClass(Unavailable.class);
     assertTrue(unavailable.outcomeUnknown());
     assertEquals(List.of("b"), unavailable.answered());
+  }
+
+  @Test
+  void aLateVersionReadIsNotTakenForAWriteAckNorAReplyTwice() {
+    run(write("v"), QUORUM);
+    answerGet(a, null);
+    answerGet(b, null);
+    Get lateGet = expectGet(c);
+    Put toA = ackPut(a);
+    expectPut(b);
+    Put toC = expectPut(c);
+
+    // c's version read and a second copy of a's ack arrive while the write waits for W=2 acks:
+    // neither is c's ack, so the write is not yet acknowledged.
+    answer(lateGet, null);
+    ack(toA);
+    client.expectNoMessage(QUIET);
+    ack(toC);
+    assertEquals(toA.value().version(), client.expectMessageClass(Written.class).version());
   }
 
   @Test
@@ -231,12 +268,12 @@ class ReplicaCoordinatorTest {
     answerGet(b, null);
     Get last = expectGet(c);
     a.expectNoMessage(QUIET); // two version reads are not enough to stamp the write
-    last.replyTo().tell(new ReadResult(KEY, null));
+    answer(last, null);
     ackPut(a);
     ackPut(b);
     Put toC = expectPut(c);
     client.expectNoMessage(QUIET); // two acks are not enough either
-    toC.replyTo().tell(new WriteResult(KEY, toC.value(), true));
+    ack(toC);
     client.expectMessageClass(Written.class);
   }
 
@@ -266,7 +303,7 @@ class ReplicaCoordinatorTest {
     a.expectNoMessage(Duration.ZERO);
 
     // The slow replica answers after the reply with an older value: it gets the newest, unasked.
-    slow.replyTo().tell(new ReadResult(KEY, value("old", 3L << 16, "b")));
+    answer(slow, value("old", 3L << 16, "b"));
     assertEquals(newest, expectPut(c).value());
     client.expectNoMessage(QUIET);
   }
@@ -282,7 +319,7 @@ class ReplicaCoordinatorTest {
     Put repair = expectPut(b);
     assertEquals(newest, repair.value());
     client.expectNoMessage(QUIET); // only a holds it so far; W=2
-    repair.replyTo().tell(new WriteResult(KEY, repair.value(), true));
+    ack(repair);
     assertEquals(newest, client.expectMessageClass(Found.class).value());
   }
 
@@ -297,7 +334,7 @@ class ReplicaCoordinatorTest {
     Get late = expectGet(c);
     ackPut(b); // blocking repair
     client.expectMessageClass(Found.class);
-    late.replyTo().tell(new ReadResult(KEY, null));
+    answer(late, null);
     expectPut(c); // repair after the reply
     assertEquals(2.0, metrics.registry().get("dht.read.repairs").counter().count());
     assertEquals(0.0, metrics.registry().get("dht.timeouts").tag("op", "read").counter().count());
@@ -381,8 +418,8 @@ class ReplicaCoordinatorTest {
   @Test
   void readFailsFastWhenStorageErrorsLeaveTooFewReplicas() {
     run(new Operation.Read(), QUORUM);
-    expectGet(a).replyTo().tell(new StorageFailed(KEY, "io error"));
-    expectGet(b).replyTo().tell(new StorageFailed(KEY, "io error"));
+    fail(expectGet(a), "io error");
+    fail(expectGet(b), "io error");
     expectGet(c);
     Unavailable unavailable = client.expectMessageClass(Unavailable.class);
     assertEquals(List.of(), unavailable.answered());
@@ -408,7 +445,7 @@ class ReplicaCoordinatorTest {
     ackPut(b);
     Put toC = expectPut(c);
     client.expectNoMessage(QUIET); // two holders are not enough at ALL
-    toC.replyTo().tell(new WriteResult(KEY, toC.value(), true));
+    ack(toC);
     assertEquals(newest, client.expectMessageClass(Found.class).value());
   }
 }

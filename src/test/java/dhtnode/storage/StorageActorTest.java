@@ -139,6 +139,42 @@ class StorageActorTest {
   }
 
   @Test
+  void everyAnswerToAGetOrPutEchoesItsTag() {
+    java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean(false);
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(FailingFirstPut::new, token -> pending.get()));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), 5, probe.getRef()));
+    assertEquals(5, probe.expectMessageClass(StorageActor.StorageFailed.class).tag());
+    storage.tell(new StorageActor.Put("k", value("v", 1), 6, probe.getRef()));
+    assertEquals(new StorageActor.WriteResult("k", value("v", 1), true, 6), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 7, probe.getRef()));
+    assertEquals(new StorageActor.ReadResult("k", value("v", 1), 7), probe.receiveMessage());
+    pending.set(true);
+    storage.tell(new StorageActor.Get("k", 8, probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k", 8), probe.receiveMessage());
+    storage.tell(new StorageActor.Put("k", value("w", 2), 9, probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k", 9), probe.receiveMessage());
+  }
+
+  @Test
+  void taggedRequestsAndAnswersCrossTheWireUnchanged() {
+    akka.actor.testkit.typed.javadsl.SerializationTestKit wire = testKit.serializationTestKit();
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    List<Object> messages = List.of(
+        new StorageActor.Get("k", 6, probe.getRef()),
+        new StorageActor.Put("k", value("v", 1), 7, probe.getRef()),
+        new StorageActor.ReadResult("k", value("v", 1), 8),
+        new StorageActor.ReadResult("k", null, 9),
+        new StorageActor.WriteResult("k", value("v", 1), false, 10),
+        new StorageActor.PendingReplica("k", 11),
+        new StorageActor.StorageFailed("k", "disk full", 12));
+    for (Object message : messages) {
+      assertEquals(message, wire.verifySerialization(message, false));
+    }
+  }
+
+  @Test
   void theRocksDbEngineIsClosedWhenTheActorStopsAndCanBeReopened(@TempDir Path dir) {
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     ActorRef<StorageActor.Command> first =
