@@ -85,8 +85,11 @@ public final class Routes extends AllDirectives {
         extractRequest(request -> KeyPath.rawDataPath(request).map(this::dataRoute).orElseGet(this::reject));
     Route[] rest = Arrays.copyOf(more, more.length + 1);
     rest[more.length] = path("health", () -> get(this::health));
-    return handleExceptions(exceptionHandler(), () ->
-        handleRejections(rejectionHandler(), () -> concat(data, rest)));
+    // The DSL calls these suppliers for every request: build what they return once, here.
+    Route all = concat(data, rest);
+    RejectionHandler rejections = rejectionHandler();
+    Route handled = handleRejections(rejections, () -> all);
+    return handleExceptions(exceptionHandler(), () -> handled);
   }
 
   private Route dataRoute(String encodedKey) {
