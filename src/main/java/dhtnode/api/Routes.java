@@ -6,6 +6,10 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpMethod;
+import akka.http.javadsl.model.HttpMethods;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.scaladsl.model.IllegalUriException;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
@@ -82,7 +86,9 @@ public final class Routes extends AllDirectives {
   /** The whole API; {@code more} (e.g. the /cluster routes) get the same JSON error handling. */
   public Route route(Route... more) {
     Route data =
-        extractRequest(request -> KeyPath.rawDataPath(request).map(this::dataRoute).orElseGet(this::reject));
+        extractRequest(request -> KeyPath.rawDataPath(request)
+            .map(encodedKey -> dataRoute(request, encodedKey))
+            .orElseGet(this::reject));
     Route[] rest = Arrays.copyOf(more, more.length + 1);
     rest[more.length] = path("health", () -> get(this::health));
     // The DSL calls these suppliers for every request: build what they return once, here.
@@ -92,27 +98,43 @@ public final class Routes extends AllDirectives {
     return handleExceptions(exceptionHandler(), () -> handled);
   }
 
-  private Route dataRoute(String encodedKey) {
+  /**
+   * Dispatches on the method directly: the routing DSL's parameter and method directives cost a
+   * measurable share of every request (docs/benchmarks.md). Other methods go through the
+   * directives so they are rejected the usual way (405 naming the allowed ones).
+   */
+  private Route dataRoute(HttpRequest request, String encodedKey) {
     String key;
     try {
       key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
     } catch (KeyPath.BadKey e) {
       return complete(KeyPath.badKeyResponse(e));
     }
-    return parameterOptional("consistency", level -> {
-      Optional<Consistency> consistency = parseConsistency(level);
-      if (consistency.isEmpty()) {
-        return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
-            "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
-      }
-      Consistency chosen = consistency.get();
-      Quorum quorum = Quorum.of(settings, chosen);
-      return concat(
-          get(() -> completeWithFuture(coordinate(key, new Operation.Read(), quorum, chosen))),
-          put(() -> writeRoute(key, quorum, chosen)),
-          post(() -> writeRoute(key, quorum, chosen)),
-          delete(() -> completeWithFuture(coordinate(key, new Operation.Delete(), quorum, chosen))));
-    });
+    Optional<String> level;
+    try {
+      level = request.getUri().query().get("consistency");
+    } catch (IllegalUriException e) {
+      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_query",
+          "the query string is malformed: " + e.getMessage()));
+    }
+    Optional<Consistency> consistency = parseConsistency(level);
+    if (consistency.isEmpty()) {
+      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
+          "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
+    }
+    Consistency chosen = consistency.get();
+    Quorum quorum = Quorum.of(settings, chosen);
+    HttpMethod method = request.method();
+    if (method.equals(HttpMethods.GET)) {
+      return completeWithFuture(coordinate(key, new Operation.Read(), quorum, chosen));
+    }
+    if (method.equals(HttpMethods.PUT) || method.equals(HttpMethods.POST)) {
+      return writeRoute(key, quorum, chosen);
+    }
+    if (method.equals(HttpMethods.DELETE)) {
+      return completeWithFuture(coordinate(key, new Operation.Delete(), quorum, chosen));
+    }
+    return concat(get(this::reject), put(this::reject), post(this::reject), delete(this::reject));
   }
 
   private Route writeRoute(String key, Quorum quorum, Consistency level) {

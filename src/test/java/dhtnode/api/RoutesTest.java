@@ -207,6 +207,7 @@ class RoutesTest {
     }
     assertError(get("/d/levels?consistency=most"), 400, "bad_consistency");
     assertError(send("PUT", "/d/levels?consistency=", "y".getBytes(StandardCharsets.UTF_8), null), 400, "bad_consistency");
+    assertEquals(405, send("PATCH", "/d/levels", "z".getBytes(StandardCharsets.UTF_8), null).statusCode());
   }
 
   @Test
@@ -224,6 +225,9 @@ class RoutesTest {
     assertTrue(badEscape.body.contains("\"error\""), badEscape.body);
     RawResponse space = raw("GET /d/a b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertEquals(400, space.status);
+    RawResponse badQuery = raw("GET /d/k?consistency=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertEquals(400, badQuery.status, badQuery.body);
+    assertTrue(badQuery.body.contains("\"error\""), badQuery.body);
     assertHealthy();
   }
 
