@@ -36,7 +36,7 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
 
   private record Applied(Stabilizer.PeerReply reply) implements Command {}
 
-  private record HeldChecked(Stabilizer.Source source, Stabilizer.PeerReply reply) implements Command {}
+  private record HoldersKnown(HoldersCheck.Holders holders) implements Command {}
 
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
@@ -49,10 +49,8 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
         replyTo.tell(new Stabilizer.FetchDone(range, List.of(), 0, 0, false, e.getMessage()));
         return Behaviors.stopped();
       }
-      for (Stabilizer.Source source : sources) {
-        context.ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
-            ref -> new Stabilizer.CheckHeld(List.of(range), ref), (reply, failure) -> new HeldChecked(source, reply));
-      }
+      context.spawn(HoldersCheck.create(range, sources, settings.stepTimeout,
+          context.messageAdapter(HoldersCheck.Holders.class, HoldersKnown::new)), "holders");
       return new FetchSession(context, nodeName, storage, settings, range, sources, mergeFrom, plan, replyTo);
     });
   }
@@ -63,8 +61,6 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private final TokenRange range;
   private List<Stabilizer.Source> sources;
   private final ActorRef<Stabilizer.FetchDone> replyTo;
-  private final List<Stabilizer.Source> holders = new ArrayList<>();
-  private int heldAnswers;
   private final int mergeFrom;
   private final ActorRef<Stabilizer.PeerReply> appliedAdapter;
   private final long startNanos = System.nanoTime();
@@ -95,25 +91,14 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
     return newReceiveBuilder()
         .onMessage(SourceAnswered.class, this::onSourceAnswered)
         .onMessage(Applied.class, this::onApplied)
-        .onMessage(HeldChecked.class, this::onHeldChecked)
+        .onMessage(HoldersKnown.class, this::onHoldersKnown)
         .build();
   }
 
-  private Behavior<Command> onHeldChecked(HeldChecked checked) {
-    if (checked.reply() instanceof Stabilizer.Held held && held.ranges().contains(range)) {
-      holders.add(checked.source());
-    }
-    if (++heldAnswers < sources.size()) {
-      return this;
-    }
-    List<Stabilizer.Source> ordered = new ArrayList<>();
+  private Behavior<Command> onHoldersKnown(HoldersKnown known) {
+    List<Stabilizer.Source> ordered = new ArrayList<>(known.holders().holders());
     for (Stabilizer.Source s : sources) {
-      if (holders.contains(s)) {
-        ordered.add(s);
-      }
-    }
-    for (Stabilizer.Source s : sources) {
-      if (!holders.contains(s)) {
+      if (!ordered.contains(s)) {
         ordered.add(s);
       }
     }

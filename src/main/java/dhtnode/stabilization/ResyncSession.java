@@ -33,7 +33,7 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
 
   private record Compared(Stabilizer.RepairDone done) implements Command {}
 
-  private record HeldChecked(Stabilizer.Source source, Stabilizer.PeerReply reply) implements Command {}
+  private record HoldersKnown(HoldersCheck.Holders holders) implements Command {}
 
   private record Swept(Stabilizer.DropDone done) implements Command {}
 
@@ -67,8 +67,7 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
   private int next;
   private long keys;
   private int mismatchedLeaves;
-  private final List<Stabilizer.Source> holders = new ArrayList<>();
-  private int heldAnswers;
+  private List<Stabilizer.Source> holders = List.of();
 
   private ResyncSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
@@ -83,10 +82,8 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
     this.replyTo = replyTo;
     this.comparedAdapter = context.messageAdapter(Stabilizer.RepairDone.class, Compared::new);
     if (replaceWhenHeld) {
-      for (Stabilizer.Source source : this.sources) {
-        context.ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
-            ref -> new Stabilizer.CheckHeld(List.of(range), ref), (reply, failure) -> new HeldChecked(source, reply));
-      }
+      context.spawn(HoldersCheck.create(range, this.sources, settings.stepTimeout,
+          context.messageAdapter(HoldersCheck.Holders.class, HoldersKnown::new)), "holders");
     } else {
       compareWithNext();
     }
@@ -96,19 +93,14 @@ final class ResyncSession extends AbstractBehavior<ResyncSession.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Compared.class, this::onCompared)
-        .onMessage(HeldChecked.class, this::onHeldChecked)
+        .onMessage(HoldersKnown.class, this::onHoldersKnown)
         .onMessage(Swept.class, this::onSwept)
         .onMessage(Streamed.class, this::onStreamed)
         .build();
   }
 
-  private Behavior<Command> onHeldChecked(HeldChecked checked) {
-    if (checked.reply() instanceof Stabilizer.Held held && held.ranges().contains(range)) {
-      holders.add(checked.source());
-    }
-    if (++heldAnswers < sources.size()) {
-      return this;
-    }
+  private Behavior<Command> onHoldersKnown(HoldersKnown known) {
+    holders = known.holders().holders();
     if (holders.size() < mergeFrom) {
       getContext().getLog().info("resync of {} to {}: only {} of the sources hold it (the others are filling too), "
           + "so the local copy is merged, not replaced", range, nodeName, holders.size());
