@@ -168,21 +168,23 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onGet(Get get) {
-    reply(get.replyTo(), get.key(), get.tag(), () -> isPending(get.key()) || isForeign(get.key())
+    long token = Murmur3.token(get.key());
+    reply(get.replyTo(), get.key(), get.tag(), () -> pending.test(token) || foreign.test(token)
         ? new PendingReplica(get.key(), get.tag())
         : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
     return this;
   }
 
   private Behavior<Command> onPut(Put put) {
-    if (isForeign(put.key())) {
+    long token = Murmur3.token(put.key());
+    if (foreign.test(token)) {
       put.replyTo().tell(new PendingReplica(put.key(), put.tag()));
       return this;
     }
     observe.accept(put.value().version().timestamp());
     reply(put.replyTo(), put.key(), put.tag(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
-      return isPending(put.key())
+      return pending.test(token)
           ? new PendingReplica(put.key(), put.tag())
           : new WriteResult(put.key(), stored, stored == put.value(), put.tag());
     });
@@ -190,7 +192,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply apply) {
-    if (isForeign(apply.key())) {
+    if (foreign.test(Murmur3.token(apply.key()))) {
       apply.replyTo().tell(new PendingReplica(apply.key()));
       return this;
     }
@@ -202,13 +204,6 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return this;
   }
 
-  private boolean isPending(String key) {
-    return pending.test(Murmur3.token(key));
-  }
-
-  private boolean isForeign(String key) {
-    return foreign.test(Murmur3.token(key));
-  }
 
   private Behavior<Command> onPurge(Purge purge) {
     reply(purge.replyTo(), purge.key(),
