@@ -18,8 +18,8 @@ import dhtnode.NodeSettings.Engine;
 import dhtnode.api.JsonParsingErrorHandler;
 import dhtnode.api.StabilizationRoutes;
 import dhtnode.membership.MemberStatus;
-import dhtnode.stabilization.ClusterMemory;
-import dhtnode.stabilization.PendingRanges;
+import dhtnode.stabilization.ReplicaStatus;
+import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.stabilization.Stabilizer;
 import dhtnode.stabilization.StabilizationPlanner;
 import dhtnode.api.RingRoutes;
@@ -87,38 +87,38 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     this.settings = settings;
     this.metrics = Metrics.withJvmMetrics(settings.name);
     metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
-    PendingRanges pending = new PendingRanges();
     HybridClock clock = new HybridClock();
+    RingView ringView = new RingView(settings.ring, settings.replicationFactor);
+    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings));
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings), pending::contains, pending::isForeign, clock::observe),
+            StorageActor.create(engineFactory(settings), status, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
-    RingView ringView = new RingView(settings.ring, settings.replicationFactor);
     ring = context.spawn(RingActor.create(settings.name, ringView), "ring");
-    metrics.ringEpoch(() -> ringView.current().epoch());
+    metrics.ring(() -> ringView.current().epoch(), () -> 0);
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
         new ReplicaDirectory(
             settings.name, storage, ActorRefResolver.get(context.getSystem()),
             context.getSystem().name(), ringView);
     ActorRef<Stabilizer.Command> stabilizer =
-        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, pending), "stabilizer");
-    ClusterMemory memory = new ClusterMemory(settings.engine == Engine.ROCKSDB ? settings.dataDir : null);
+        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, status), "stabilizer");
     planner =
         context.spawn(
             StabilizationPlanner.create(
-                ring, settings.name, settings.replicationFactor, settings.writeQuorum, stabilizer,
-                name -> directory.remoteActor(name, "stabilizer"), pending,
-                mayFillAlone(settings, memory), memory,
+                ring, settings.name, settings.writeQuorum, stabilizer,
+                name -> directory.remoteActor(name, "stabilizer"), status,
+                epoch -> { },
                 new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
-                    settings.ringSettleDelay, settings.handoffCheckInterval, settings.tombstoneGrace),
+                    settings.tombstoneGrace),
                 metrics),
             "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);
+    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock,
+        ReplicaCoordinator.EpochListener.IGNORE, metrics);
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),
@@ -180,24 +180,22 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   /**
-   * Ranges with no other replica to fill from may start as they are only for the seed of a new
-   * cluster, or a node whose last settled ring held just itself (a one-node cluster restarting).
+   * Whether this node starts without the data it may have held: an in-memory engine always does;
+   * RocksDB when the data directory is missing or empty (first start, or a replaced disk).
    */
-  private static boolean mayFillAlone(NodeSettings settings, ClusterMemory memory) {
-    HostPort self = new HostPort(settings.host, settings.clusterPort);
-    return memory.recall()
-        .map(members -> members.equals(java.util.List.of(settings.name)))
-        .orElse(settings.seeds.equals(java.util.List.of(self)));
+  private static boolean startsEmpty(NodeSettings settings) {
+    if (settings.engine != Engine.ROCKSDB) {
+      return true;
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(settings.dataDir)) {
+      return files.findAny().isEmpty();
+    } catch (java.io.IOException e) {
+      return true; // missing or unreadable: RocksDB creates it empty
+    }
   }
 
   /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
   private Behavior<Command> onMemberChanged(MemberChanged changed) {
-    if (changed.event() instanceof MemberEvent.SelfRefuted refuted
-        && (refuted.claimed() == MemberStatus.DEAD || refuted.claimed() == MemberStatus.LEFT)) {
-      planner.tell(new StabilizationPlanner.SelfExcluded(refuted.by()));
-    } else if (changed.event() instanceof MemberEvent.SelfAway away) {
-      planner.tell(new StabilizationPlanner.SelfExcluded("its own clock: away " + away.awayMillis() + " ms"));
-    }
     if (changed.event().member().isUp()) {
       directory.memberUp(changed.event().member());
     }

@@ -57,9 +57,8 @@ public final class NodeSettings {
   public final StabilizerSettings stabilizer;
   public final Duration antiEntropyInterval;
   public final Duration fillRetryInterval;
-  public final Duration ringSettleDelay;
-  public final Duration handoffCheckInterval;
   public final boolean oneRoundWrites;
+  public final Duration epochRetryInterval;
   public final Duration tombstoneGrace;
 
   private NodeSettings(Config c) {
@@ -124,9 +123,8 @@ public final class NodeSettings {
     stabilizer = StabilizerSettings.from(c);
     antiEntropyInterval = durationIn(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
     fillRetryInterval = durationIn(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
-    ringSettleDelay = durationIn(c, "dht.stabilization.ring-settle-delay", Duration.ZERO, Duration.ofMinutes(1));
-    handoffCheckInterval =
-        durationIn(c, "dht.stabilization.handoff-check-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    epochRetryInterval =
+        durationIn(c, "dht.replication.epoch-retry-interval", Duration.ofMillis(1), Duration.ofSeconds(10));
     tombstoneGrace = durationIn(c, "dht.stabilization.tombstone-grace", Duration.ofSeconds(1), Duration.ofDays(365));
     boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
     long frame = !remoting ? Long.MAX_VALUE

@@ -60,6 +60,7 @@ public final class Routes extends AllDirectives {
   private final ActorRef<StorageActor.Command> storage;
   private final ReplicaLocator replicas;
   private final HybridClock clock;
+  private final ReplicaCoordinator.EpochListener epochs;
   private final Metrics metrics;
   private final Duration timeout;
   private final Duration askTimeout;
@@ -72,12 +73,14 @@ public final class Routes extends AllDirectives {
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
       HybridClock clock,
+      ReplicaCoordinator.EpochListener epochs,
       Metrics metrics) {
     this.settings = settings;
     this.system = system;
     this.storage = storage;
     this.replicas = replicas;
     this.clock = clock;
+    this.epochs = epochs;
     this.metrics = metrics;
     this.timeout = settings.requestTimeout;
     this.askTimeout = settings.requestTimeout.plusMillis(500);
@@ -175,7 +178,8 @@ public final class Routes extends AllDirectives {
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas.replicasFor(key), quorum, clock, settings.name, timeout, metrics),
+                operation, key, replicas, quorum, clock, settings.name, timeout, epochs,
+                settings.epochRetryInterval, metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =

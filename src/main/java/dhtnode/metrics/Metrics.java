@@ -56,6 +56,7 @@ public final class Metrics implements AutoCloseable {
   private final Counter[] unavailable = new Counter[Op.values().length];
   private final Counter[] timeouts = new Counter[Op.values().length];
   private final Counter readRepairs;
+  private final Counter fenced;
   private final Counter probes;
   private final Counter suspicions;
   private final Counter deaths;
@@ -96,6 +97,8 @@ public final class Metrics implements AutoCloseable {
               .register(registry);
     }
     readRepairs = counter("dht.read.repairs", "Values written back to stale replicas by reads");
+    fenced = counter("dht.requests.fenced",
+        "Coordinator attempts retried because a replica was at another ring epoch");
     probes = counter("dht.swim.probes", "SWIM probes this node started (one per protocol period with a target)");
     suspicions = counter("dht.swim.suspicions", "Members this node newly holds SUSPECT");
     deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
@@ -151,6 +154,11 @@ public final class Metrics implements AutoCloseable {
     readRepairs.increment();
   }
 
+  /** A coordinator attempt was fenced by a replica at another ring epoch and retried. */
+  public void fenced() {
+    fenced.increment();
+  }
+
   // ---- membership ----
 
   public void swimProbe() {
@@ -187,10 +195,16 @@ public final class Metrics implements AutoCloseable {
 
   // ---- gauges fed from elsewhere ----
 
-  /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
-  public void ringEpoch(LongSupplier epoch) {
+  /**
+   * The ring's epoch and the token ranges its transition moves, read at each scrape (e.g.
+   * {@code () -> ringView.current().epoch()}).
+   */
+  public void ring(LongSupplier epoch, LongSupplier rangesInTransition) {
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
-        .description("Epoch of this node's current ring; grows with every membership change")
+        .description("The ring epoch this node is at, agreed by a majority of the previous epoch's members")
+        .register(registry);
+    Gauge.builder("dht.ring.ranges.in.transition", rangesInTransition, s -> s.getAsLong())
+        .description("Token ranges whose replica set the current epoch is moving (0 when stable)")
         .register(registry);
   }
 

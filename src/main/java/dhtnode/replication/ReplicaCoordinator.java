@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.metrics.Metrics;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StorageActor.Get;
@@ -58,6 +59,11 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     INSTANCE
   }
 
+  /** Time to look again at this node's ring after a replica fenced the request. */
+  private enum Retry implements Command {
+    INSTANCE
+  }
+
   /** What a request asks for. */
   public sealed interface Operation {
     record Read() implements Operation {}
@@ -102,17 +108,50 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** Bits of a tag that hold the step; the replica's index is above them. */
   private static final int STEP_BITS = 3;
 
+  /** Bits of a tag below the attempt number: the replica's index and the step. */
+  private static final int ATTEMPT_SHIFT = 16;
+
   private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING, DONE }
 
   /**
    * @param operation read, write or delete
    * @param key the key, already validated by the caller
-   * @param replicas the key's replicas in preference order, only its own (no sloppy quorum)
+   * @param locator the key's placement at this node's current epoch, looked up again on a retry
    * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
+   * @param epochs told when a replica is at a later epoch than this node, so the ring catches up
+   * @param retryInterval how long after a fenced attempt to look at the ring again
    * @param metrics where read repairs and timeouts are counted
+   */
+  public static Behavior<Command> create(
+      Operation operation,
+      String key,
+      ReplicaLocator locator,
+      Quorum quorum,
+      HybridClock clock,
+      String nodeName,
+      Duration timeout,
+      EpochListener epochs,
+      Duration retryInterval,
+      Metrics metrics) {
+    Objects.requireNonNull(operation, "operation");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(quorum, "quorum");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(metrics, "metrics");
+    Placement placement = locator.placementFor(key);
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      timers.startSingleTimer(Deadline.INSTANCE, timeout);
+      return new ReplicaCoordinator(context, timers, operation, key, locator, placement, quorum, clock, nodeName,
+          timeout, epochs, retryInterval, metrics);
+    }));
+  }
+
+  /**
+   * A coordinator for a node without a ring (tools, tests): always {@code replicas}, at epoch 0.
    */
   public static Behavior<Command> create(
       Operation operation,
@@ -123,23 +162,36 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       String nodeName,
       Duration timeout,
       Metrics metrics) {
-    Objects.requireNonNull(operation, "operation");
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(quorum, "quorum");
-    Objects.requireNonNull(clock, "clock");
-    Objects.requireNonNull(nodeName, "nodeName");
-    Objects.requireNonNull(metrics, "metrics");
-    List<Replica> copy = List.copyOf(replicas);
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startSingleTimer(Deadline.INSTANCE, timeout);
-      return new ReplicaCoordinator(context, operation, key, copy, quorum, clock, nodeName, timeout, metrics);
-    }));
+    return create(operation, key, ReplicaLocator.fixed(replicas), quorum, clock, nodeName, timeout,
+        EpochListener.IGNORE, Duration.ofMillis(20), metrics);
   }
 
+  /** Hears of a later ring epoch a replica answered with, and which node is at it. */
+  @FunctionalInterface
+  public interface EpochListener {
+    void observed(long epoch, String node);
+
+    EpochListener IGNORE = (epoch, node) -> { };
+  }
+
+  private final TimerScheduler<Command> timers;
   private final Operation operation;
   private final String key;
-  private final List<Replica> replicas;
-  private final List<String> names;
+  private final ReplicaLocator locator;
+  private final EpochListener epochs;
+  private final Duration retryInterval;
+  /** Where the current attempt goes; a fenced attempt is retried with a fresh one. */
+  private Placement placement;
+  private List<Replica> replicas;
+  private List<String> names;
+  /** Numbers attempts, so replies to an abandoned one are never counted in the next. */
+  private int attempt;
+  /** A replica answered this attempt at another epoch: a quorum it cannot meet is retried. */
+  private boolean fenced;
+  /** {@link #target} has been sent to replicas: a retry sends it again, never a new version. */
+  private boolean writing;
+  /** Some replica fenced us from a later epoch than this attempt's: ours must catch up first. */
+  private long laterEpochSeen;
   private final Quorum quorum;
   private final HybridClock clock;
   private final String nodeName;
@@ -156,8 +208,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private QuorumTally holders;
   /** The value being written, or the newest value a read found. */
   private Versioned target;
-  /** Which tags still wait for a reply: a reply is taken once, like the answer to an ask. */
-  private final boolean[] awaiting;
+  /** Which tags of this attempt still wait for a reply: a reply is taken once, like an ask's. */
+  private boolean[] awaiting;
   private int outstanding;
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
@@ -166,29 +218,31 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   private ReplicaCoordinator(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       Operation operation,
       String key,
-      List<Replica> replicas,
+      ReplicaLocator locator,
+      Placement placement,
       Quorum quorum,
       HybridClock clock,
       String nodeName,
       Duration timeout,
+      EpochListener epochs,
+      Duration retryInterval,
       Metrics metrics) {
     super(context);
+    this.timers = timers;
     this.operation = operation;
     this.key = key;
-    this.replicas = replicas;
-    List<String> n = new ArrayList<>(replicas.size());
-    for (Replica r : replicas) {
-      n.add(r.node());
-    }
-    this.names = n; // never changed after this point
+    this.locator = locator;
+    this.epochs = epochs;
+    this.retryInterval = retryInterval;
+    usePlacement(placement);
     this.quorum = quorum;
     this.clock = clock;
     this.nodeName = nodeName;
     this.timeout = timeout;
     this.metrics = metrics;
-    this.awaiting = new boolean[replicas.size() << STEP_BITS];
     this.replies = context.messageAdapter(Reply.class, Answered::new);
   }
 
@@ -205,6 +259,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         .onMessage(Run.class, this::onRun)
         .onMessage(Answered.class, this::onAnswered)
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
+        .onMessageEquals(Retry.INSTANCE, this::onRetry)
         .build();
   }
 
@@ -214,42 +269,113 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       return this;
     }
     replyTo = run.replyTo();
-    if (replicas.size() < quorum.needed()) {
+    if (tooFewReplicas()) {
       reply(new Unavailable(
-          "the key has " + replicas.size() + " replica(s) but this consistency level needs "
+          "the key has " + Math.min(placement.readCount(), placement.smallestWriteSet())
+              + " replica(s) at ring epoch " + placement.epoch() + " but this consistency level needs "
               + quorum.needed() + " (R=" + quorum.read() + ", W=" + quorum.write()
               + "): the cluster is smaller than the replication requires",
           List.of(), false));
       return Behaviors.stopped();
     }
-    if (!(operation instanceof Operation.Read) && quorum.oneRoundFor(replicas.size())) {
+    start();
+    return this;
+  }
+
+  private boolean tooFewReplicas() {
+    return placement.readCount() < quorum.read() || placement.smallestWriteSet() < quorum.write();
+  }
+
+  /** Starts (or, on a new attempt, restarts) the operation on the current placement. */
+  private void start() {
+    if (operation instanceof Operation.Read) {
+      startRead(Step.READ, Phase.READING);
+    } else if (writing) {
+      // a fenced write keeps its version: the same bytes under the same version are idempotent
+      startWriteRound(phase == Phase.ONE_ROUND_WRITING ? Step.ONE_ROUND_WRITE : Step.WRITE);
+    } else if (quorum.oneRoundFor(placement.smallestWriteSet())) {
       startOneRoundWrite();
-      return this;
+    } else {
+      startRead(Step.VERSION_READ, Phase.VERSION_READING);
     }
+  }
+
+  /** Reads go to the read set only; the write-only replicas of a transition count as failed. */
+  private void startRead(Step step, Phase readPhase) {
     reads = new QuorumTally(names, quorum.read());
-    Step step = operation instanceof Operation.Read ? Step.READ : Step.VERSION_READ;
-    phase = step == Step.READ ? Phase.READING : Phase.VERSION_READING;
-    if (getContext().getLog().isDebugEnabled()) { // the varargs call would allocate even when off
-      getContext().getLog().debug("key {}: {} on {} (R={}, W={})", key, operation, names, quorum.read(), quorum.write());
+    for (int i = placement.readCount(); i < replicas.size(); i++) {
+      reads.fail(i);
     }
-    for (int i = 0; i < replicas.size(); i++) {
+    phase = readPhase;
+    if (getContext().getLog().isDebugEnabled()) { // the varargs call would allocate even when off
+      getContext().getLog().debug("key {}: {} on {} at epoch {} (R={}, W={})",
+          key, operation, names, placement.epoch(), quorum.read(), quorum.write());
+    }
+    for (int i = 0; i < placement.readCount(); i++) {
       sendGet(i, step);
     }
+  }
+
+  private void usePlacement(Placement next) {
+    placement = next;
+    replicas = next.replicas();
+    names = next.names();
+    awaiting = new boolean[replicas.size() << STEP_BITS];
+    outstanding = 0;
+    fenced = false;
+  }
+
+  /**
+   * A quorum this attempt cannot meet because replicas fenced it: try again on a fresh placement
+   * once this node's ring has caught up (or the replicas have), until the request's deadline.
+   */
+  private boolean retryIfFenced() {
+    if (!fenced) {
+      return false;
+    }
+    getContext().getLog().debug("key {}: fenced at epoch {}; retrying", key, placement.epoch());
+    metrics.fenced();
+    attempt++;
+    awaiting = new boolean[replicas.size() << STEP_BITS];
+    outstanding = 0;
+    timers.startSingleTimer(Retry.INSTANCE, retryInterval);
+    return true;
+  }
+
+  private Behavior<Command> onRetry() {
+    if (phase == Phase.DONE) {
+      return this;
+    }
+    Placement next = locator.placementFor(key);
+    if (next.epoch() < laterEpochSeen) {
+      timers.startSingleTimer(Retry.INSTANCE, retryInterval); // this node has not caught up yet
+      return this;
+    }
+    usePlacement(next);
+    if (tooFewReplicas()) {
+      timers.startSingleTimer(Retry.INSTANCE, retryInterval);
+      return this;
+    }
+    start();
     return this;
   }
 
   private Behavior<Command> onAnswered(Answered answered) {
     Reply reply = answered.reply();
+    observe(reply);
     int tag = tagOf(reply);
-    if (tag < 0 || tag >= awaiting.length || !awaiting[tag]) {
+    int slot = tag & ((1 << ATTEMPT_SHIFT) - 1);
+    if (tag < 0 || tag >>> ATTEMPT_SHIFT != (attempt & 0x7fff) || slot >= awaiting.length || !awaiting[slot]) {
       getContext().getLog().debug("key {}: ignoring a reply nobody waits for: {}", key, reply);
       return this;
     }
-    awaiting[tag] = false;
+    awaiting[slot] = false;
     outstanding--;
-    int replica = tag >>> STEP_BITS;
-    Step step = STEPS[tag & ((1 << STEP_BITS) - 1)];
-    observe(reply);
+    int replica = slot >>> STEP_BITS;
+    Step step = STEPS[slot & ((1 << STEP_BITS) - 1)];
+    if (reply instanceof StorageActor.WrongEpoch wrong) {
+      onFenced(replica, wrong);
+    }
     if (reply instanceof StorageActor.StorageFailed failed) {
       getContext().getLog().debug("key {}: replica {} failed {}: {}", key, names.get(replica), step, failed.reason());
     }
@@ -263,6 +389,17 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     return phase == Phase.DONE && outstanding == 0 ? Behaviors.stopped() : this;
   }
 
+  /** The replica is at another epoch: its answer counts as none, and the behind side catches up. */
+  private void onFenced(int replica, StorageActor.WrongEpoch wrong) {
+    fenced = true;
+    getContext().getLog().debug("key {}: replica {} is at epoch {}, this request at {}",
+        key, names.get(replica), wrong.epoch(), placement.epoch());
+    if (wrong.epoch() > placement.epoch()) {
+      laterEpochSeen = Math.max(laterEpochSeen, wrong.epoch());
+      epochs.observed(wrong.epoch(), names.get(replica));
+    }
+  }
+
   // ---- read path ----
 
   private void onRead(int replica, Reply reply) {
@@ -274,7 +411,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case READING -> {
         if (reads.isMet()) {
           startRepair();
-        } else if (!reads.canStillMeet()) {
+        } else if (!reads.canStillMeet() && !retryIfFenced()) {
           replyReadUnavailable();
         }
       }
@@ -304,7 +441,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     phase = Phase.REPAIRING;
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
-      if (reads.holdsAtLeast(i, target.version())) {
+      if (i >= placement.readCount()) {
+        sendPut(i, target, Step.REPAIR); // a write-only replica of a transition: not read, so not known
+      } else if (reads.holdsAtLeast(i, target.version())) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
         metrics.readRepair();
@@ -327,12 +466,22 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
+  /** The value is on W replicas of every write set: a later read cannot miss it. */
   private void checkRepair() {
-    if (holders.isMet()) {
+    if (acked(holders)) {
       reply(target.tombstone() ? new NotFound(target.version()) : new Found(target));
-    } else if (!holders.canStillMeet()) {
+    } else if (ackLost(holders) && !retryIfFenced()) {
       replyRepairUnavailable();
     }
+  }
+
+  /** W acks in every write set of the placement (one set unless a transition moves the key). */
+  private boolean acked(QuorumTally acks) {
+    return placement.writeMet(acks, quorum.write());
+  }
+
+  private boolean ackLost(QuorumTally acks) {
+    return !placement.writeStillPossible(acks, quorum.write());
   }
 
   private void replyRepairUnavailable() {
@@ -348,7 +497,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (target != null && reads.hasAnswered(replica) && !reads.holdsAtLeast(replica, target.version())) {
       getContext().getLog().debug("key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
       metrics.readRepair();
-      replicas.get(replica).storage().tell(new Put(key, target, getContext().getSystem().ignoreRef()));
+      replicas.get(replica).storage().tell(
+          new Put(key, target, placement.epoch(), 0, getContext().getSystem().ignoreRef()));
     }
   }
 
@@ -367,7 +517,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     if (reads.isMet()) {
       startWrite();
-    } else if (!reads.canStillMeet()) {
+    } else if (!reads.canStillMeet() && !retryIfFenced()) {
       replyVersionReadUnavailable();
     }
   }
@@ -381,13 +531,21 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    */
   private void startOneRoundWrite() {
     target = versioned(new Version(clock.now(), nodeName));
-    phase = Phase.ONE_ROUND_WRITING;
+    startWriteRound(Step.ONE_ROUND_WRITE);
+  }
+
+  /** Sends {@link #target} to every replica of the placement, both sets during a transition. */
+  private void startWriteRound(Step step) {
+    phase = step == Step.ONE_ROUND_WRITE ? Phase.ONE_ROUND_WRITING : Phase.WRITING;
+    writing = true;
     holders = new QuorumTally(names, quorum.write());
+    refused = 0;
     if (getContext().getLog().isDebugEnabled()) {
-      getContext().getLog().debug("key {}: one-round {} on {} (W={})", key, operation, names, quorum.write());
+      getContext().getLog().debug("key {}: {} {} on {} at epoch {} (W={})",
+          key, step, operation, names, placement.epoch(), quorum.write());
     }
     for (int i = 0; i < replicas.size(); i++) {
-      sendPut(i, target, Step.ONE_ROUND_WRITE);
+      sendPut(i, target, step);
     }
   }
 
@@ -404,9 +562,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (phase != Phase.ONE_ROUND_WRITING) {
       return;
     }
-    if (holders.isMet()) {
+    if (acked(holders)) {
       reply(new Written(target.version()));
-    } else if (!holders.canStillMeet()) {
+    } else if (ackLost(holders) && !retryIfFenced()) {
       if (refused > 0) {
         getContext().getLog().debug("key {}: {} replica(s) hold a newer version; writing in two rounds", key, refused);
         startVersionRead();
@@ -417,11 +575,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void startVersionRead() {
-    reads = new QuorumTally(names, quorum.read());
-    phase = Phase.VERSION_READING;
-    for (int i = 0; i < replicas.size(); i++) {
-      sendGet(i, Step.VERSION_READ);
-    }
+    writing = false; // the one-round version was refused: the two rounds stamp a new one
+    startRead(Step.VERSION_READ, Phase.VERSION_READING);
   }
 
   private Versioned versioned(Version version) {
@@ -454,11 +609,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     // After observing, now() is above every timestamp the read quorum holds, so this version beats
     // every write that completed before this one started, whatever the writers' wall clocks said.
     target = versioned(new Version(clock.now(), nodeName));
-    phase = Phase.WRITING;
-    holders = new QuorumTally(names, quorum.write());
-    for (int i = 0; i < replicas.size(); i++) {
-      sendPut(i, target, Step.WRITE);
-    }
+    startWriteRound(Step.WRITE);
   }
 
   private void onWritten(int replica, Reply reply) {
@@ -471,9 +622,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (phase != Phase.WRITING) {
       return;
     }
-    if (holders.isMet()) {
+    if (acked(holders)) {
       reply(new Written(target.version()));
-    } else if (!holders.canStillMeet()) {
+    } else if (ackLost(holders) && !retryIfFenced()) {
       replyWriteUnknown();
     }
   }
@@ -520,19 +671,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void sendGet(int replica, Step step) {
-    replicas.get(replica).storage().tell(new Get(key, expectReply(replica, step), replies));
+    replicas.get(replica).storage().tell(new Get(key, placement.epoch(), expectReply(replica, step), replies));
   }
 
   private void sendPut(int replica, Versioned value, Step step) {
-    replicas.get(replica).storage().tell(new Put(key, value, expectReply(replica, step), replies));
+    replicas.get(replica).storage().tell(
+        new Put(key, value, placement.epoch(), expectReply(replica, step), replies));
   }
 
   /** Marks the reply of {@code replica} at {@code step} as awaited and returns its tag. */
   private int expectReply(int replica, Step step) {
-    int tag = replica << STEP_BITS | step.ordinal();
-    awaiting[tag] = true;
+    int slot = replica << STEP_BITS | step.ordinal();
+    awaiting[slot] = true;
     outstanding++;
-    return tag;
+    return (attempt & 0x7fff) << ATTEMPT_SHIFT | slot;
   }
 
   /** The tag a replica echoed, or -1 for a reply that carries none. */
@@ -548,6 +700,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     if (reply instanceof StorageActor.StorageFailed f) {
       return f.tag();
+    }
+    if (reply instanceof StorageActor.WrongEpoch w) {
+      return w.tag();
     }
     return -1;
   }

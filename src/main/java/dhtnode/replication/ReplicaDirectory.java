@@ -3,12 +3,10 @@ package dhtnode.replication;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import dhtnode.membership.Member;
-import dhtnode.ring.HashRing;
 import dhtnode.ring.Murmur3;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import dhtnode.storage.StorageActor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Turns a key into its replicas' storage refs using the current ring snapshot: this node's own
  * {@link StorageActor} directly, other nodes' ones resolved once per member address
  * ({@code akka://dht@host:port/user/storage}) and cached, so the hot path does no actor lookup by
- * path. Replica lists are cached per ring snapshot, keyed by the ring's shared preference list.
+ * path. Placements are cached per ring snapshot, keyed by the key's replica sets.
  * Thread-safe: routes read it concurrently; membership updates it.
  */
 public final class ReplicaDirectory implements ReplicaLocator {
@@ -29,7 +27,7 @@ public final class ReplicaDirectory implements ReplicaLocator {
   private final Map<String, Member> addresses = new ConcurrentHashMap<>();
   private volatile Cache cache = new Cache(null, new ConcurrentHashMap<>());
 
-  private record Cache(RingSnapshot snapshot, Map<List<String>, List<Replica>> lists) {}
+  private record Cache(RingSnapshot snapshot, Map<List<List<String>>, Placement> placements) {}
 
   public ReplicaDirectory(
       String self,
@@ -71,26 +69,21 @@ public final class ReplicaDirectory implements ReplicaLocator {
   }
 
   @Override
-  public List<Replica> replicasFor(String key) {
+  public Placement placementFor(String key) {
     RingSnapshot snapshot = ringView.current();
     Cache c = cache;
     if (c.snapshot() != snapshot) {
       c = new Cache(snapshot, new ConcurrentHashMap<>());
       cache = c;
     }
-    HashRing ring = snapshot.ring();
-    List<String> names = ring.preferenceList(Murmur3.token(key));
-    return c.lists().computeIfAbsent(names, this::resolve);
+    // the write sets start with the read set, so they name the placement whole
+    List<List<String>> sets = snapshot.writeSets(Murmur3.token(key));
+    return c.placements().computeIfAbsent(sets,
+        s -> Placement.of(snapshot.epoch(), s.get(0), s, this::replicaOf));
   }
 
-  private List<Replica> resolve(List<String> names) {
-    List<Replica> out = new ArrayList<>(names.size());
-    for (String name : names) {
-      ActorRef<StorageActor.Command> ref = storages.get(name);
-      if (ref != null) { // unknown address: the replica simply cannot answer
-        out.add(new Replica(name, ref));
-      }
-    }
-    return List.copyOf(out);
+  private Replica replicaOf(String name) {
+    ActorRef<StorageActor.Command> ref = storages.get(name);
+    return ref == null ? null : new Replica(name, ref); // unknown address: it cannot answer
   }
 }

@@ -23,10 +23,9 @@ import java.util.stream.Collectors;
  * the step timeout is replaced by the next one, resuming after the last applied key. Replies
  * once with {@link Stabilizer.FetchDone} and stops.
  *
- * <p>Before streaming it asks every source whether it holds the range (replicates it and has
- * filled it, {@link Stabilizer.CheckHeld}) and tries those that do first, in their given order:
- * a source that is itself still filling (two nodes joining at once) may have nothing yet, and an
- * empty stream would count toward the merge as if the range were empty.
+ * <p>The sources are the range's replicas in the ring the epoch moves away from, and each serves
+ * only while it is at the fill's epoch (see {@link Stabilizer.Fetch}): a node that is still
+ * filling itself, or that was never a replica, is never asked.
  */
 final class FetchSession extends AbstractBehavior<FetchSession.Command> {
 
@@ -36,22 +35,20 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
 
   private record Applied(Stabilizer.PeerReply reply) implements Command {}
 
-  private record HoldersKnown(HoldersCheck.Holders holders) implements Command {}
-
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
+      StabilizerSettings settings, TokenRange range, long epoch, List<Stabilizer.Source> sources, int mergeFrom,
       ActorRef<Stabilizer.FetchDone> replyTo) {
     return Behaviors.setup(context -> {
       FetchPlan plan;
       try {
         plan = FetchPlan.start(sources.stream().map(Stabilizer.Source::name).toList(), mergeFrom);
       } catch (IllegalArgumentException e) {
-        replyTo.tell(new Stabilizer.FetchDone(range, List.of(), 0, 0, false, e.getMessage()));
+        replyTo.tell(new Stabilizer.FetchDone(range, epoch, List.of(), 0, 0, false, e.getMessage()));
         return Behaviors.stopped();
       }
-      context.spawn(HoldersCheck.create(range, sources, settings.stepTimeout,
-          context.messageAdapter(HoldersCheck.Holders.class, HoldersKnown::new)), "holders");
-      return new FetchSession(context, nodeName, storage, settings, range, sources, mergeFrom, plan, replyTo);
+      FetchSession session = new FetchSession(context, nodeName, storage, settings, range, epoch, sources, plan, replyTo);
+      session.requestBatch();
+      return session;
     });
   }
 
@@ -59,9 +56,9 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private final ActorRef<StorageActor.Command> storage;
   private final StabilizerSettings settings;
   private final TokenRange range;
-  private List<Stabilizer.Source> sources;
+  private final long epoch;
+  private final List<Stabilizer.Source> sources;
   private final ActorRef<Stabilizer.FetchDone> replyTo;
-  private final int mergeFrom;
   private final ActorRef<Stabilizer.PeerReply> appliedAdapter;
   private final long startNanos = System.nanoTime();
   private FetchPlan plan;
@@ -72,10 +69,10 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
   private long bytes;
 
   private FetchSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> sources, int mergeFrom,
+      StabilizerSettings settings, TokenRange range, long epoch, List<Stabilizer.Source> sources,
       FetchPlan plan, ActorRef<Stabilizer.FetchDone> replyTo) {
     super(context);
-    this.mergeFrom = mergeFrom;
+    this.epoch = epoch;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -91,31 +88,14 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
     return newReceiveBuilder()
         .onMessage(SourceAnswered.class, this::onSourceAnswered)
         .onMessage(Applied.class, this::onApplied)
-        .onMessage(HoldersKnown.class, this::onHoldersKnown)
         .build();
-  }
-
-  private Behavior<Command> onHoldersKnown(HoldersKnown known) {
-    List<Stabilizer.Source> ordered = new ArrayList<>(known.holders().holders());
-    for (Stabilizer.Source s : sources) {
-      if (!ordered.contains(s)) {
-        ordered.add(s);
-      }
-    }
-    if (!ordered.equals(sources)) {
-      getContext().getLog().debug("fetching {}: sources that hold it first: {}", range, ordered);
-    }
-    sources = List.copyOf(ordered);
-    plan = FetchPlan.start(sources.stream().map(Stabilizer.Source::name).toList(), mergeFrom);
-    requestBatch();
-    return this;
   }
 
   private void requestBatch() {
     Stabilizer.Source source = sources.get(plan.currentSource());
     String after = plan.cursor();
     getContext().ask(Stabilizer.PeerReply.class, source.stabilizer(), settings.stepTimeout,
-        ref -> new Stabilizer.GetBatch(range, after, settings.batchSize, ref), SourceAnswered::new);
+        ref -> new Stabilizer.GetBatch(range, after, settings.batchSize, epoch, ref), SourceAnswered::new);
   }
 
   private Behavior<Command> onSourceAnswered(SourceAnswered answered) {
@@ -177,7 +157,7 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
           range, nodeName, keys, sources.stream().map(Stabilizer.Source::name).collect(Collectors.joining(",")),
           error);
     }
-    replyTo.tell(new Stabilizer.FetchDone(range, plan.completedFrom(), keys, bytes, ok, ok ? null : error));
+    replyTo.tell(new Stabilizer.FetchDone(range, epoch, plan.completedFrom(), keys, bytes, ok, ok ? null : error));
     return Behaviors.stopped();
   }
 }

@@ -18,8 +18,7 @@ import java.util.List;
  * this session reads the leaf's entries from local storage and from the peer (in batches), and
  * sends each side what it lacks or holds older ({@link Reconciliation}): pulled entries are put
  * locally, pushed ones go to the peer as {@link Stabilizer.ApplyEntries}. Only keys of differing
- * leaves move, and at most one leaf's entries are held at a time. A pull-only session (a
- * {@link ResyncSession} step) takes what the peer holds newer and sends it nothing. Every step has a timeout; the
+ * leaves move, and at most one leaf's entries are held at a time. Every step has a timeout; the
  * first failure ends the session. Replies once with {@link Stabilizer.RepairDone} and stops.
  */
 final class RepairSession extends AbstractBehavior<RepairSession.Command> {
@@ -36,10 +35,10 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private enum Phase { TREES, SCAN_LOCAL, SCAN_PEER, PULL, PUSH }
 
   static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, String peerName, ActorRef<Stabilizer.Command> peer,
-      boolean pullOnly, ActorRef<Stabilizer.RepairDone> replyTo) {
+      StabilizerSettings settings, TokenRange range, long epoch, String peerName, ActorRef<Stabilizer.Command> peer,
+      ActorRef<Stabilizer.RepairDone> replyTo) {
     return Behaviors.setup(context ->
-        new RepairSession(context, nodeName, storage, settings, range, peerName, peer, pullOnly, replyTo));
+        new RepairSession(context, nodeName, storage, settings, range, epoch, peerName, peer, replyTo));
   }
 
   private final String nodeName;
@@ -48,8 +47,8 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private final TokenRange range;
   private final String peerName;
   private final ActorRef<Stabilizer.Command> peer;
-  /** Only take what the peer has newer; never send it anything (a resync of this node). */
-  private final boolean pullOnly;
+  /** The ring epoch both sides must be at: the peer serves nothing at another. */
+  private final long epoch;
   private final ActorRef<Stabilizer.RepairDone> replyTo;
   private final ActorRef<Stabilizer.PeerReply> localAdapter;
 
@@ -66,10 +65,10 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private long pushed;
 
   private RepairSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, String peerName, ActorRef<Stabilizer.Command> peer,
-      boolean pullOnly, ActorRef<Stabilizer.RepairDone> replyTo) {
+      StabilizerSettings settings, TokenRange range, long epoch, String peerName, ActorRef<Stabilizer.Command> peer,
+      ActorRef<Stabilizer.RepairDone> replyTo) {
     super(context);
-    this.pullOnly = pullOnly;
+    this.epoch = epoch;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -81,7 +80,7 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     context.spawn(TreeScanner.create(storage, range, settings.merkleDepth, settings.batchSize,
         settings.stepTimeout, localAdapter), "tree");
     context.ask(Stabilizer.PeerReply.class, peer, settings.treeTimeout,
-        ref -> new Stabilizer.GetTree(range, settings.merkleDepth, ref), PeerAnswered::new);
+        ref -> new Stabilizer.GetTree(range, settings.merkleDepth, epoch, ref), PeerAnswered::new);
   }
 
   @Override
@@ -172,7 +171,7 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private void askPeerBatch(String afterKey) {
     TokenRange leaf = leaves.get(leafIndex);
     getContext().ask(Stabilizer.PeerReply.class, peer, settings.stepTimeout,
-        ref -> new Stabilizer.GetBatch(leaf, afterKey, settings.batchSize, ref), PeerAnswered::new);
+        ref -> new Stabilizer.GetBatch(leaf, afterKey, settings.batchSize, epoch, ref), PeerAnswered::new);
   }
 
   private Behavior<Command> onLocalScanned(LocalScanned scanned) {
@@ -195,7 +194,7 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     getContext().getLog().debug("repair of {} with {}: leaf {} holds {} local, {} remote; pull {}, push {}",
         range, peerName, leaves.get(leafIndex), localEntries.size(), peerEntries.size(),
         r.toPull().size(), r.toPush().size());
-    toPush = pullOnly ? List.of() : r.toPush();
+    toPush = r.toPush();
     pushedUpTo = 0;
     phase = Phase.PULL;
     getContext().spawnAnonymous(BatchApplier.create(storage, r.toPull(), settings.stepTimeout, localAdapter));
@@ -222,10 +221,9 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private Behavior<Command> finish(boolean ok, String error) {
     int mismatched = leaves.size();
-    if (ok && pullOnly) {
-      // one step of a resync, which logs the range once it is whole
-      getContext().getLog().debug("pulled {} from {} into {}: {} leaves differed, {} keys",
-          range, peerName, nodeName, mismatched, pulled);
+    if (ok && pulled + pushed == 0) {
+      // a round covers hundreds of ranges that agree: INFO only where data moved
+      getContext().getLog().debug("repaired {} with {} on {}: nothing differed", range, peerName, nodeName);
     } else if (ok) {
       getContext().getLog().info("repaired {} with {} on {}: {} leaves differed, pulled {} keys, pushed {}",
           range, peerName, nodeName, mismatched, pulled, pushed);

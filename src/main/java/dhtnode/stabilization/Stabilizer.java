@@ -32,26 +32,20 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Compare {@code range} with {@code peer} and exchange the keys that differ, both ways. */
-  public record Repair(TokenRange range, String peerName, ActorRef<Command> peer, ActorRef<RepairDone> replyTo)
-      implements Command {}
+  /**
+   * Compare {@code range} with {@code peer} and exchange the keys that differ, both ways; the peer
+   * answers only at ring {@code epoch}.
+   */
+  public record Repair(TokenRange range, long epoch, String peerName, ActorRef<Command> peer,
+      ActorRef<RepairDone> replyTo) implements Command {}
 
   /**
    * Stream {@code range} into local storage from the sources in order, until {@code mergeFrom}
-   * sources have each covered the whole range (resuming on the next source when one stops).
+   * sources have each covered the whole range (resuming on the next source when one stops). A
+   * source serves only while it is at ring {@code epoch}, so it no longer takes writes of an
+   * older epoch: what it streams holds every write it acknowledged before.
    */
-  public record Fetch(TokenRange range, List<Source> sources, int mergeFrom, ActorRef<FetchDone> replyTo)
-      implements Command {}
-
-  /**
-   * Bring {@code range}, which local storage already mostly holds, up to date from the sources in
-   * order by Merkle comparison, taking only what differs, until {@code mergeFrom} sources have each
-   * been compared over the whole range (see {@link ResyncSession}). Answered like a {@link Fetch}.
-   * With {@code replaceWhenHeld} (the local copy may be older than the tombstone grace period
-   * allows), the local copy is deleted and the range streamed instead, if at least
-   * {@code mergeFrom} sources hold it (replicate and have filled it).
-   */
-  public record Resync(TokenRange range, List<Source> sources, int mergeFrom, boolean replaceWhenHeld,
+  public record Fetch(TokenRange range, long epoch, List<Source> sources, int mergeFrom,
       ActorRef<FetchDone> replyTo) implements Command {}
 
   /** Delete {@code range} from local storage: it was handed off to its new owners. */
@@ -62,14 +56,11 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
    * clock timestamp) from this node and every peer, where every peer holds the same version (see
    * {@link TombstoneCollector}).
    */
-  public record CollectTombstones(TokenRange range, List<Source> peers, long cutoff, ActorRef<CollectDone> replyTo)
-      implements Command {}
+  public record CollectTombstones(TokenRange range, long epoch, List<Source> peers, long cutoff,
+      ActorRef<CollectDone> replyTo) implements Command {}
 
-  /** Serving side: which of {@code ranges} this node replicates in its ring and has filled. */
-  public record CheckHeld(List<TokenRange> ranges, ActorRef<PeerReply> replyTo) implements Command {}
-
-  /** Serving side: the stored version of each key; answered with {@link VersionsOf}. */
-  public record GetVersions(List<String> keys, ActorRef<PeerReply> replyTo) implements Command {}
+  /** Serving side: the stored version of each key, at ring {@code epoch}; {@link VersionsOf}. */
+  public record GetVersions(List<String> keys, long epoch, ActorRef<PeerReply> replyTo) implements Command {}
 
   /** Serving side: delete each key only if it holds exactly that version; {@link EntriesPurged}. */
   public record PurgeEntries(List<KeyVersion> entries, ActorRef<PeerReply> replyTo) implements Command {}
@@ -79,11 +70,14 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   /** A peer to fetch from: its node name and its Stabilizer. */
   public record Source(String name, ActorRef<Command> stabilizer) implements CborSerializable {}
 
-  /** Serving side: this node's Merkle tree of {@code range}; answered with {@link TreeBuilt}. */
-  public record GetTree(TokenRange range, int depth, ActorRef<PeerReply> replyTo) implements Command {}
+  /** Serving side: this node's Merkle tree of {@code range} at ring {@code epoch}; {@link TreeBuilt}. */
+  public record GetTree(TokenRange range, int depth, long epoch, ActorRef<PeerReply> replyTo) implements Command {}
 
-  /** Serving side: entries of {@code range} strictly after {@code afterKey} (null: from the start). */
-  public record GetBatch(TokenRange range, String afterKey, int limit, ActorRef<PeerReply> replyTo)
+  /**
+   * Serving side: entries of {@code range} strictly after {@code afterKey} (null: from the start),
+   * only while this node is at ring {@code epoch}.
+   */
+  public record GetBatch(TokenRange range, String afterKey, int limit, long epoch, ActorRef<PeerReply> replyTo)
       implements Command {}
 
   /** Serving side: store these entries (last writer wins); answered with {@link EntriesApplied}. */
@@ -103,9 +97,6 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
   public record PeerFailed(String reason) implements PeerReply {}
 
-  /** The subset of the asked ranges this node holds (replicates and has filled). */
-  public record Held(List<TokenRange> ranges) implements PeerReply {}
-
   /** One per asked key, in order; null where this node holds nothing it can answer for. */
   public record VersionsOf(List<Version> versions) implements PeerReply {}
 
@@ -122,8 +113,8 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
       long keysPushed, boolean ok, String error) implements CborSerializable {}
 
   /** Outcome of a {@link Fetch}: the source that finished each pass; keys and bytes applied. */
-  public record FetchDone(TokenRange range, List<String> completedFrom, long keys, long bytes, boolean ok,
-      String error) implements CborSerializable {}
+  public record FetchDone(TokenRange range, long epoch, List<String> completedFrom, long keys, long bytes,
+      boolean ok, String error) implements CborSerializable {}
 
   private record BatchScanned(GetBatch request, StorageActor.Reply reply, Throwable failure)
       implements Command {}
@@ -132,29 +123,24 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     INSTANCE
   }
 
-  public static Behavior<Command> create(
-      String nodeName, ActorRef<StorageActor.Command> storage, StabilizerSettings settings) {
-    return create(nodeName, storage, settings, new PendingRanges());
-  }
-
-  /** @param ranges what this node holds, to answer {@link CheckHeld} and refuse handed-off ranges */
+  /** @param status this node's epoch and what it has not refilled: peers are served only at their epoch */
   public static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, PendingRanges ranges) {
-    return Behaviors.setup(context -> new Stabilizer(context, nodeName, storage, settings, ranges));
+      StabilizerSettings settings, ReplicaStatus status) {
+    return Behaviors.setup(context -> new Stabilizer(context, nodeName, storage, settings, status));
   }
 
   private final String nodeName;
   private final ActorRef<StorageActor.Command> storage;
   private final StabilizerSettings settings;
-  private final PendingRanges ranges;
+  private final ReplicaStatus status;
   private final Queue<Command> waiting = new ArrayDeque<>();
   private int running;
   private long sessionSeq;
 
   private Stabilizer(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, PendingRanges ranges) {
+      StabilizerSettings settings, ReplicaStatus status) {
     super(context);
-    this.ranges = ranges;
+    this.status = status;
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
@@ -165,7 +151,6 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     return newReceiveBuilder()
         .onMessage(Repair.class, this::onSession)
         .onMessage(Fetch.class, this::onSession)
-        .onMessage(Resync.class, this::onSession)
         .onMessage(SessionEnded.class, this::onSessionEnded)
         .onMessage(GetTree.class, this::onGetTree)
         .onMessage(GetBatch.class, this::onGetBatch)
@@ -173,7 +158,6 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
         .onMessage(ApplyEntries.class, this::onApplyEntries)
         .onMessage(Drop.class, this::onDrop)
         .onMessage(CollectTombstones.class, this::onCollectTombstones)
-        .onMessage(CheckHeld.class, this::onCheckHeld)
         .onMessage(GetVersions.class, this::onGetVersions)
         .onMessage(PurgeEntries.class, this::onPurgeEntries)
         .build();
@@ -194,17 +178,13 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     ActorRef<?> child;
     if (session instanceof Repair r) {
       child = getContext().spawn(
-          RepairSession.create(nodeName, storage, settings, r.range(), r.peerName(), r.peer(), false, r.replyTo()),
+          RepairSession.create(nodeName, storage, settings, r.range(), r.epoch(), r.peerName(), r.peer(), r.replyTo()),
           "repair-" + seq);
     } else if (session instanceof Fetch f) {
       child = getContext().spawn(
-          FetchSession.create(nodeName, storage, settings, f.range(), f.sources(), f.mergeFrom(), f.replyTo()),
+          FetchSession.create(nodeName, storage, settings, f.range(), f.epoch(), f.sources(), f.mergeFrom(),
+              f.replyTo()),
           "fetch-" + seq);
-    } else if (session instanceof Resync r) {
-      child = getContext().spawn(
-          ResyncSession.create(nodeName, storage, settings, r.range(), r.sources(), r.mergeFrom(),
-              r.replaceWhenHeld(), r.replyTo()),
-          "resync-" + seq);
     } else {
       throw new IllegalArgumentException("not a session: " + session);
     }
@@ -222,7 +202,7 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   }
 
   private Behavior<Command> onGetTree(GetTree request) {
-    if (refuseHandedOff(request.range(), request.replyTo())) {
+    if (refuse(request.range(), request.epoch(), request.replyTo())) {
       return this;
     }
     if (request.depth() < 0 || request.depth() > 20) {
@@ -235,19 +215,25 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   }
 
   /**
-   * A range this node handed off and deleted is not a source: an empty answer would count as a
-   * replica that holds nothing, so the asker is told to use another.
+   * A peer is served only at its own epoch (a source at an older one may still take writes of
+   * that epoch; at a newer one the asker is behind), and never from a range this node has not
+   * refilled since it lost its data: an empty answer would count as a replica that holds nothing.
    */
-  private boolean refuseHandedOff(TokenRange range, ActorRef<PeerReply> replyTo) {
-    if (!ranges.anyForeign(range)) {
-      return false;
+  private boolean refuse(TokenRange range, long epoch, ActorRef<PeerReply> replyTo) {
+    long mine = status.epoch();
+    if (mine != epoch) {
+      replyTo.tell(new PeerFailed(nodeName + " is at ring epoch " + mine + ", asked at " + epoch));
+      return true;
     }
-    replyTo.tell(new PeerFailed(nodeName + " handed off and deleted part of " + range));
-    return true;
+    if (range != null && status.recovering(range)) {
+      replyTo.tell(new PeerFailed(nodeName + " has not refilled " + range + " since it lost its data"));
+      return true;
+    }
+    return false;
   }
 
   private Behavior<Command> onGetBatch(GetBatch request) {
-    if (refuseHandedOff(request.range(), request.replyTo())) {
+    if (refuse(request.range(), request.epoch(), request.replyTo())) {
       return this;
     }
     // our own batch size bounds what one message carries, whatever the peer asked for
@@ -285,16 +271,14 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
   private Behavior<Command> onCollectTombstones(CollectTombstones collect) {
     getContext().spawnAnonymous(TombstoneCollector.create(
-        storage, settings, collect.range(), collect.peers(), collect.cutoff(), collect.replyTo()));
-    return this;
-  }
-
-  private Behavior<Command> onCheckHeld(CheckHeld check) {
-    check.replyTo().tell(new Held(check.ranges().stream().filter(ranges::holds).toList()));
+        storage, settings, collect.range(), collect.epoch(), collect.peers(), collect.cutoff(), collect.replyTo()));
     return this;
   }
 
   private Behavior<Command> onGetVersions(GetVersions request) {
+    if (refuse(null, request.epoch(), request.replyTo())) {
+      return this;
+    }
     getContext().spawnAnonymous(
         KeyBatch.versions(storage, request.keys(), settings.stepTimeout, request.replyTo()));
     return this;

@@ -36,13 +36,16 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
   private record LocalPurged(Stabilizer.PeerReply reply) implements Command {}
 
   static Behavior<Command> create(ActorRef<StorageActor.Command> storage, StabilizerSettings settings,
-      TokenRange range, List<Stabilizer.Source> peers, long cutoff, ActorRef<Stabilizer.CollectDone> replyTo) {
-    return Behaviors.setup(context -> new TombstoneCollector(context, storage, settings, range, peers, cutoff, replyTo));
+      TokenRange range, long epoch, List<Stabilizer.Source> peers, long cutoff,
+      ActorRef<Stabilizer.CollectDone> replyTo) {
+    return Behaviors.setup(context ->
+        new TombstoneCollector(context, storage, settings, range, epoch, peers, cutoff, replyTo));
   }
 
   private final ActorRef<StorageActor.Command> storage;
   private final StabilizerSettings settings;
   private final TokenRange range;
+  private final long epoch;
   private final List<Stabilizer.Source> peers;
   private final long cutoff;
   private final ActorRef<Stabilizer.CollectDone> replyTo;
@@ -58,12 +61,13 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
   private long purged;
 
   private TombstoneCollector(ActorContext<Command> context, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, List<Stabilizer.Source> peers, long cutoff,
+      StabilizerSettings settings, TokenRange range, long epoch, List<Stabilizer.Source> peers, long cutoff,
       ActorRef<Stabilizer.CollectDone> replyTo) {
     super(context);
     this.storage = storage;
     this.settings = settings;
     this.range = range;
+    this.epoch = epoch;
     this.peers = List.copyOf(peers);
     this.cutoff = cutoff;
     this.replyTo = replyTo;
@@ -128,7 +132,7 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
       int peer = i;
       List<Stabilizer.KeyVersion> entries = toPurge;
       getContext().ask(Stabilizer.PeerReply.class, peers.get(i).stabilizer(), settings.stepTimeout,
-          ref -> purge ? new Stabilizer.PurgeEntries(entries, ref) : new Stabilizer.GetVersions(keys, ref),
+          ref -> purge ? new Stabilizer.PurgeEntries(entries, ref) : new Stabilizer.GetVersions(keys, epoch, ref),
           (reply, failure) -> new PeerAnswered(peer, reply, failure));
     }
   }

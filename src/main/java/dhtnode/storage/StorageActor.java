@@ -12,7 +12,6 @@ import dhtnode.ring.Murmur3;
 import dhtnode.ring.TokenRange;
 import java.util.List;
 import java.util.function.LongConsumer;
-import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -30,19 +29,24 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   public sealed interface Command extends CborSerializable {}
 
   /**
-   * {@code tag} is echoed in the reply, so one message adapter can tell apart the replies to many
-   * requests (the coordinator's replica and phase); callers that ask one at a time leave it 0.
+   * A coordinator's read at ring {@code epoch}: answered only if this node is at the same epoch
+   * (else {@link WrongEpoch}). {@code tag} is echoed in the reply, so one message adapter can tell
+   * apart the replies to many requests (the coordinator's replica and phase); callers that ask one
+   * at a time leave it 0.
    */
-  public record Get(String key, int tag, ActorRef<Reply> replyTo) implements Command {
+  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo) implements Command {
+    /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Get(String key, ActorRef<Reply> replyTo) {
-      this(key, 0, replyTo);
+      this(key, 0, 0, replyTo);
     }
   }
 
-  /** {@code tag} is echoed in the reply, as for {@link Get}. */
-  public record Put(String key, Versioned value, int tag, ActorRef<Reply> replyTo) implements Command {
+  /** A coordinator's write at ring {@code epoch}, fenced and tagged as for {@link Get}. */
+  public record Put(String key, Versioned value, long epoch, int tag, ActorRef<Reply> replyTo)
+      implements Command {
+    /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Put(String key, Versioned value, ActorRef<Reply> replyTo) {
-      this(key, value, 0, replyTo);
+      this(key, value, 0, 0, replyTo);
     }
   }
 
@@ -62,8 +66,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   /**
    * Deletes the next {@code limit} entries of {@code range} after {@code afterKey} (null: from the
-   * start): a range handed off to its new owners, or a copy too old to resync. Answered with
-   * {@link Swept}; resumable like a {@link Scan}.
+   * start) that this node does not replicate at its epoch when the batch runs: a range given up
+   * to its new owners. Answered with {@link Swept}; resumable like a {@link Scan}.
    */
   public record Sweep(TokenRange range, String afterKey, int limit, ActorRef<Reply> replyTo)
       implements Command {}
@@ -102,9 +106,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   /**
-   * This replica has not yet been filled for the key's range (it joined, or the ring changed),
-   * so its answer must not count toward a quorum. A {@link Put} was still applied, unless the
-   * range was handed off and deleted here (then nothing is stored).
+   * This replica has not refilled the key's range since it lost its data, so its answer to a
+   * read must not count toward a quorum.
    */
   public record PendingReplica(String key, int tag) implements Reply {
     public PendingReplica(String key) {
@@ -112,44 +115,37 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     }
   }
 
-  public static Behavior<Command> create(Supplier<StorageEngine> engine) {
-    return create(engine, token -> false);
-  }
+  /**
+   * The request was sent at another ring epoch than this replica's ({@code epoch}): nothing was
+   * read or stored. The side that is behind catches up; the coordinator retries.
+   */
+  public record WrongEpoch(String key, long epoch, int tag) implements Reply {}
 
-  public static Behavior<Command> create(Supplier<StorageEngine> engine, LongPredicate pending) {
-    return create(engine, pending, timestamp -> { });
+  /** A storage actor with no ring: see {@link ReplicaState#UNFENCED}. */
+  public static Behavior<Command> create(Supplier<StorageEngine> engine) {
+    return create(engine, ReplicaState.UNFENCED, timestamp -> { });
   }
 
   /**
-   * @param pending whether this node is still pending (not yet filled) for a token
+   * @param engine opened when the actor starts, on its dispatcher
+   * @param state the ring epoch and ranges this node answers for, read on every request
    * @param observe told the timestamp of every version this replica is asked to store, so the
    *     node's hybrid clock moves past every write it has seen, not only those it coordinated
    */
   public static Behavior<Command> create(
-      Supplier<StorageEngine> engine, LongPredicate pending, LongConsumer observe) {
-    return create(engine, pending, token -> false, observe);
-  }
-
-  /**
-   * @param foreign whether a token is in a range this node handed off and deleted: it neither
-   *     stores writes there nor answers reads, whatever ring the sender uses
-   */
-  public static Behavior<Command> create(
-      Supplier<StorageEngine> engine, LongPredicate pending, LongPredicate foreign, LongConsumer observe) {
-    return Behaviors.setup(context -> new StorageActor(context, engine.get(), pending, foreign, observe));
+      Supplier<StorageEngine> engine, ReplicaState state, LongConsumer observe) {
+    return Behaviors.setup(context -> new StorageActor(context, engine.get(), state, observe));
   }
 
   private final StorageEngine engine;
-  private final LongPredicate pending;
-  private final LongPredicate foreign;
+  private final ReplicaState state;
   private final LongConsumer observe;
 
-  private StorageActor(ActorContext<Command> context, StorageEngine engine, LongPredicate pending,
-      LongPredicate foreign, LongConsumer observe) {
+  private StorageActor(ActorContext<Command> context, StorageEngine engine, ReplicaState state,
+      LongConsumer observe) {
     super(context);
     this.engine = engine;
-    this.pending = pending;
-    this.foreign = foreign;
+    this.state = state;
     this.observe = observe;
   }
 
@@ -168,31 +164,36 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onGet(Get get) {
-    long token = Murmur3.token(get.key());
-    reply(get.replyTo(), get.key(), get.tag(), () -> pending.test(token) || foreign.test(token)
+    long epoch = state.epoch();
+    if (get.epoch() != epoch) {
+      get.replyTo().tell(new WrongEpoch(get.key(), epoch, get.tag()));
+      return this;
+    }
+    reply(get.replyTo(), get.key(), get.tag(), () -> state.readPending(Murmur3.token(get.key()))
         ? new PendingReplica(get.key(), get.tag())
         : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
     return this;
   }
 
+  // Checked and applied in this one actor, so once it has seen epoch e it stores nothing sent at
+  // e - 1: a fill that reads this replica at e holds every write it acknowledged before.
   private Behavior<Command> onPut(Put put) {
-    long token = Murmur3.token(put.key());
-    if (foreign.test(token)) {
-      put.replyTo().tell(new PendingReplica(put.key(), put.tag()));
+    long epoch = state.epoch();
+    if (put.epoch() != epoch) {
+      put.replyTo().tell(new WrongEpoch(put.key(), epoch, put.tag()));
       return this;
     }
     observe.accept(put.value().version().timestamp());
     reply(put.replyTo(), put.key(), put.tag(), () -> {
       Versioned stored = engine.put(put.key(), put.value());
-      return pending.test(token)
-          ? new PendingReplica(put.key(), put.tag())
-          : new WriteResult(put.key(), stored, stored == put.value(), put.tag());
+      return new WriteResult(put.key(), stored, stored == put.value(), put.tag());
     });
     return this;
   }
 
+  /** Fills and anti-entropy store only inside the ranges this node replicates. */
   private Behavior<Command> onApply(Apply apply) {
-    if (foreign.test(Murmur3.token(apply.key()))) {
+    if (!state.holds(Murmur3.token(apply.key()))) {
       apply.replyTo().tell(new PendingReplica(apply.key()));
       return this;
     }
@@ -203,7 +204,6 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     });
     return this;
   }
-
 
   private Behavior<Command> onPurge(Purge purge) {
     reply(purge.replyTo(), purge.key(),
@@ -224,7 +224,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       List<StoredEntry> entries = engine.scan(sweep.range(), sweep.afterKey(), sweep.limit());
       int deleted = 0;
       for (StoredEntry e : entries) {
-        if (engine.purge(e.key(), e.value().version())) {
+        // checked now, not when the sweep was planned: a later epoch may have given it back
+        if (!state.holds(Murmur3.token(e.key())) && engine.purge(e.key(), e.value().version())) {
           deleted++;
         }
       }

@@ -14,7 +14,10 @@ import dhtnode.NodeSettings;
 import dhtnode.metrics.Metrics;
 import dhtnode.metrics.StoragePoller;
 import dhtnode.replication.HybridClock;
+import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
+import dhtnode.replication.ReplicaCoordinator;
+import dhtnode.replication.ReplicaLocator;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import java.net.URI;
@@ -63,14 +66,14 @@ class MetricsRoutesTest {
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
     metrics = Metrics.withJvmMetrics(settings.name);
-    metrics.ringEpoch(() -> 5);
+    metrics.ring(() -> 5, () -> 0);
     metrics.nodeInfo("memory", false);
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     testKit.spawn(StoragePoller.create(storage, metrics, Duration.ofMillis(50)));
     Routes routes =
         new Routes(settings, testKit.system(), storage,
-            key -> key.equals(NOWHERE) ? List.of() : List.of(new Replica("metrics-node", storage)),
-            new HybridClock(), metrics);
+            key -> Placement.stable(0, key.equals(NOWHERE) ? List.of() : List.of(new Replica("metrics-node", storage))),
+            new HybridClock(), ReplicaCoordinator.EpochListener.IGNORE, metrics);
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

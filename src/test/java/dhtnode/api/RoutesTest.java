@@ -15,7 +15,10 @@ import com.typesafe.config.ConfigFactory;
 import dhtnode.NodeGuardian;
 import dhtnode.NodeSettings;
 import dhtnode.replication.HybridClock;
+import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
+import dhtnode.replication.ReplicaCoordinator;
+import dhtnode.replication.ReplicaLocator;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import java.io.ByteArrayOutputStream;
@@ -62,7 +65,8 @@ class RoutesTest {
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     Routes routes =
         new Routes(settings, testKit.system(), storage,
-            key -> List.of(new Replica("test-node", storage)), new HybridClock(), new Metrics("test-node"));
+            ReplicaLocator.fixed(List.of(new Replica("test-node", storage))), new HybridClock(),
+            ReplicaCoordinator.EpochListener.IGNORE, new Metrics("test-node"));
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

@@ -18,7 +18,9 @@ import akka.actor.typed.javadsl.Receive;
 import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
+import dhtnode.ring.HashRing;
 import dhtnode.ring.Murmur3;
+import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.TokenRange;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
@@ -54,9 +56,13 @@ class StabilizerTest {
     }
   }
 
+  /** No ring: every node at epoch 0, replicating everything, nothing to refill. */
+  static final RingSnapshot NO_RING = new RingSnapshot(0, HashRing.of(List.of(), 1, 1));
+
   private static Node node(String name, StabilizerSettings settings) {
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
-    return new Node(name, storage, testKit.spawn(Stabilizer.create(name, storage, settings)));
+    ReplicaStatus status = new ReplicaStatus(name, () -> NO_RING, false);
+    return new Node(name, storage, testKit.spawn(Stabilizer.create(name, storage, settings, status)));
   }
 
   private static Versioned value(String key, long ts, String writer) {
@@ -89,13 +95,13 @@ class StabilizerTest {
 
   private static Stabilizer.RepairDone repair(Node initiator, Node peer, TokenRange range) {
     TestProbe<Stabilizer.RepairDone> probe = testKit.createTestProbe();
-    initiator.stabilizer().tell(new Stabilizer.Repair(range, peer.name(), peer.stabilizer(), probe.getRef()));
+    initiator.stabilizer().tell(new Stabilizer.Repair(range, 0, peer.name(), peer.stabilizer(), probe.getRef()));
     return probe.expectMessageClass(Stabilizer.RepairDone.class, Duration.ofSeconds(20));
   }
 
   private static Stabilizer.FetchDone fetch(Node receiver, TokenRange range, int mergeFrom, Stabilizer.Source... sources) {
     TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Fetch(range, List.of(sources), mergeFrom, probe.getRef()));
+    receiver.stabilizer().tell(new Stabilizer.Fetch(range, 0, List.of(sources), mergeFrom, probe.getRef()));
     return probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(20));
   }
 
@@ -262,146 +268,12 @@ class StabilizerTest {
     Node a = node("a4", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.RepairDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.Repair(TokenRange.full(), "ghost", silent.getRef(), probe.getRef()));
+    a.stabilizer().tell(new Stabilizer.Repair(TokenRange.full(), 0, "ghost", silent.getRef(), probe.getRef()));
     silent.expectMessageClass(Stabilizer.GetTree.class);
     Stabilizer.RepairDone done = probe.expectMessageClass(Stabilizer.RepairDone.class, Duration.ofSeconds(5));
     assertFalse(done.ok());
     assertTrue(done.error().contains("ghost"), done.error());
   }
-
-  // ---------------------------------------------------------------- resync
-
-  private static Stabilizer.FetchDone resync(Node receiver, TokenRange range, int mergeFrom,
-      Stabilizer.Source... sources) {
-    return resync(receiver, range, mergeFrom, false, sources);
-  }
-
-  private static Stabilizer.FetchDone resync(Node receiver, TokenRange range, int mergeFrom, boolean replace,
-      Stabilizer.Source... sources) {
-    TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Resync(range, List.of(sources), mergeFrom, replace, probe.getRef()));
-    return probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(20));
-  }
-
-  /** A node that replicates and has filled the whole ring, as a settled source answers. */
-  private static Node settledNode(String name) {
-    PendingRanges ranges = new PendingRanges();
-    ranges.setOwned(dhtnode.ring.TokenRangeSet.empty().plus(TokenRange.full()));
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
-    return new Node(name, storage, testKit.spawn(Stabilizer.create(name, storage, SETTINGS, ranges)));
-  }
-
-  @Test
-  void aFetchStreamsFirstFromSourcesThatHoldTheRange() {
-    Node filling = node("f1a", SETTINGS); // still filling itself: holds nothing it can vouch for
-    Node settled = settledNode("f1b");
-    Node receiver = node("f1r", SETTINGS);
-    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 2, 43);
-    put(filling, keys.get(0), value(keys.get(0), 10, "w"));
-    put(settled, keys.get(1), value(keys.get(1), 10, "w"));
-
-    Stabilizer.FetchDone done = fetch(receiver, TokenRange.full(), 1, filling.asSource(), settled.asSource());
-
-    assertTrue(done.ok(), done.error());
-    assertEquals(List.of("f1b"), done.completedFrom());
-    assertEquals(Set.of(keys.get(1)), contents(receiver, TokenRange.full()).keySet());
-  }
-
-  @Test
-  void aCopyTooOldToMergeIsReplacedFromSourcesThatHoldTheRange() {
-    Node back = node("r3", SETTINGS);
-    Node s1 = settledNode("r3s1");
-    Node s2 = settledNode("r3s2");
-    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 3, 41);
-    for (Node n : List.of(back, s1, s2)) {
-      put(n, keys.get(0), value(keys.get(0), 10, "w"));
-    }
-    // deleted and the tombstone purged everywhere while `back` was away: only it has the value
-    put(back, keys.get(1), value(keys.get(1), 10, "w"));
-    put(s1, keys.get(2), value(keys.get(2), 20, "w"));
-
-    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 2, true, s1.asSource(), s2.asSource());
-
-    assertTrue(done.ok(), done.error());
-    Map<String, Versioned> onBack = contents(back, TokenRange.full());
-    assertNull(onBack.get(keys.get(1)), "the purged delete does not come back");
-    assertEquals(value(keys.get(0), 10, "w"), onBack.get(keys.get(0)));
-    assertEquals(value(keys.get(2), 20, "w"), onBack.get(keys.get(2)));
-  }
-
-  @Test
-  void aCopyTooOldToMergeIsMergedWhenTheSourcesAreStillFillingThemselves() {
-    Node back = node("r4", SETTINGS);
-    Node s1 = node("r4s1", SETTINGS); // pending everywhere: holds nothing it can vouch for
-    String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 42).get(0);
-    put(back, key, value(key, 10, "w"));
-
-    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 1, true, s1.asSource());
-
-    assertTrue(done.ok(), done.error());
-    assertEquals(value(key, 10, "w"), contents(back, TokenRange.full()).get(key), "nothing is thrown away");
-  }
-
-  @Test
-  void resyncPullsOnlyWhatTheSourcesHoldNewerAndSendsThemNothing() {
-    TokenRange range = TokenRange.full();
-    Node back = node("r1", SETTINGS);
-    Node s1 = node("r1s1", SETTINGS);
-    Node s2 = node("r1s2", SETTINGS);
-    List<String> keys = MerkleTreeTest.keysIn(range, 320, 21);
-    for (String k : keys.subList(0, 300)) {
-      for (Node n : List.of(back, s1, s2)) {
-        put(n, k, value(k, 10, "w"));
-      }
-    }
-    // written while `back` was away: 10 new keys on s1, 5 newer versions on s2, a delete on both
-    for (String k : keys.subList(300, 310)) {
-      put(s1, k, value(k, 20, "w"));
-    }
-    for (String k : keys.subList(0, 5)) {
-      put(s2, k, value(k, 30, "w"));
-    }
-    Versioned delete = Versioned.tombstone(new Version(40, "w"));
-    put(s1, keys.get(5), delete);
-    put(s2, keys.get(5), delete);
-    // and something only `back` holds (an unacknowledged write): it stays, and is not spread
-    put(back, keys.get(310), value(keys.get(310), 50, "w"));
-
-    Stabilizer.FetchDone done = resync(back, range, 2, s1.asSource(), s2.asSource());
-
-    assertTrue(done.ok(), done.error());
-    assertEquals(List.of("r1s1", "r1s2"), done.completedFrom());
-    assertEquals(11 + 5, done.keys(), "only the keys that differ move");
-    Map<String, Versioned> onBack = contents(back, range);
-    assertEquals(311, onBack.size());
-    assertEquals(value(keys.get(305), 20, "w"), onBack.get(keys.get(305)));
-    assertEquals(value(keys.get(0), 30, "w"), onBack.get(keys.get(0)));
-    assertEquals(delete, onBack.get(keys.get(5)));
-    assertNull(contents(s1, range).get(keys.get(310)), "a resync never pushes");
-    assertNull(contents(s2, range).get(keys.get(310)));
-    assertEquals(value(keys.get(0), 10, "w"), contents(s1, range).get(keys.get(0)));
-  }
-
-  @Test
-  void resyncReplacesASilentSourceWithTheNextAndFailsWhenTooFewAnswer() {
-    Node back = node("r2", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
-    Node s1 = node("r2s1", SETTINGS);
-    String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 3).get(0);
-    put(s1, key, value(key, 10, "w"));
-    TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
-    Stabilizer.Source ghost = new Stabilizer.Source("ghost", silent.getRef());
-
-    Stabilizer.FetchDone done = resync(back, TokenRange.full(), 1, ghost, s1.asSource());
-    assertTrue(done.ok(), done.error());
-    assertEquals(List.of("r2s1"), done.completedFrom());
-    assertEquals(value(key, 10, "w"), contents(back, TokenRange.full()).get(key));
-
-    Stabilizer.FetchDone failed = resync(back, TokenRange.full(), 2, ghost, s1.asSource());
-    assertFalse(failed.ok());
-    assertTrue(failed.error().contains("ghost"), failed.error());
-  }
-
-  // ---------------------------------------------------------------- handoff and tombstones
 
   private static Versioned stored(Node node, String key) {
     return contents(node, TokenRange.full()).get(key);
@@ -430,7 +302,7 @@ class StabilizerTest {
     put(c, keys.get(3), value(keys.get(3), 200, "w"));
 
     TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), List.of(b.asSource(), c.asSource()), 500,
+    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), 0, List.of(b.asSource(), c.asSource()), 500,
         probe.getRef()));
     Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(10));
 
@@ -456,7 +328,7 @@ class StabilizerTest {
     put(b, key, old);
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(),
+    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), 0,
         List.of(b.asSource(), new Stabilizer.Source("ghost", silent.getRef())), 500, probe.getRef()));
     Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(5));
     assertFalse(done.ok());
@@ -466,36 +338,47 @@ class StabilizerTest {
   }
 
   @Test
-  void aHandedOffRangeIsDroppedAndNoLongerServedToPeers() {
-    PendingRanges ranges = new PendingRanges();
-    ActorRef<StorageActor.Command> storage = testKit.spawn(
-        StorageActor.create(InMemoryEngine::new, ranges::contains, ranges::isForeign, t -> { }));
-    Node n = new Node("h1", storage, testKit.spawn(Stabilizer.create("h1", storage, SETTINGS, ranges)));
-    TokenRange mine = new TokenRange(Long.MIN_VALUE, 0);
-    TokenRange lost = new TokenRange(0, Long.MIN_VALUE);
-    ranges.setOwned(dhtnode.ring.TokenRangeSet.empty().plus(mine));
-    for (String k : MerkleTreeTest.keysIn(TokenRange.full(), 40, 33)) {
-      put(n, k, value(k, 10, "w"));
-    }
-    int inMine = contents(n, mine).size();
-
+  void aSourceServesPeersOnlyAtTheirEpochAndNeverWhatItHasNotRefilled() {
+    RingSnapshot[] ring = {new RingSnapshot(5, HashRing.of(List.of("e1", "e2"), 8, 2))};
+    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    ReplicaStatus status = new ReplicaStatus("e1", () -> ring[0], false);
+    ActorRef<Stabilizer.Command> n = testKit.spawn(Stabilizer.create("e1", storage, SETTINGS, status));
     TestProbe<Stabilizer.PeerReply> peer = testKit.createTestProbe();
-    n.stabilizer().tell(new Stabilizer.CheckHeld(List.of(mine, lost), peer.getRef()));
-    assertEquals(new Stabilizer.Held(List.of(mine)), peer.receiveMessage(), "holds only what it replicates");
+    n.tell(new Stabilizer.GetBatch(TokenRange.full(), null, 10, 5, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.Batch, "served at its own epoch");
+    n.tell(new Stabilizer.GetBatch(TokenRange.full(), null, 10, 4, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "not at an older epoch");
+    n.tell(new Stabilizer.GetTree(TokenRange.full(), 4, 6, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "not at a newer one");
+    n.tell(new Stabilizer.GetVersions(List.of("k"), 6, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed);
+    status.setRecovering(ReplicaStatus.EVERYTHING);
+    n.tell(new Stabilizer.GetBatch(TokenRange.full(), null, 10, 5, peer.getRef()));
+    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "an empty copy would count as a source");
+  }
 
-    ranges.setForeign(dhtnode.ring.TokenRangeSet.empty().plus(lost));
+  @Test
+  void aDropDeletesWhatTheNodeNoLongerHoldsAndKeepsTheRest() {
+    // e2 replicates only part of the ring: N=1 on a two-node ring
+    RingSnapshot ring = new RingSnapshot(3, HashRing.of(List.of("d1", "d2"), 8, 1));
+    ReplicaStatus status = new ReplicaStatus("d2", () -> ring, false);
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new, status, t -> { }));
+    Node n = new Node("d2", storage, testKit.spawn(Stabilizer.create("d2", storage, SETTINGS, status)));
+    List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 40, 33);
+    for (String k : keys) {
+      TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+      n.storage().tell(new StorageActor.Put(k, value(k, 10, "w"), 3, 0, probe.getRef()));
+      probe.expectMessageClass(StorageActor.WriteResult.class);
+    }
+    long held = keys.stream().filter(k -> status.holds(Murmur3.token(k))).count();
+    assertTrue(held > 0 && held < 40, "a part of the keys is held: " + held);
     TestProbe<Stabilizer.DropDone> dropped = testKit.createTestProbe();
-    n.stabilizer().tell(new Stabilizer.Drop(lost, dropped.getRef()));
+    n.stabilizer().tell(new Stabilizer.Drop(TokenRange.full(), dropped.getRef()));
     Stabilizer.DropDone done = dropped.receiveMessage(Duration.ofSeconds(5));
     assertTrue(done.ok());
-    assertEquals(40 - inMine, done.deleted());
-    assertEquals(Map.of(), contents(n, lost));
-    assertEquals(inMine, contents(n, mine).size(), "what it still replicates stays");
-
-    n.stabilizer().tell(new Stabilizer.GetBatch(lost, null, 10, peer.getRef()));
-    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "not a source for what it handed off");
-    n.stabilizer().tell(new Stabilizer.GetTree(lost, 4, peer.getRef()));
-    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed);
+    assertEquals(40 - held, done.deleted());
+    assertEquals(held, contents(n, TokenRange.full()).size(), "what it still replicates stays");
   }
 
   // ---------------------------------------------------------------- fetch
@@ -635,9 +518,9 @@ class StabilizerTest {
     put(source, "k", value("k", 1, "w"));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(),
+    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(), 0,
         List.of(new Stabilizer.Source("ghost", silent.getRef())), 1, probe.getRef()));
-    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(), List.of(source.asSource()), 1, probe.getRef()));
+    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(), 0, List.of(source.asSource()), 1, probe.getRef()));
     // the fast fetch cannot overtake the slow one: it only starts when the slow one has timed out
     Stabilizer.FetchDone firstDone = probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(5));
     assertFalse(firstDone.ok());
@@ -659,15 +542,15 @@ class StabilizerTest {
     List<String> ringOrder = new ArrayList<>(contents(node, range).keySet());
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
 
-    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(29), 10, probe.getRef()));
+    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(29), 10, 0, probe.getRef()));
     assertEquals(new Stabilizer.Batch(range, ringOrder.get(29), List.of(), true), probe.receiveMessage());
 
-    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(24), 10, probe.getRef()));
+    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(24), 10, 0, probe.getRef()));
     Stabilizer.Batch tail = probe.expectMessageClass(Stabilizer.Batch.class);
     assertTrue(tail.complete());
     assertEquals(ringOrder.subList(25, 30), tail.entries().stream().map(StoredEntry::key).toList());
 
-    node.stabilizer().tell(new Stabilizer.GetBatch(range, null, 10, probe.getRef()));
+    node.stabilizer().tell(new Stabilizer.GetBatch(range, null, 10, 0, probe.getRef()));
     Stabilizer.Batch head = probe.expectMessageClass(Stabilizer.Batch.class);
     assertFalse(head.complete());
     assertEquals(ringOrder.subList(0, 10), head.entries().stream().map(StoredEntry::key).toList());
@@ -683,7 +566,7 @@ class StabilizerTest {
       expected.add(Murmur3.token(k), MerkleTree.entryHash(k, 4, "w"));
     }
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
-    node.stabilizer().tell(new Stabilizer.GetTree(range, 6, probe.getRef()));
+    node.stabilizer().tell(new Stabilizer.GetTree(range, 6, 0, probe.getRef()));
     Stabilizer.TreeBuilt tree = probe.expectMessageClass(Stabilizer.TreeBuilt.class);
     assertArrayEquals(expected.build().hashes(), tree.hashes());
   }
@@ -698,19 +581,17 @@ class StabilizerTest {
     StoredEntry dead = new StoredEntry("d", Murmur3.token("d"), Versioned.tombstone(new Version(4, "node3")));
     TokenRange range = new TokenRange(5, -5);
     List<Object> messages = List.of(
-        new Stabilizer.GetTree(range, 10, probe.getRef()),
-        new Stabilizer.GetBatch(range, null, 100, probe.getRef()),
-        new Stabilizer.GetBatch(range, "k", 100, probe.getRef()),
+        new Stabilizer.GetTree(range, 10, 0, probe.getRef()),
+        new Stabilizer.GetBatch(range, null, 100, 0, probe.getRef()),
+        new Stabilizer.GetBatch(range, "k", 100, 0, probe.getRef()),
         new Stabilizer.ApplyEntries(List.of(live, dead), probe.getRef()),
         new Stabilizer.Batch(range, null, List.of(live, dead), true),
         new Stabilizer.EntriesApplied(2, 1, 40),
         new Stabilizer.PeerFailed("why"),
-        new Stabilizer.Fetch(range, List.of(new Stabilizer.Source("n", peer.getRef())), 1, fetchReplies.getRef()),
+        new Stabilizer.Fetch(range, 9, List.of(new Stabilizer.Source("n", peer.getRef())), 1, fetchReplies.getRef()),
         new Stabilizer.RepairDone(range, "n", 1, 2, 3, false, "e"),
-        new Stabilizer.FetchDone(range, List.of("n"), 2, 3, true, null),
-        new Stabilizer.CheckHeld(List.of(range, TokenRange.full()), probe.getRef()),
-        new Stabilizer.Held(List.of(range)),
-        new Stabilizer.GetVersions(List.of("k", "d"), probe.getRef()),
+        new Stabilizer.FetchDone(range, 9, List.of("n"), 2, 3, true, null),
+        new Stabilizer.GetVersions(List.of("k", "d"), 9, probe.getRef()),
         new Stabilizer.VersionsOf(java.util.Arrays.asList(new Version(4, "node3"), null)),
         new Stabilizer.PurgeEntries(List.of(new Stabilizer.KeyVersion("d", new Version(4, "node3"))), probe.getRef()),
         new Stabilizer.EntriesPurged(1));

@@ -84,43 +84,86 @@ class StorageActorTest {
     assertTrue(rest.complete());
   }
 
-  @Test
-  void aPendingReplicaAppliesWritesButAnswersPendingUntilFilled() {
-    java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean(true);
-    ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(InMemoryEngine::new, token -> pending.get()));
-    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
-    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
-    storage.tell(new StorageActor.Get("k", probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
-    // the stabilizer's own writes are answered normally, pending or not
-    storage.tell(new StorageActor.Apply("k2", value("w", 1), probe.getRef()));
-    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied());
-    pending.set(false);
-    storage.tell(new StorageActor.Get("k", probe.getRef()));
-    assertEquals(value("v", 1), probe.expectMessageClass(StorageActor.ReadResult.class).value(),
-        "the write made while pending was kept");
+  /** A ring state a test sets by hand: the epoch, reads pending, and whether tokens are held. */
+  private static final class TestState implements ReplicaState {
+    volatile long epoch;
+    volatile boolean pending;
+    volatile boolean held = true;
+
+    @Override
+    public long epoch() {
+      return epoch;
+    }
+
+    @Override
+    public boolean readPending(long token) {
+      return pending;
+    }
+
+    @Override
+    public boolean holds(long token) {
+      return held;
+    }
+  }
+
+  private static ActorRef<StorageActor.Command> spawn(ReplicaState state) {
+    return testKit.spawn(StorageActor.create(InMemoryEngine::new, state, t -> { }));
   }
 
   @Test
-  void aHandedOffRangeIsNeitherWrittenNorAnsweredAndASweepDeletesItInBatches() {
-    java.util.concurrent.atomic.AtomicBoolean foreign = new java.util.concurrent.atomic.AtomicBoolean(false);
-    ActorRef<StorageActor.Command> storage = testKit.spawn(
-        StorageActor.create(InMemoryEngine::new, token -> false, token -> foreign.get(), t -> { }));
+  void aRequestFromAnotherEpochIsFencedAndNeitherReadsNorStores() {
+    TestState state = new TestState();
+    state.epoch = 7;
+    ActorRef<StorageActor.Command> storage = spawn(state);
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), 7, 1, probe.getRef()));
+    probe.expectMessageClass(StorageActor.WriteResult.class);
+    storage.tell(new StorageActor.Put("k", value("older epoch", 2), 6, 2, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 7, 2), probe.receiveMessage());
+    storage.tell(new StorageActor.Put("k", value("newer epoch", 3), 8, 3, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 7, 3), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 6, 4, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 7, 4), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 7, 5, probe.getRef()));
+    assertEquals(new StorageActor.ReadResult("k", value("v", 1), 5), probe.receiveMessage(),
+        "neither fenced write was stored");
+    state.epoch = 8; // the node moved on: what was current is now fenced
+    storage.tell(new StorageActor.Get("k", 7, 6, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 8, 6), probe.receiveMessage());
+  }
+
+  @Test
+  void aReplicaThatLostItsDataAppliesWritesButAnswersNoReadsUntilRefilled() {
+    TestState state = new TestState();
+    state.pending = true;
+    ActorRef<StorageActor.Command> storage = spawn(state);
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
+    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a write counts");
+    storage.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
+    storage.tell(new StorageActor.Apply("k2", value("w", 1), probe.getRef()));
+    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a refill applies");
+    state.pending = false;
+    storage.tell(new StorageActor.Get("k", probe.getRef()));
+    assertEquals(value("v", 1), probe.expectMessageClass(StorageActor.ReadResult.class).value(),
+        "the write made while refilling was kept");
+  }
+
+  @Test
+  void aSweepDeletesInBatchesOnlyWhatTheNodeNoLongerHoldsWhenEachBatchRuns() {
+    TestState state = new TestState();
+    ActorRef<StorageActor.Command> storage = spawn(state);
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     for (int i = 0; i < 5; i++) {
       storage.tell(new StorageActor.Put("k" + i, value("v", 1), probe.getRef()));
       probe.expectMessageClass(StorageActor.WriteResult.class);
     }
-    foreign.set(true);
-    storage.tell(new StorageActor.Put("late", value("v", 2), probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage());
+    storage.tell(new StorageActor.Sweep(TokenRange.full(), null, 3, probe.getRef()));
+    assertEquals(0, probe.expectMessageClass(StorageActor.Swept.class).deleted(), "held keys stay");
+    state.held = false;
     storage.tell(new StorageActor.Apply("late", value("v", 2), probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage());
-    storage.tell(new StorageActor.Get("k0", probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("k0"), probe.receiveMessage(), "an old ring's reader gets no answer");
-
+    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage(), "no fill outside held ranges");
     storage.tell(new StorageActor.Sweep(TokenRange.full(), null, 3, probe.getRef()));
     StorageActor.Swept first = probe.expectMessageClass(StorageActor.Swept.class);
     assertEquals(3, first.deleted());
@@ -137,7 +180,7 @@ class StorageActorTest {
   void everyVersionAReplicaStoresMovesTheNodesClockPastIt() {
     dhtnode.replication.HybridClock clock = new dhtnode.replication.HybridClock(() -> 1_000L);
     ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(InMemoryEngine::new, token -> false, clock::observe));
+        testKit.spawn(StorageActor.create(InMemoryEngine::new, ReplicaState.UNFENCED, clock::observe));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     long far = 5_000_000L << 16; // a writer whose clock is far ahead of ours
     storage.tell(new StorageActor.Put("k", value("v", far), probe.getRef()));
@@ -170,21 +213,21 @@ class StorageActorTest {
 
   @Test
   void everyAnswerToAGetOrPutEchoesItsTag() {
-    java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean(false);
+    TestState state = new TestState();
     ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(FailingFirstPut::new, token -> pending.get()));
+        testKit.spawn(StorageActor.create(FailingFirstPut::new, state, t -> { }));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
-    storage.tell(new StorageActor.Put("k", value("v", 1), 5, probe.getRef()));
+    storage.tell(new StorageActor.Put("k", value("v", 1), 0, 5, probe.getRef()));
     assertEquals(5, probe.expectMessageClass(StorageActor.StorageFailed.class).tag());
-    storage.tell(new StorageActor.Put("k", value("v", 1), 6, probe.getRef()));
+    storage.tell(new StorageActor.Put("k", value("v", 1), 0, 6, probe.getRef()));
     assertEquals(new StorageActor.WriteResult("k", value("v", 1), true, 6), probe.receiveMessage());
-    storage.tell(new StorageActor.Get("k", 7, probe.getRef()));
+    storage.tell(new StorageActor.Get("k", 0, 7, probe.getRef()));
     assertEquals(new StorageActor.ReadResult("k", value("v", 1), 7), probe.receiveMessage());
-    pending.set(true);
-    storage.tell(new StorageActor.Get("k", 8, probe.getRef()));
+    state.pending = true;
+    storage.tell(new StorageActor.Get("k", 0, 8, probe.getRef()));
     assertEquals(new StorageActor.PendingReplica("k", 8), probe.receiveMessage());
-    storage.tell(new StorageActor.Put("k", value("w", 2), 9, probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("k", 9), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 3, 9, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 0, 9), probe.receiveMessage());
   }
 
   @Test
@@ -192,8 +235,9 @@ class StorageActorTest {
     akka.actor.testkit.typed.javadsl.SerializationTestKit wire = testKit.serializationTestKit();
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     List<Object> messages = List.of(
-        new StorageActor.Get("k", 6, probe.getRef()),
-        new StorageActor.Put("k", value("v", 1), 7, probe.getRef()),
+        new StorageActor.Get("k", 41, 6, probe.getRef()),
+        new StorageActor.Put("k", value("v", 1), 41, 7, probe.getRef()),
+        new StorageActor.WrongEpoch("k", 42, 13),
         new StorageActor.ReadResult("k", value("v", 1), 8),
         new StorageActor.ReadResult("k", null, 9),
         new StorageActor.WriteResult("k", value("v", 1), false, 10),

@@ -1,0 +1,60 @@
+package dhtnode.stabilization;
+
+import dhtnode.ring.RingSnapshot;
+import dhtnode.ring.TokenRange;
+import dhtnode.ring.TokenRangeSet;
+import dhtnode.storage.ReplicaState;
+import java.util.function.Supplier;
+
+/**
+ * What this node may answer for, read on every replica request by the local StorageActor and by
+ * the Stabilizer serving its peers: its ring epoch and the ranges it replicates come from the
+ * current ring snapshot (the node's {@code RingView}); the ranges it must not answer reads for yet (it started with
+ * an empty data directory while already a replica, and has not refilled them) are published by
+ * the {@link StabilizationPlanner}. Lock-free: volatile references to immutable values.
+ */
+public final class ReplicaStatus implements ReplicaState {
+  static final TokenRangeSet EVERYTHING = TokenRangeSet.empty().plus(TokenRange.full());
+
+  private final String self;
+  private final Supplier<RingSnapshot> view;
+  private volatile TokenRangeSet recovering;
+
+  /**
+   * @param view the current ring snapshot, e.g. {@code ringView::current}
+   * @param startedEmpty whether this node's data directory was empty when it started
+   */
+  public ReplicaStatus(String self, Supplier<RingSnapshot> view, boolean startedEmpty) {
+    this.self = self;
+    this.view = view;
+    this.recovering = startedEmpty ? EVERYTHING : TokenRangeSet.empty();
+  }
+
+  @Override
+  public long epoch() {
+    return view.get().epoch();
+  }
+
+  @Override
+  public boolean readPending(long token) {
+    return recovering.contains(token);
+  }
+
+  @Override
+  public boolean holds(long token) {
+    return view.get().holds(self, token);
+  }
+
+  /** Whether any of {@code range} has not been refilled since this node lost its data. */
+  public boolean recovering(TokenRange range) {
+    return recovering.intersects(range);
+  }
+
+  TokenRangeSet recovering() {
+    return recovering;
+  }
+
+  void setRecovering(TokenRangeSet ranges) {
+    recovering = ranges;
+  }
+}

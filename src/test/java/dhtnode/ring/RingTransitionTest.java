@@ -1,0 +1,66 @@
+package dhtnode.ring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RingTransitionTest {
+
+  @Test
+  void aJoinerGainsExactlyWhereItEntersThePreferenceListAndFillsFromTheOldReplicas() {
+    HashRing before = HashRing.of(List.of("a", "b", "c", "d"), 16, 3);
+    HashRing after = HashRing.of(List.of("a", "b", "c", "d", "e"), 16, 3);
+    List<RingTransition.Gain> gains = RingTransition.gains("e", before, after);
+    assertFalse(gains.isEmpty());
+    Random random = new Random(7);
+    for (int i = 0; i < 20_000; i++) {
+      long token = random.nextLong();
+      boolean gained = after.preferenceList(token).contains("e");
+      RingTransition.Gain hit = gains.stream().filter(g -> g.range().contains(token)).findFirst().orElse(null);
+      assertEquals(gained, hit != null, "token " + token);
+      if (hit != null) {
+        assertEquals(before.preferenceList(token), hit.oldReplicas());
+      }
+    }
+    // adjacent arcs with the same sources are one range
+    for (int i = 1; i < gains.size(); i++) {
+      RingTransition.Gain a = gains.get(i - 1);
+      RingTransition.Gain b = gains.get(i);
+      assertFalse(a.range().end() == b.range().start() && a.oldReplicas().equals(b.oldReplicas()));
+    }
+  }
+
+  @Test
+  void aRemovalMakesTheNeighboursGainersAndTheRemovedNodeGainsNothing() {
+    HashRing before = HashRing.of(List.of("a", "b", "c", "d", "e"), 8, 3);
+    HashRing after = HashRing.of(List.of("a", "b", "c", "d"), 8, 3);
+    assertTrue(RingTransition.gains("e", before, after).isEmpty());
+    Set<String> gainers = RingTransition.gainers(before, after);
+    assertFalse(gainers.isEmpty());
+    assertFalse(gainers.contains("e"));
+    for (String m : after.members()) {
+      assertEquals(gainers.contains(m), !RingTransition.gains(m, before, after).isEmpty(), m);
+    }
+  }
+
+  @Test
+  void growingFromOneNodeGivesTheJoinerTheWholeRingFromTheFounder() {
+    HashRing before = HashRing.of(List.of("a"), 4, 3);
+    HashRing after = HashRing.of(List.of("a", "b"), 4, 3);
+    assertEquals(List.of(new RingTransition.Gain(TokenRange.full(), List.of("a"))),
+        RingTransition.gains("b", before, after));
+    assertEquals(Set.of("b"), RingTransition.gainers(before, after));
+  }
+
+  @Test
+  void theSameRingGainsNothing() {
+    HashRing ring = HashRing.of(List.of("a", "b", "c"), 8, 3);
+    assertTrue(RingTransition.gains("a", ring, ring).isEmpty());
+    assertTrue(RingTransition.gainers(ring, ring).isEmpty());
+  }
+}
