@@ -33,6 +33,8 @@ import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
+import dhtnode.ring.RingMember;
+import dhtnode.ring.RingStateStore;
 import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
 import dhtnode.replication.HybridClock;
@@ -68,6 +70,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     }
   }
 
+  /** The shutdown reason after this node's decommission: its ranges live elsewhere now. */
+  public static final class Decommissioned implements CoordinatedShutdown.Reason {
+    @Override
+    public String toString() {
+      return "Decommissioned";
+    }
+  }
+
   /** How often the storage gauges of /metrics are refreshed. */
   private static final Duration STORAGE_STATS_INTERVAL = Duration.ofSeconds(5);
 
@@ -95,7 +105,16 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
-    ring = context.spawn(RingActor.create(settings.name, ringView), "ring");
+    ring = context.spawn(
+        RingActor.create(
+            new RingMember(settings.name, settings.host, settings.clusterPort, settings.httpPort),
+            ringView, settings.ring, ringStateStore(settings),
+            RingActor.remotePeers(context.getSystem()),
+            reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
+            System::currentTimeMillis),
+        "ring",
+        // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
+        DispatcherSelector.blocking());
     metrics.ringEpoch(() -> ringView.current().epoch());
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
@@ -131,6 +150,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             .withSettings(serverSettings(context.getSystem(), settings))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
+  }
+
+  /** Ring epochs live beside the data they place: durable with RocksDB, gone with memory. */
+  static RingStateStore ringStateStore(NodeSettings settings) {
+    return switch (settings.engine) {
+      case ROCKSDB -> RingStateStore.inDirectory(settings.dataDir);
+      case MEMORY -> RingStateStore.inMemory();
+    };
   }
 
   static Supplier<StorageEngine> engineFactory(NodeSettings settings) {
@@ -180,14 +207,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   /**
-   * Ranges with no other replica to fill from may start as they are only for the seed of a new
-   * cluster, or a node whose last settled ring held just itself (a one-node cluster restarting).
+   * Ranges with no other replica to fill from may start as they are only for the founder of a
+   * new cluster (dht.ring.found-cluster), or a node whose last settled ring held just itself (a
+   * one-node cluster restarting).
    */
   private static boolean mayFillAlone(NodeSettings settings, ClusterMemory memory) {
-    HostPort self = new HostPort(settings.host, settings.clusterPort);
     return memory.recall()
         .map(members -> members.equals(java.util.List.of(settings.name)))
-        .orElse(settings.seeds.equals(java.util.List.of(self)));
+        .orElse(settings.ring.foundCluster);
   }
 
   /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
