@@ -22,6 +22,7 @@ import dhtnode.stabilization.ClusterMemory;
 import dhtnode.stabilization.PendingRanges;
 import dhtnode.stabilization.Stabilizer;
 import dhtnode.stabilization.StabilizationPlanner;
+import dhtnode.api.RingOperatorRoutes;
 import dhtnode.api.RingRoutes;
 import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
@@ -116,6 +117,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
         DispatcherSelector.blocking());
     metrics.ringEpoch(() -> ringView.current().epoch());
+    metrics.ringRangesInTransition(new RangesInTransition(ringView));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
         new ReplicaDirectory(
@@ -141,7 +143,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route(),
+            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout, ringView).route(),
+            new RingOperatorRoutes(context.getSystem(), ring, settings.requestTimeout).route(),
             new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
@@ -150,6 +153,27 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             .withSettings(serverSettings(context.getSystem(), settings))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
+  }
+
+  /** The gauge's value, computed once per snapshot rather than per scrape. */
+  private static final class RangesInTransition implements java.util.function.LongSupplier {
+    private final RingView view;
+    private dhtnode.ring.RingSnapshot seen;
+    private long count;
+
+    RangesInTransition(RingView view) {
+      this.view = view;
+    }
+
+    @Override
+    public synchronized long getAsLong() {
+      dhtnode.ring.RingSnapshot now = view.current();
+      if (now != seen) {
+        seen = now;
+        count = now.rangesInTransition().size();
+      }
+      return count;
+    }
   }
 
   /** Ring epochs live beside the data they place: durable with RocksDB, gone with memory. */

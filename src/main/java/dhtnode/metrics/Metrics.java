@@ -190,7 +190,14 @@ public final class Metrics implements AutoCloseable {
   /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
   public void ringEpoch(LongSupplier epoch) {
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
-        .description("Epoch of this node's current ring; grows with every membership change")
+        .description("The agreed ring epoch this node knows (0: in no ring yet); grows with every committed ring change")
+        .register(registry);
+  }
+
+  /** {@code dht_ring_ranges_in_transition}: token ranges whose replica set the current epoch moves. */
+  public void ringRangesInTransition(LongSupplier ranges) {
+    Gauge.builder("dht.ring.ranges.in.transition", ranges, s -> s.getAsLong())
+        .description("Token ranges whose replica set the current ring epoch is moving (0 when the epoch is stable)")
         .register(registry);
   }
 

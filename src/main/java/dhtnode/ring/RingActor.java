@@ -218,6 +218,15 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     if (stopped) {
       return;
     }
+    if (agreement.config() != null) {
+      // a member SWIM has never reported (this node restarted while it was down) counts as down
+      // from now: otherwise it would stay in the ring for good
+      for (String name : agreement.config().memberNames()) {
+        if (!name.equals(self.name()) && !swim.containsKey(name)) {
+          downSince.putIfAbsent(name, clock);
+        }
+      }
+    }
     Optional<RingConfig> proposal = policy.decide(new RingPolicy.Inputs(
         agreement.config(), swim, downSince, gainers, agreement.fillsDone(), forceRemovals.keySet(),
         decommissioning, clock, wallClock.getAsLong()));
