@@ -20,6 +20,21 @@ fi
 mkdir -p run
 java_opts=${JAVA_OPTS:-"-Xms64m -Xmx512m"}
 
+# A fresh local cluster (no node has a data dir yet) is founded by node1; otherwise every node
+# joins the cluster that exists, so a node whose data dir was lost does not found a new one.
+data_dir() { # K -> node K's data dir, as its conf file sets it (data/nodeK in the shipped files)
+  local d
+  d=$(grep -o 'data-dir[[:space:]]*=[[:space:]]*"[^"]*"' "conf/node$1.conf" | head -n 1 | sed 's/.*"\(.*\)"/\1/' || true)
+  echo "${d:-data/node$1}"
+}
+fresh=yes
+for conf in conf/node*.conf; do
+  k=${conf#conf/node}; k=${k%.conf}
+  if [ -e "$(data_dir "$k")" ]; then
+    fresh=no
+  fi
+done
+
 started=()
 for k in $(seq 1 "$n"); do
   pidfile=run/node$k.pid
@@ -27,8 +42,13 @@ for k in $(seq 1 "$n"); do
     echo "node$k already running (pid $(cat "$pidfile"))"
     continue
   fi
+  found=""
+  if [ "$k" = 1 ] && [ "$fresh" = yes ]; then
+    found="-Ddht.ring.found-cluster=on"
+    echo "no data dir yet: node1 founds a new cluster"
+  fi
   # shellcheck disable=SC2086
-  nohup java $java_opts -Dconfig.file="conf/node$k.conf" -jar "$jar" >"run/node$k.log" 2>&1 &
+  nohup java $java_opts $found -Dconfig.file="conf/node$k.conf" -jar "$jar" >"run/node$k.log" 2>&1 &
   echo $! >"$pidfile"
   started+=("$k")
 done

@@ -22,6 +22,7 @@ import dhtnode.stabilization.ReplicaStatus;
 import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.stabilization.Stabilizer;
 import dhtnode.stabilization.StabilizationPlanner;
+import dhtnode.api.RingOperatorRoutes;
 import dhtnode.api.RingRoutes;
 import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
@@ -33,6 +34,8 @@ import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
+import dhtnode.ring.RingMember;
+import dhtnode.ring.RingStateStore;
 import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
 import dhtnode.replication.HybridClock;
@@ -68,6 +71,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     }
   }
 
+  /** The shutdown reason after this node's decommission: its ranges live elsewhere now. */
+  public static final class Decommissioned implements CoordinatedShutdown.Reason {
+    @Override
+    public String toString() {
+      return "Decommissioned";
+    }
+  }
+
   /** How often the storage gauges of /metrics are refreshed. */
   private static final Duration STORAGE_STATS_INTERVAL = Duration.ofSeconds(5);
 
@@ -95,8 +106,18 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             StorageActor.create(engineFactory(settings), status, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
-    ring = context.spawn(RingActor.create(settings.name, ringView), "ring");
-    metrics.ring(() -> ringView.current().epoch(), () -> 0);
+    ring = context.spawn(
+        RingActor.create(
+            new RingMember(settings.name, settings.host, settings.clusterPort, settings.httpPort),
+            ringView, settings.ring, ringStateStore(settings),
+            RingActor.remotePeers(context.getSystem()),
+            reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
+            System::currentTimeMillis),
+        "ring",
+        // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
+        DispatcherSelector.blocking());
+    metrics.ringEpoch(() -> ringView.current().epoch());
+    metrics.ringRangesInTransition(new RangesInTransition(ringView));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
         new ReplicaDirectory(
@@ -109,7 +130,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             StabilizationPlanner.create(
                 ring, settings.name, settings.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), status,
-                epoch -> { },
+                epoch -> ring.tell(new RingActor.FillDone(epoch)),
                 new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
                     settings.tombstoneGrace),
                 metrics),
@@ -118,11 +139,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock,
-        ReplicaCoordinator.EpochListener.IGNORE, metrics);
+        (epoch, node) -> ring.tell(new RingActor.Observed(epoch, directory.clusterAddressOf(node))), metrics);
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout).route(),
+            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout, ringView).route(),
+            new RingOperatorRoutes(context.getSystem(), ring, settings.requestTimeout).route(),
             new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
@@ -131,6 +153,35 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             .withSettings(serverSettings(context.getSystem(), settings))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
+  }
+
+  /** The gauge's value, computed once per snapshot rather than per scrape. */
+  private static final class RangesInTransition implements java.util.function.LongSupplier {
+    private final RingView view;
+    private dhtnode.ring.RingSnapshot seen;
+    private long count;
+
+    RangesInTransition(RingView view) {
+      this.view = view;
+    }
+
+    @Override
+    public synchronized long getAsLong() {
+      dhtnode.ring.RingSnapshot now = view.current();
+      if (now != seen) {
+        seen = now;
+        count = now.rangesInTransition().size();
+      }
+      return count;
+    }
+  }
+
+  /** Ring epochs live beside the data they place: durable with RocksDB, gone with memory. */
+  static RingStateStore ringStateStore(NodeSettings settings) {
+    return switch (settings.engine) {
+      case ROCKSDB -> RingStateStore.inDirectory(settings.dataDir);
+      case MEMORY -> RingStateStore.inMemory();
+    };
   }
 
   static Supplier<StorageEngine> engineFactory(NodeSettings settings) {

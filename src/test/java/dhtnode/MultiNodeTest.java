@@ -61,21 +61,22 @@ class MultiNodeTest {
     throw new IOException("no free port");
   }
 
-  /** A node whose seed list is only itself: it starts a new cluster. */
+  /** A node whose seed list is only itself, told to found a new cluster. */
   Node startSeed(String name) throws IOException {
     int clusterPort = freePort();
-    return start(name, freePort(), clusterPort, clusterPort);
+    return start(name, freePort(), clusterPort, clusterPort, true);
   }
 
   Node startJoining(String name, int seedPort) throws IOException {
-    return start(name, freePort(), freePort(), seedPort);
+    return start(name, freePort(), freePort(), seedPort, false);
   }
 
-  Node start(String name, int httpPort, int clusterPort, int seedPort) {
+  Node start(String name, int httpPort, int clusterPort, int seedPort, boolean found) {
     Config config =
         ConfigFactory.parseString(
                 "dht.node { name = " + name + ", http-port = " + httpPort + ", cluster-port = " + clusterPort
                     + ", seeds = [\"127.0.0.1:" + seedPort + "\"] }\n"
+                    + "dht.ring { found-cluster = " + found + ", removal-delay = 1s }\n"
                     + "dht.storage.engine = memory\n"
                     + "dht.http.request-timeout = 1s\n"
                     + "dht.membership { protocol-period = 200ms, ping-timeout = 80ms, join-retry-interval = 200ms }\n"

@@ -18,8 +18,10 @@ import java.util.Map;
  * {@code GET /cluster/ring} and {@code GET /cluster/owners/{key}}, answered from the
  * {@link RingView} without asking any actor. Tokens are rendered as decimal strings of the signed
  * 64-bit value, because JSON numbers above 2^53 lose precision in JavaScript clients. The owners
- * answer depends only on the member set, so every node gives the same one; {@code epoch} in the
- * ring answer is this node's own change counter.
+ * answer depends only on the read ring's member set. {@code epoch} is the agreed ring epoch this
+ * node knows; during a transition {@code members} is the read ring, {@code next} the ring it moves
+ * to and {@code rangesInTransition} how many token ranges change replica set. The tokens listed
+ * are the read ring's.
  */
 public final class RingRoutes extends AllDirectives {
 
@@ -55,6 +57,7 @@ public final class RingRoutes extends AllDirectives {
 
   private static Map<String, Object> ringBody(RingSnapshot snapshot) {
     HashRing ring = snapshot.ring();
+    List<dhtnode.ring.TokenRange> moving = snapshot.rangesInTransition();
     List<Map<String, String>> tokens = new ArrayList<>(ring.size());
     for (HashRing.VNodeToken vnode : ring.tokens()) {
       Map<String, String> entry = new LinkedHashMap<>();
@@ -66,7 +69,11 @@ public final class RingRoutes extends AllDirectives {
     body.put("epoch", snapshot.epoch());
     body.put("replicationFactor", ring.replicationFactor());
     body.put("vnodes", ring.vnodes());
+    // "members" is the read ring (the old set during a transition); "next" the set it moves to
     body.put("members", ring.members());
+    body.put("inTransition", snapshot.inTransition());
+    body.put("next", snapshot.next().members());
+    body.put("rangesInTransition", moving.size());
     body.put("tokens", tokens);
     return body;
   }

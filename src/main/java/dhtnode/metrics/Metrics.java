@@ -195,16 +195,17 @@ public final class Metrics implements AutoCloseable {
 
   // ---- gauges fed from elsewhere ----
 
-  /**
-   * The ring's epoch and the token ranges its transition moves, read at each scrape (e.g.
-   * {@code () -> ringView.current().epoch()}).
-   */
-  public void ring(LongSupplier epoch, LongSupplier rangesInTransition) {
+  /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
+  public void ringEpoch(LongSupplier epoch) {
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
-        .description("The ring epoch this node is at, agreed by a majority of the previous epoch's members")
+        .description("The agreed ring epoch this node knows (0: in no ring yet); grows with every committed ring change")
         .register(registry);
-    Gauge.builder("dht.ring.ranges.in.transition", rangesInTransition, s -> s.getAsLong())
-        .description("Token ranges whose replica set the current epoch is moving (0 when stable)")
+  }
+
+  /** {@code dht_ring_ranges_in_transition}: token ranges whose replica set the current epoch moves. */
+  public void ringRangesInTransition(LongSupplier ranges) {
+    Gauge.builder("dht.ring.ranges.in.transition", ranges, s -> s.getAsLong())
+        .description("Token ranges whose replica set the current ring epoch is moving (0 when the epoch is stable)")
         .register(registry);
   }
 

@@ -59,6 +59,12 @@ public final class ReplicaDirectory implements ReplicaLocator {
     return "akka://" + systemName + "@" + member.host() + ":" + member.clusterPort() + "/user/" + actor;
   }
 
+  /** A member's cluster address, {@code host:port}, or null while it is unknown. */
+  public String clusterAddressOf(String member) {
+    Member m = addresses.get(member);
+    return m == null ? null : m.host() + ":" + m.clusterPort();
+  }
+
   /**
    * A ref to the top-level actor {@code actor} (e.g. "stabilizer") on a named member, or null if
    * its address is unknown. Resolving is cheap but not free; callers off the hot path only.

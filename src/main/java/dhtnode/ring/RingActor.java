@@ -1,30 +1,45 @@
 package dhtnode.ring;
 
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorRefResolver;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import dhtnode.CborSerializable;
+import dhtnode.membership.Member;
 import dhtnode.membership.MemberEvent;
+import dhtnode.membership.MemberStatus;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
- * Owns this node's ring: turns membership events into immutable {@link HashRing}s. ALIVE and
- * SUSPECT members are on the ring (a suspect may still answer, and dropping it would move data
- * on every false alarm); DEAD and LEFT members are not. Each event that changes the member set
- * yields a ring with the next epoch, one INFO line, a publish to the {@link RingView} and a
- * message to every subscriber; events that change nothing (a member suspected while on the ring,
- * a repeated join) leave the epoch alone. The first ring, epoch 1, holds only this node.
+ * This node's part in the agreed sequence of ring epochs: a thin adapter around the pure
+ * {@link RingAgreement} (Paxos per epoch slot, catch-up) and {@link RingPolicy} (what to propose).
+ * It carries their messages to peers' ring actors over remoting, drives their ticks with a timer,
+ * persists the agreement's state through a {@link RingStateStore} before any answer leaves (the
+ * actor runs on the blocking-IO dispatcher for that), and publishes every committed epoch as a
+ * {@link RingSnapshot} to the {@link RingView} and then to subscribers, with one INFO line.
  *
- * <p>Keep-majority (as Akka's split-brain resolver): a DEAD member leaves the ring only while this
- * node still reaches a majority of the ring's members (neither dead nor suspect). On the minority side of a partition the dead
- * are kept, so quorum requests there fail with 503 instead of writing to a shrunken ring that
- * would diverge; when they come back they are simply still there. LEFT is deliberate and always
- * applied.
+ * <p>SWIM events only feed the policy: they never change the ring by themselves. A node with no
+ * persisted state is in no ring (epoch 0) until it catches up from a peer, unless it is told to
+ * found a new cluster. Local commands: {@link FillDone} (from this node's stabilizer),
+ * {@link ForceRemove} and {@link Decommission} (from the operator's routes), {@link Observed}
+ * (a fenced reply showed a later epoch).
  */
 public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
@@ -33,129 +48,393 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   /** A membership event, adapted by the node's guardian from the membership actor. */
   public record MemberEventReceived(MemberEvent event) implements Command {}
 
-  /** Tells {@code subscriber} the current snapshot now and every new one after. */
+  /** Tells {@code subscriber} the current snapshot now (if this node has an epoch) and every new one after. */
   public record Subscribe(ActorRef<RingSnapshot> subscriber) implements Command {}
 
   public record Unsubscribe(ActorRef<RingSnapshot> subscriber) implements Command {}
 
+  /** A ring agreement message from a peer's ring actor. */
+  public record Peer(RingMessage message) implements Command, CborSerializable {}
+
+  /**
+   * This node holds every range it gains in {@code epoch}'s transition (sent by the stabilizer
+   * once its fills for that epoch are done); told to every member of the epoch.
+   */
+  public record FillDone(long epoch) implements Command {}
+
+  /** A replica (at {@code fromAddress}, {@code host:port}, or null) answered from a later epoch. */
+  public record Observed(long epoch, String fromAddress) implements Command {}
+
+  /** Operator: remove {@code name}, which is gone for good, even if ranges only it held are lost. */
+  public record ForceRemove(String name, ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Operator: move this node's ranges out, commit its removal, then stop the process. */
+  public record Decommission(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Answered with {@link Status}. */
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /**
+   * The agreement as this node sees it: its latest committed epoch and configuration (null at
+   * epoch 0), who it thinks leads, the FillDone reports for this epoch and the gainers still
+   * missing from them, and whether it is proposing.
+   */
+  public record Status(long epoch, RingConfig config, String leader, Set<String> fillsDone,
+      Set<String> awaitingFills, boolean proposing) {}
+
+  /** The answer to an operator command: done with the epoch that did it, or refused and why. */
+  public sealed interface OperatorReply {}
+
+  public record OperatorDone(long epoch, String change) implements OperatorReply {}
+
+  /** {@code reason} is "conflict" (409), "bad-request" (400) or "not-found" (404). */
+  public record OperatorRefused(String reason, String message) implements OperatorReply {}
+
   private record SubscriberTerminated(ActorRef<RingSnapshot> subscriber) implements Command {}
 
-  /**
-   * @param selfName this node's name: the only member of the first ring
-   * @param view where each ring is published; its settings (vnodes, N) shape every ring
-   */
-  public static Behavior<Command> create(String selfName, RingView view) {
-    return Behaviors.setup(context -> new RingActor(context, selfName, view));
+  private enum Tick implements Command { INSTANCE }
+
+  /** The process stops after this node's decommission committed: an action, so tests can watch it. */
+  public interface Stopper {
+    void stop(String reason);
   }
 
-  private final RingView view;
-  private final Set<ActorRef<RingSnapshot>> subscribers = new HashSet<>();
-  /** Members declared DEAD but kept on the ring because too few others are reachable. */
-  private final Set<String> deadKept = new TreeSet<>();
   /**
-   * Members currently suspected: not yet off the ring, but not counted as reachable either, so
-   * that a partition (which makes the other side suspect all at once) is judged as a whole, not
-   * one death at a time.
+   * @param self this node as configurations name it
+   * @param view where each epoch is published; its settings (vnodes, N) shape every ring
+   * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
+   * @param store where the agreement's state is kept across restarts
+   * @param peers a peer's ring actor by member (see {@link #remotePeers})
+   * @param stopper stops this node once its decommission is complete
+   * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
    */
-  private final Set<String> suspects = new TreeSet<>();
-  private RingSnapshot current;
+  public static Behavior<Command> create(
+      RingMember self,
+      RingView view,
+      RingSettings settings,
+      RingStateStore store,
+      Function<RingMember, ActorRef<Command>> peers,
+      Stopper stopper,
+      LongSupplier wallClock) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock)));
+  }
 
-  private RingActor(ActorContext<Command> context, String selfName, RingView view) {
+  /** Peers' ring actors at {@code akka://<system>@host:port/user/ring}, resolved once per address. */
+  public static Function<RingMember, ActorRef<Command>> remotePeers(ActorSystem<?> system) {
+    ActorRefResolver resolver = ActorRefResolver.get(system);
+    Map<String, ActorRef<Command>> cache = new ConcurrentHashMap<>();
+    return member -> cache.computeIfAbsent(member.clusterAddress(),
+        address -> resolver.resolveActorRef("akka://" + system.name() + "@" + address + "/user/ring"));
+  }
+
+  private final RingMember self;
+  private final RingView view;
+  private final RingStateStore store;
+  private final Function<RingMember, ActorRef<Command>> peers;
+  private final Stopper stopper;
+  private final LongSupplier wallClock;
+  private final RingAgreement agreement;
+  private final RingPolicy policy;
+  private final int readQuorum;
+  private final Set<ActorRef<RingSnapshot>> subscribers = new HashSet<>();
+  private final Map<String, Member> swim = new TreeMap<>();
+  private final Map<String, Long> downSince = new HashMap<>();
+  private final Map<String, List<ActorRef<OperatorReply>>> forceRemovals = new TreeMap<>();
+  private final List<ActorRef<OperatorReply>> decommissionWaiters = new ArrayList<>();
+  private boolean decommissioning;
+  private boolean stopped;
+  /** Millis on the tick clock: ManualTime drives it in tests. */
+  private long clock;
+  private RingSnapshot snapshot;
+  private Set<String> gainers = Set.of();
+
+  private RingActor(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      RingMember self,
+      RingView view,
+      RingSettings settings,
+      RingStateStore store,
+      Function<RingMember, ActorRef<Command>> peers,
+      Stopper stopper,
+      LongSupplier wallClock) {
     super(context);
+    this.self = self;
     this.view = view;
-    HashRing empty = view.ring();
-    RingSnapshot first = new RingSnapshot(view.current().epoch() + 1,
-        HashRing.of(Set.of(selfName), empty.vnodes(), empty.replicationFactor()));
-    publish(first, selfName + " started");
+    this.store = store;
+    this.peers = peers;
+    this.stopper = stopper;
+    this.wallClock = wallClock;
+    this.policy = new RingPolicy(self.name(), settings.removalDelay.toMillis());
+    this.readQuorum = settings.readQuorum;
+    RingState restored = store.load();
+    this.agreement = new RingAgreement(self, restored, settings.timing(), new Random());
+    if (restored.epoch() > 0) {
+      context.getLog().info("{} resumes at ring epoch {}: current {}, next {}", self.name(), restored.epoch(),
+          restored.config().currentNames(), restored.config().nextNames());
+      publish(restored.epoch(), restored.config());
+    } else if (settings.foundCluster) {
+      agreement.found();
+    } else {
+      context.getLog().info("{} has no ring state: in no ring until it catches up from a member of the cluster",
+          self.name());
+    }
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, RingSettings.TICK);
+    flush();
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
+        .onMessage(Peer.class, this::onPeer)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(MemberEventReceived.class, this::onMemberEventReceived)
+        .onMessage(FillDone.class, this::onFillDone)
+        .onMessage(Observed.class, this::onObserved)
+        .onMessage(ForceRemove.class, this::onForceRemove)
+        .onMessage(Decommission.class, this::onDecommission)
+        .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(SubscriberTerminated.class, this::onSubscriberTerminated)
         .build();
   }
 
-  private Behavior<Command> onMemberEventReceived(MemberEventReceived received) {
-    MemberEvent event = received.event();
-    String name = event.member().name();
-    boolean onRing = isOnRing(event);
-    Set<String> members = new TreeSet<>(current.ring().members());
-    if (event instanceof MemberEvent.MemberSuspected) {
-      suspects.add(name);
-    } else {
-      suspects.remove(name);
-    }
-    if (onRing && deadKept.remove(name)) {
-      getContext().getLog().info("{} is reachable again; it never left ring epoch {}", name, current.epoch());
-      return this;
-    }
-    if (event instanceof MemberEvent.MemberDied && members.contains(name)) {
-      Set<String> reachable = new TreeSet<>(members);
-      reachable.removeAll(deadKept);
-      reachable.removeAll(suspects);
-      reachable.remove(name);
-      if (reachable.size() * 2 <= members.size()) {
-        deadKept.add(name);
-        getContext().getLog().info(
-            "keeping {} on ring epoch {}: only {} of its {} members are reachable, a minority",
-            name, current.epoch(), reachable.size(), members.size());
-        return this;
-      }
-      members.removeAll(deadKept); // a majority: the dead kept so far go too
-      members.remove(name);
-      deadKept.clear();
-    }
-    if (event instanceof MemberEvent.MemberLeft) {
-      deadKept.remove(name);
-    }
-    if (onRing) {
-      members.add(name);
-    } else {
-      members.remove(name);
-    }
-    boolean changed = !members.equals(new TreeSet<>(current.ring().members()));
-    if (!changed) {
-      getContext().getLog().debug("ring epoch {} unchanged by {}", current.epoch(), event);
-      return this;
-    }
-    HashRing ring = current.ring();
-    HashRing next = HashRing.of(members, ring.vnodes(), ring.replicationFactor());
-    publish(new RingSnapshot(current.epoch() + 1, next), name + " " + verb(event));
+  private Behavior<Command> onPeer(Peer peer) {
+    agreement.receive(peer.message());
+    flush();
     return this;
   }
 
-  private static boolean isOnRing(MemberEvent event) {
-    return !(event instanceof MemberEvent.MemberDied || event instanceof MemberEvent.MemberLeft);
+  private Behavior<Command> onTick() {
+    clock += RingSettings.TICK.toMillis();
+    agreement.tick();
+    decide();
+    flush();
+    return this;
   }
 
-  private static String verb(MemberEvent event) {
-    if (event instanceof MemberEvent.MemberJoined) {
-      return "joined";
-    } else if (event instanceof MemberEvent.MemberSuspected) {
-      return "suspected";
-    } else if (event instanceof MemberEvent.MemberAlive) {
-      return "alive";
-    } else if (event instanceof MemberEvent.MemberDied) {
-      return "died";
+  /** Asks the policy what to propose and hands it to the agreement. */
+  private void decide() {
+    if (stopped) {
+      return;
     }
-    return "left";
+    if (agreement.config() != null) {
+      // a member SWIM has never reported (this node restarted while it was down) counts as down
+      // from now: otherwise it would stay in the ring for good
+      for (String name : agreement.config().memberNames()) {
+        if (!name.equals(self.name()) && !swim.containsKey(name)) {
+          downSince.putIfAbsent(name, clock);
+        }
+      }
+    }
+    Optional<RingConfig> proposal = policy.decide(new RingPolicy.Inputs(
+        agreement.config(), swim, downSince, gainers, agreement.fillsDone(), barrierMet(), forceRemovals.keySet(),
+        decommissioning, clock, wallClock.getAsLong()));
+    if (proposal.isPresent()) {
+      RingConfig wanted = agreement.proposal();
+      if (wanted == null || !wanted.sameSets(proposal.get())) {
+        getContext().getLog().debug("{} proposes ring epoch {}: {}", self.name(), agreement.epoch() + 1,
+            proposal.get().change());
+      }
+      agreement.propose(proposal.get());
+    } else if (agreement.proposing()) {
+      agreement.withdraw(); // nothing to do any more (e.g. another node got there first)
+    }
   }
 
-  private void publish(RingSnapshot next, String why) {
-    HashRing before = current == null ? view.ring() : current.ring();
-    current = next;
-    view.publish(next);
-    // both measures: replica sets say how much data moves, primaries how many keys change coordinator
-    getContext().getLog().info("ring epoch {}: {} ({}, {}% of token space moved, {}% changed primary)",
-        next.epoch(), next.ring().members(), why,
-        percent(HashRing.movedFraction(before, next.ring())),
-        percent(HashRing.primaryMovedFraction(before, next.ring())));
+  /**
+   * Whether the old replicas of every range that reported this epoch (every node reports it once
+   * reads moved) leave too few behind to form a read quorum at an older epoch.
+   */
+  private boolean barrierMet() {
+    return snapshot != null && snapshot.readsMoved()
+        && RingTransition.barrierMet(snapshot.old(), agreement.fillsDone(), readQuorum);
+  }
+
+  private Behavior<Command> onMemberEventReceived(MemberEventReceived received) {
+    MemberEvent event = received.event();
+    Member member = event.member();
+    if (event instanceof MemberEvent.SelfRefuted || event instanceof MemberEvent.SelfAway) {
+      return this;
+    }
+    swim.put(member.name(), member);
+    if (member.status() == MemberStatus.DEAD || member.status() == MemberStatus.LEFT) {
+      downSince.putIfAbsent(member.name(), clock);
+    } else {
+      downSince.remove(member.name());
+    }
+    List<RingMember> up = new ArrayList<>();
+    for (Member m : swim.values()) {
+      if (m.isUp()) {
+        up.add(new RingMember(m.name(), m.host(), m.clusterPort(), m.httpPort()));
+      }
+    }
+    agreement.setPeers(up);
+    return this;
+  }
+
+  private Behavior<Command> onFillDone(FillDone done) {
+    agreement.reportFillDone(done.epoch());
+    flush();
+    return this;
+  }
+
+  private Behavior<Command> onObserved(Observed observed) {
+    RingMember from = null;
+    if (observed.fromAddress() != null) {
+      for (RingMember m : knownMembers()) {
+        if (m.clusterAddress().equals(observed.fromAddress())) {
+          from = m;
+        }
+      }
+    }
+    agreement.observed(observed.epoch(), from);
+    flush();
+    return this;
+  }
+
+  private List<RingMember> knownMembers() {
+    Map<String, RingMember> out = new TreeMap<>();
+    for (Member m : swim.values()) {
+      out.put(m.name(), new RingMember(m.name(), m.host(), m.clusterPort(), m.httpPort()));
+    }
+    if (agreement.config() != null) {
+      agreement.config().allMembers().forEach(m -> out.put(m.name(), m));
+    }
+    return List.copyOf(out.values());
+  }
+
+  private Behavior<Command> onForceRemove(ForceRemove remove) {
+    RingConfig config = agreement.config();
+    Member seen = swim.get(remove.name());
+    if (remove.name().equals(self.name())) {
+      remove.replyTo().tell(new OperatorRefused("bad-request",
+          "a node cannot force itself out; use POST /cluster/decommission on it"));
+    } else if (config == null || !config.contains(remove.name())) {
+      remove.replyTo().tell(new OperatorRefused("not-found",
+          remove.name() + " is in no set of ring epoch " + agreement.epoch()));
+    } else if (seen != null && seen.status() == MemberStatus.ALIVE) {
+      remove.replyTo().tell(new OperatorRefused("conflict",
+          remove.name() + " is ALIVE: decommission it instead, so its ranges move out first"));
+    } else if (config.memberNames().size() == 1) {
+      remove.replyTo().tell(new OperatorRefused("conflict", "the ring cannot lose its last member"));
+    } else {
+      forceRemovals.computeIfAbsent(remove.name(), n -> new ArrayList<>()).add(remove.replyTo());
+      decide();
+      flush();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onDecommission(Decommission decommission) {
+    RingConfig config = agreement.config();
+    if (config == null || !config.nextNames().contains(self.name())) {
+      decommission.replyTo().tell(new OperatorRefused("conflict",
+          self.name() + " is not in the target ring of epoch " + agreement.epoch() + ": nothing to decommission"));
+    } else if (config.nextNames().size() == 1) {
+      decommission.replyTo().tell(new OperatorRefused("conflict",
+          self.name() + " is the only member: its data would have nowhere to go"));
+    } else {
+      decommissioning = true;
+      decommissionWaiters.add(decommission.replyTo());
+      getContext().getLog().info("{} decommissioning: proposing a ring without it", self.name());
+      decide();
+      flush();
+    }
+    return this;
+  }
+
+  /** Persists, then publishes commits, then sends: nothing leaves before the state is durable. */
+  private void flush() {
+    RingAgreement.Ready ready = agreement.drain();
+    if (ready.persist() != null) {
+      store.save(ready.persist());
+    }
+    for (String conflict : ready.conflicts()) {
+      getContext().getLog().error("ring agreement violated: {}", conflict);
+    }
+    for (RingAgreement.Commit commit : ready.commits()) {
+      onCommitted(commit);
+    }
+    for (RingAgreement.Outgoing out : ready.messages()) {
+      ActorRef<Command> peer = peers.apply(out.to());
+      if (peer != null) {
+        peer.tell(new Peer(out.message()));
+      }
+    }
+  }
+
+  private void onCommitted(RingAgreement.Commit commit) {
+    RingConfig config = commit.config();
+    RingSnapshot before = snapshot;
+    publish(commit.epoch(), config);
+    String verb = verb(config);
+    getContext().getLog().info("ring epoch {}: {} {} (proposed by {}{}): current {}, next {}, {}% of token space moving",
+        commit.epoch(), verb, config.change(), config.proposer(), commit.proposedHere() ? ", decided here" : "",
+        config.currentNames(), config.nextNames(),
+        percent(before == null ? 1.0 : HashRing.movedFraction(before.ring(), snapshot.next())));
+    if (config.change().startsWith("force-removed")) {
+      getContext().getLog().warn("ring epoch {}: {} by an operator: ranges only they held are lost", commit.epoch(),
+          config.change());
+    }
+    answerOperators(commit.epoch(), config);
+  }
+
+  private static String verb(RingConfig config) {
+    String change = config.change();
+    if (change.startsWith("retargeted")) {
+      return "retargeted";
+    } else if (change.equals("finished")) {
+      return "finished";
+    } else if (change.startsWith("force-removed") || change.startsWith("decommissioning")) {
+      return "removed";
+    } else if (change.startsWith("founded")) {
+      return "founded";
+    } else if (change.contains("joining") && change.contains("removing")) {
+      return "joined/removed";
+    } else if (change.contains("joining")) {
+      return "joined";
+    } else if (change.contains("removing")) {
+      return "removed";
+    }
+    return "changed";
+  }
+
+  private void answerOperators(long epoch, RingConfig config) {
+    forceRemovals.entrySet().removeIf(entry -> {
+      if (config.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().forEach(r -> r.tell(new OperatorDone(epoch, config.change())));
+      return true;
+    });
+    if (decommissioning && !config.nextNames().contains(self.name())) {
+      decommissionWaiters.forEach(r -> r.tell(new OperatorDone(epoch, config.change())));
+      decommissionWaiters.clear();
+      if (!config.contains(self.name()) && !stopped) {
+        stopped = true;
+        getContext().getLog().info("{} decommissioned: ring epoch {} no longer holds it; stopping", self.name(), epoch);
+        stopper.stop(self.name() + " decommissioned at ring epoch " + epoch);
+      }
+    }
+  }
+
+  private void publish(long epoch, RingConfig config) {
+    if (epoch <= view.current().epoch()) {
+      return;
+    }
+    HashRing empty = view.ring();
+    HashRing current = HashRing.of(config.currentNames(), empty.vnodes(), empty.replicationFactor());
+    HashRing next = config.inTransition()
+        ? HashRing.of(config.nextNames(), empty.vnodes(), empty.replicationFactor())
+        : current;
+    snapshot = new RingSnapshot(epoch, current, next, config.readsMoved());
+    gainers = RingPolicy.gainers(current, next);
+    view.publish(snapshot);
     for (ActorRef<RingSnapshot> subscriber : subscribers) {
-      subscriber.tell(next);
+      subscriber.tell(snapshot);
     }
   }
 
@@ -163,11 +442,23 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     return String.format(Locale.ROOT, "%.1f", fraction * 100);
   }
 
+  private Behavior<Command> onGetStatus(GetStatus get) {
+    RingConfig config = agreement.config();
+    Set<String> done = agreement.fillsDone();
+    Set<String> awaiting = new java.util.TreeSet<>(gainers);
+    awaiting.removeAll(done);
+    get.replyTo().tell(new Status(agreement.epoch(), config, config == null ? null : policy.leader(config, swim),
+        done, awaiting, agreement.proposing()));
+    return this;
+  }
+
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
     if (subscribers.add(subscribe.subscriber())) {
       getContext().watchWith(subscribe.subscriber(), new SubscriberTerminated(subscribe.subscriber()));
     }
-    subscribe.subscriber().tell(current);
+    if (snapshot != null) {
+      subscribe.subscriber().tell(snapshot);
+    }
     return this;
   }
 

@@ -81,6 +81,28 @@ public final class RingTransition {
     return List.copyOf(out);
   }
 
+  /**
+   * Whether, for every range of {@code old}, at most {@code readQuorum - 1} of its replicas are
+   * missing from {@code reported}: the nodes that have reported being at the epoch that moved
+   * reads to the new ring fence every request of an older epoch, so no read quorum can form at
+   * one, and writes may stop reaching the old replicas.
+   */
+  public static boolean barrierMet(HashRing old, Set<String> reported, int readQuorum) {
+    for (long end : HashRing.boundaries(old)) {
+      List<String> replicas = old.preferenceList(end);
+      int behind = 0;
+      for (String r : replicas) {
+        if (!reported.contains(r)) {
+          behind++;
+        }
+      }
+      if (behind >= readQuorum) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Every member that gains some range from {@code before} to {@code after}. */
   public static Set<String> gainers(HashRing before, HashRing after) {
     Set<String> out = new TreeSet<>();

@@ -332,9 +332,14 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         return;
       }
     }
-    if (current.filling() && reported < current.epoch()) {
+    // in the second step of a transition there is nothing to fill: the report then says this
+    // node is at the epoch, which fences every older request here (the ring's barrier)
+    if (current.inTransition() && reported < current.epoch()) {
       reported = current.epoch();
-      getContext().getLog().info("ring epoch {}: {} holds every range it gains; reported filled", current.epoch(), self);
+      if (current.filling()) {
+        getContext().getLog().info("ring epoch {}: {} holds every range it gains; reported filled",
+            current.epoch(), self);
+      }
       filled.accept(current.epoch());
     }
   }

@@ -66,7 +66,7 @@ class MetricsRoutesTest {
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
     metrics = Metrics.withJvmMetrics(settings.name);
-    metrics.ring(() -> 5, () -> 0);
+    metrics.ringEpoch(() -> 5);
     metrics.nodeInfo("memory", false);
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     testKit.spawn(StoragePoller.create(storage, metrics, Duration.ofMillis(50)));

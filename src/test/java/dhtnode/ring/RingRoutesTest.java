@@ -30,7 +30,7 @@ class RingRoutesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final RingSettings SETTINGS =
-      RingSettings.from(ConfigFactory.parseString("dht.ring.vnodes = 64"));
+      RingSettings.from(ConfigFactory.parseString("dht.ring.vnodes = 64").withFallback(ConfigFactory.defaultReference()));
   private static final List<String> MEMBERS = List.of("node1", "node2", "node3", "node4");
 
   private static final List<ServerBinding> bindings = new ArrayList<>();

@@ -63,4 +63,17 @@ class RingTransitionTest {
     assertTrue(RingTransition.gains("a", ring, ring).isEmpty());
     assertTrue(RingTransition.gainers(ring, ring).isEmpty());
   }
+
+  @Test
+  void theBarrierHoldsOnlyWhenNoOldReplicaSetKeepsAReadQuorumBehind() {
+    HashRing old = HashRing.of(List.of("a", "b", "c", "d"), 8, 3);
+    assertFalse(RingTransition.barrierMet(old, Set.of(), 2), "nobody reported: every old quorum can still form");
+    assertFalse(RingTransition.barrierMet(old, Set.of("a", "b"), 2),
+        "a range replicated by c and d (and one of a, b) still has two replicas behind");
+    assertTrue(RingTransition.barrierMet(old, Set.of("a", "b", "c"), 2), "at most one behind in any set of three");
+    assertTrue(RingTransition.barrierMet(old, Set.of("a", "b", "c", "d"), 2));
+    assertFalse(RingTransition.barrierMet(old, Set.of("a", "b", "c"), 1), "R=1: every replica must have moved");
+    assertTrue(RingTransition.barrierMet(HashRing.of(List.of("a"), 8, 3), Set.of(), 2),
+        "one old replica can never form a quorum of two");
+  }
 }
