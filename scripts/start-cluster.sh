@@ -93,11 +93,11 @@ for k in $(seq 1 "$n"); do
   done
 done
 
-# ... and once no node is still filling a range it replicates (it would not count toward quorums)
+# ... and once every node is at a stable ring epoch with nothing left to fill
 for k in $(seq 1 "$n"); do
   port=$(http_port "$k")
   # captured first: under pipefail, grep -q closing the pipe early would fail curl
-  until [[ "$(curl -sf "http://127.0.0.1:$port/cluster/stabilization" || true)" == *'"pendingOwned":0'* ]]; do
+  until [[ "$(curl -sf "http://127.0.0.1:$port/cluster/stabilization" || true)" == *'"settled":true'* ]]; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "node$k is still filling ranges; see run/node$k.log and /cluster/stabilization" >&2
       exit 1

@@ -125,11 +125,12 @@ class MultiNodeTest {
     }
   }
 
-  static int pendingOwned(Node node) {
+  /** At a stable ring epoch with nothing left to fill. */
+  static boolean settled(Node node) {
     try {
-      return JSON.readTree(send(node, "GET", "/cluster/stabilization", null).body()).path("pendingOwned").asInt(-1);
+      return JSON.readTree(send(node, "GET", "/cluster/stabilization", null).body()).path("settled").asBoolean(false);
     } catch (IOException | RuntimeException e) {
-      return -1;
+      return false;
     }
   }
 
@@ -152,7 +153,7 @@ class MultiNodeTest {
   @Test
   void aLoneNodeRefusesQuorumRequestsClearlyButServesConsistencyOne() throws Exception {
     Node alone = startSeed("solo");
-    awaitTrue(() -> pendingOwned(alone) == 0, "the seed of a new cluster starts with its (empty) ranges at once");
+    awaitTrue(() -> settled(alone), "the founder of a new cluster starts with its (empty) ranges at once");
     HttpResponse<String> put = send(alone, "PUT", "/d/k", "v");
     assertEquals(503, put.statusCode(), put.body());
     JsonNode body = JSON.readTree(put.body());
@@ -169,7 +170,7 @@ class MultiNodeTest {
     Node c = startJoining("charlie", a.clusterPort());
     for (Node n : List.of(a, b, c)) {
       awaitTrue(() -> ringSize(n) == 3, n.name() + " sees three members in its ring");
-      awaitTrue(() -> pendingOwned(n) == 0, n.name() + " has filled every range it replicates");
+      awaitTrue(() -> settled(n), n.name() + " is at a stable epoch and has filled every range it replicates");
     }
 
     for (int i = 0; i < 30; i++) {

@@ -72,6 +72,7 @@ public final class RingRoutes extends AllDirectives {
     // "members" is the read ring (the old set during a transition); "next" the set it moves to
     body.put("members", ring.members());
     body.put("inTransition", snapshot.inTransition());
+    body.put("readsMoved", snapshot.readsMoved());
     body.put("next", snapshot.next().members());
     body.put("rangesInTransition", moving.size());
     body.put("tokens", tokens);

@@ -52,12 +52,17 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
   /**
-   * What {@code /cluster/stabilization} shows. {@code rangesToFill}: ranges gained in the current
-   * transition and not filled yet; {@code recoveringRanges}: ranges not refilled since this node
-   * lost its data (reads there are not answered); {@code fillBlocked}: why the last fill failed.
+   * What {@code /cluster/stabilization} shows. {@code settled}: this node is at a stable epoch
+   * with nothing left to fill or refill (what scripts wait for). {@code pendingOwned}: ranges it
+   * replicates at this epoch but has not filled yet, -1 before it knows an epoch.
+   * {@code rangesToFill}: ranges gained in the current transition and not filled yet;
+   * {@code recoveringRanges}: ranges not refilled since this node lost its data (reads there are
+   * not answered); {@code fillBlocked}: why the last fill failed.
    */
   public record Status(
       long epoch,
+      boolean settled,
+      int pendingOwned,
       boolean inTransition,
       boolean readsMoved,
       int rangesToFill,
@@ -495,8 +500,12 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   }
 
   private Behavior<Command> onGetStatus(GetStatus get) {
+    int pendingOwned = current == null || current.epoch() == 0 ? -1
+        : refilling ? status.recovering().ranges().size() : toFill.size();
     get.replyTo().tell(new Status(
         current == null ? 0 : current.epoch(),
+        pendingOwned == 0 && !current.inTransition(),
+        pendingOwned,
         current != null && current.inTransition(),
         current != null && current.readsMoved(),
         refilling ? 0 : toFill.size(),
