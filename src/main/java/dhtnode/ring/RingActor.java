@@ -62,7 +62,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    */
   public record FillDone(long epoch) implements Command {}
 
-  /** A replica (at {@code fromAddress}, {@code host:port}, or null) answered from a later epoch. */
+  /**
+   * A replica answered from a later epoch: ask it (named by its cluster address {@code host:port}
+   * or by its node name; null for any member) for that epoch now.
+   */
   public record Observed(long epoch, String fromAddress) implements Command {}
 
   /** Operator: remove {@code name}, which is gone for good, even if ranges only it held are lost. */
@@ -274,7 +277,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     RingMember from = null;
     if (observed.fromAddress() != null) {
       for (RingMember m : knownMembers()) {
-        if (m.clusterAddress().equals(observed.fromAddress())) {
+        if (m.clusterAddress().equals(observed.fromAddress()) || m.name().equals(observed.fromAddress())) {
           from = m;
         }
       }
