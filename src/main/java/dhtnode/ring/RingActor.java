@@ -62,7 +62,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    */
   public record FillDone(long epoch) implements Command {}
 
-  /** A replica (at {@code fromAddress}, {@code host:port}, or null) answered from a later epoch. */
+  /**
+   * A replica answered from a later epoch: ask it (named by its cluster address {@code host:port}
+   * or by its node name; null for any member) for that epoch now.
+   */
   public record Observed(long epoch, String fromAddress) implements Command {}
 
   /** Operator: remove {@code name}, which is gone for good, even if ranges only it held are lost. */
@@ -285,7 +288,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     RingMember from = null;
     if (observed.fromAddress() != null) {
       for (RingMember m : knownMembers()) {
-        if (m.clusterAddress().equals(observed.fromAddress())) {
+        if (m.clusterAddress().equals(observed.fromAddress()) || m.name().equals(observed.fromAddress())) {
           from = m;
         }
       }
@@ -370,36 +373,19 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     RingConfig config = commit.config();
     RingSnapshot before = snapshot;
     publish(commit.epoch(), config);
-    String verb = verb(config);
-    getContext().getLog().info("ring epoch {}: {} {} (proposed by {}{}): current {}, next {}, {}% of token space moving",
-        commit.epoch(), verb, config.change(), config.proposer(), commit.proposedHere() ? ", decided here" : "",
-        config.currentNames(), config.nextNames(),
-        percent(before == null ? 1.0 : HashRing.movedFraction(before.ring(), snapshot.next())));
+    // a transition: how much of the token space changes replica set; a stable epoch: how much
+    // changed read replicas against the epoch before
+    double moved = snapshot.inTransition() ? HashRing.movedFraction(snapshot.ring(), snapshot.next())
+        : before == null ? 0.0 : HashRing.movedFraction(before.ring(), snapshot.ring());
+    getContext().getLog().info("ring epoch {}: {} (proposed by {}{}): current {}, next {}, {}% of token space {}",
+        commit.epoch(), config.change(), config.proposer(), commit.proposedHere() ? ", decided here" : "",
+        config.currentNames(), config.nextNames(), percent(moved),
+        snapshot.inTransition() ? "in transition" : "changed read replicas");
     if (config.change().startsWith("force-removed")) {
       getContext().getLog().warn("ring epoch {}: {} by an operator: ranges only they held are lost", commit.epoch(),
           config.change());
     }
     answerOperators(commit.epoch(), config);
-  }
-
-  private static String verb(RingConfig config) {
-    String change = config.change();
-    if (change.startsWith("retargeted")) {
-      return "retargeted";
-    } else if (change.equals("finished")) {
-      return "finished";
-    } else if (change.startsWith("force-removed") || change.startsWith("decommissioning")) {
-      return "removed";
-    } else if (change.startsWith("founded")) {
-      return "founded";
-    } else if (change.contains("joining") && change.contains("removing")) {
-      return "joined/removed";
-    } else if (change.contains("joining")) {
-      return "joined";
-    } else if (change.contains("removing")) {
-      return "removed";
-    }
-    return "changed";
   }
 
   private void answerOperators(long epoch, RingConfig config) {

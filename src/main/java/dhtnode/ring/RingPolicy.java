@@ -131,7 +131,7 @@ public final class RingPolicy {
     if (!targetNames.equals(config.nextNames())) {
       String change = describe(joiners, departed);
       if (config.inTransition()) {
-        change = "retargeted (" + change + ")";
+        change = "retargeted: " + change;
       }
       if (targetNames.equals(config.currentNames())) {
         return Optional.of(RingConfig.stable(config.current(), config.retired(), change, self));
@@ -216,10 +216,10 @@ public final class RingPolicy {
   private static String describe(List<RingMember> joiners, Set<String> departed) {
     List<String> parts = new ArrayList<>();
     if (!joiners.isEmpty()) {
-      parts.add("joining " + names(joiners));
+      parts.add("joined " + names(joiners));
     }
     if (!departed.isEmpty()) {
-      parts.add("removing " + departed);
+      parts.add("removed " + departed);
     }
     return String.join(", ", parts);
   }

@@ -77,7 +77,7 @@ class RingPolicyTest {
     RingConfig next = c.decide().orElseThrow();
     assertEquals(Set.of("node1", "node2", "node3"), next.currentNames());
     assertEquals(Set.of("node1", "node2", "node3", "node4", "node5"), next.nextNames());
-    assertTrue(next.change().contains("joining [node4, node5]"), next.change());
+    assertTrue(next.change().contains("joined [node4, node5]"), next.change());
     assertEquals("node1", next.proposer());
   }
 
@@ -106,7 +106,7 @@ class RingPolicyTest {
     RingConfig next = c.decide().orElseThrow();
     assertEquals(Set.of("node1", "node2", "node3"), next.currentNames(), "reads stay on the old set");
     assertEquals(Set.of("node1", "node2"), next.nextNames());
-    assertTrue(next.change().contains("removing [node3]"), next.change());
+    assertTrue(next.change().contains("removed [node3]"), next.change());
   }
 
   @Test

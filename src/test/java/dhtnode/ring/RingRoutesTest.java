@@ -121,6 +121,32 @@ class RingRoutesTest {
   }
 
   @Test
+  void aTransitionShowsTheReadRingTheTargetAndHowManyRangesMove() throws Exception {
+    RingView view = new RingView(SETTINGS, 3);
+    String url = bind(new RingRoutes(settings, view));
+    HashRing three = HashRing.of(List.of("node1", "node2", "node3"), SETTINGS.vnodes, 3);
+    HashRing four = HashRing.of(MEMBERS, SETTINGS.vnodes, 3);
+    view.publish(new RingSnapshot(8, three, four));
+    JsonNode body = json(get(url + "/cluster/ring"));
+    assertEquals(8, body.get("epoch").asLong());
+    assertTrue(body.get("inTransition").asBoolean());
+    assertEquals(JSON.valueToTree(List.of("node1", "node2", "node3")), body.get("members"));
+    assertEquals(JSON.valueToTree(MEMBERS), body.get("next"));
+    int moving = body.get("rangesInTransition").asInt();
+    assertEquals(view.current().rangesInTransition().size(), moving);
+    assertTrue(moving > 0);
+    assertEquals(3 * 64, body.get("tokens").size(), "the tokens are the read ring's");
+    // reads stay on the old set until the transition finishes
+    assertEquals(JSON.valueToTree(three.preferenceList("k")), json(get(url + "/cluster/owners/k")).get("replicas"));
+
+    view.publish(new RingSnapshot(9, four));
+    JsonNode stable = json(get(url + "/cluster/ring"));
+    assertTrue(!stable.get("inTransition").asBoolean());
+    assertEquals(0, stable.get("rangesInTransition").asInt());
+    assertEquals(stable.get("members"), stable.get("next"));
+  }
+
+  @Test
   void ownersDecodesTheKeyLikeDataKeysAndListsItsReplicasInOrder() throws Exception {
     String key = "user/42 café?&#";
     String encoded = URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
