@@ -118,6 +118,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         DispatcherSelector.blocking());
     metrics.ringEpoch(() -> ringView.current().epoch());
     metrics.ringRangesInTransition(new RangesInTransition(ringView));
+    status.onBehind(epoch -> ring.tell(new RingActor.Observed(epoch, null)));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     directory =
         new ReplicaDirectory(
@@ -139,7 +140,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock,
-        (epoch, node) -> ring.tell(new RingActor.Observed(epoch, directory.clusterAddressOf(node))), metrics);
+        RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),

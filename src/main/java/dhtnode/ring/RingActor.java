@@ -123,6 +123,27 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
         new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock)));
   }
 
+  /**
+   * Hands a coordinator's "replica {@code node} is at later {@code epoch}" on to the ring as an
+   * {@link Observed}, once per epoch: a burst of fenced requests asks one peer, not one per request.
+   *
+   * @param addressOf a member's cluster address ({@code host:port}), or null when unknown
+   */
+  public static ReplicaHints hints(ActorRef<Command> ring, Function<String, String> addressOf) {
+    java.util.concurrent.atomic.AtomicLong hinted = new java.util.concurrent.atomic.AtomicLong();
+    return (epoch, node) -> {
+      if (hinted.getAndAccumulate(epoch, Math::max) < epoch) {
+        ring.tell(new Observed(epoch, addressOf.apply(node)));
+      }
+    };
+  }
+
+  /** What {@link #hints} returns: told that replica {@code node} answered from {@code epoch}. */
+  @FunctionalInterface
+  public interface ReplicaHints {
+    void observed(long epoch, String node);
+  }
+
   /** Peers' ring actors at {@code akka://<system>@host:port/user/ring}, resolved once per address. */
   public static Function<RingMember, ActorRef<Command>> remotePeers(ActorSystem<?> system) {
     ActorRefResolver resolver = ActorRefResolver.get(system);

@@ -4,6 +4,8 @@ import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.TokenRange;
 import dhtnode.ring.TokenRangeSet;
 import dhtnode.storage.ReplicaState;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -19,6 +21,9 @@ public final class ReplicaStatus implements ReplicaState {
   private final String self;
   private final Supplier<RingSnapshot> view;
   private volatile TokenRangeSet recovering;
+  private volatile LongConsumer catchUp = epoch -> { };
+  /** The highest later epoch already handed on: a burst of fenced requests gives one hint. */
+  private final AtomicLong hinted = new AtomicLong();
 
   /**
    * @param view the current ring snapshot, e.g. {@code ringView::current}
@@ -43,6 +48,18 @@ public final class ReplicaStatus implements ReplicaState {
   @Override
   public boolean holds(long token) {
     return view.get().holds(self, token);
+  }
+
+  @Override
+  public void behind(long epoch) {
+    if (hinted.getAndAccumulate(epoch, Math::max) < epoch) {
+      catchUp.accept(epoch);
+    }
+  }
+
+  /** Where {@link #behind} hints go: the ring, which asks a peer for the later epoch. */
+  public void onBehind(LongConsumer hint) {
+    catchUp = hint;
   }
 
   /** Whether any of {@code range} has not been refilled since this node lost its data. */

@@ -24,6 +24,12 @@ public interface ReplicaState {
    */
   boolean holds(long token);
 
+  /**
+   * A request arrived from a later epoch than {@link #epoch()}: this node is behind and should
+   * catch up. Called on the storage actor's thread, so it must only hand the hint on.
+   */
+  default void behind(long epoch) {}
+
   /** No ring: epoch 0, nothing pending, every token held. For a node's tools and tests. */
   ReplicaState UNFENCED = new ReplicaState() {
     @Override

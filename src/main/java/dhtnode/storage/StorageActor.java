@@ -166,6 +166,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   private Behavior<Command> onGet(Get get) {
     long epoch = state.epoch();
     if (get.epoch() != epoch) {
+      fenced(get.epoch(), epoch);
       get.replyTo().tell(new WrongEpoch(get.key(), epoch, get.tag()));
       return this;
     }
@@ -180,6 +181,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   private Behavior<Command> onPut(Put put) {
     long epoch = state.epoch();
     if (put.epoch() != epoch) {
+      fenced(put.epoch(), epoch);
       put.replyTo().tell(new WrongEpoch(put.key(), epoch, put.tag()));
       return this;
     }
@@ -189,6 +191,12 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       return new WriteResult(put.key(), stored, stored == put.value(), put.tag());
     });
     return this;
+  }
+
+  private void fenced(long requested, long mine) {
+    if (requested > mine) {
+      state.behind(requested);
+    }
   }
 
   /** Fills and anti-entropy store only inside the ranges this node replicates. */

@@ -89,6 +89,12 @@ class StorageActorTest {
     volatile long epoch;
     volatile boolean pending;
     volatile boolean held = true;
+    final java.util.List<Long> behind = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void behind(long epoch) {
+      behind.add(epoch);
+    }
 
     @Override
     public long epoch() {
@@ -127,6 +133,7 @@ class StorageActorTest {
     storage.tell(new StorageActor.Get("k", 7, 5, probe.getRef()));
     assertEquals(new StorageActor.ReadResult("k", value("v", 1), 5), probe.receiveMessage(),
         "neither fenced write was stored");
+    assertEquals(List.of(8L), state.behind, "only a later epoch is this node's to catch up on");
     state.epoch = 8; // the node moved on: what was current is now fenced
     storage.tell(new StorageActor.Get("k", 7, 6, probe.getRef()));
     assertEquals(new StorageActor.WrongEpoch("k", 8, 6), probe.receiveMessage());
