@@ -19,7 +19,8 @@ import java.util.TreeSet;
  *   <li>Joins: members SWIM sees ALIVE that are in no set of the configuration (and not retired)
  *       start a transition to {@code next = current + joiners}, all joiners known at that moment.
  *   <li>Removals: members DEAD or LEFT for the removal delay without a break ({@code downSince})
- *       are dropped from {@code next}. A member back before the delay changes nothing.
+ *       are dropped from {@code next}. A member back before the delay changes nothing; one back
+ *       ALIVE while its removal is still filling is put back into {@code next}.
  *   <li>Reads move: when every node that gains a range in the transition has reported FillDone
  *       for this epoch, the same transition with reads on {@code next} is proposed (writes still
  *       go to both sets).
@@ -124,6 +125,7 @@ public final class RingPolicy {
     departed.remove(self);
     List<RingMember> target = new ArrayList<>(without(config.next(), departed));
     target.addAll(joiners);
+    target.addAll(returners(config, in.swim()));
     if (target.isEmpty()) {
       return Optional.empty(); // never propose a ring with nobody in it
     }
@@ -153,6 +155,24 @@ public final class RingPolicy {
       }
     }
     return null;
+  }
+
+  /**
+   * Members of {@code current} that a transition is removing but SWIM sees ALIVE again (a healed
+   * partition, a node back after the delay), unless retired by an operator: the transition is
+   * retargeted to keep them, so they move no data, instead of finishing without them and
+   * taking them back in another transition.
+   */
+  static List<RingMember> returners(RingConfig config, Map<String, Member> swim) {
+    List<RingMember> out = new ArrayList<>();
+    for (RingMember m : config.current()) {
+      Member seen = swim.get(m.name());
+      if (seen != null && seen.status() == MemberStatus.ALIVE && !config.nextNames().contains(m.name())
+          && !config.retired().containsKey(m.name())) {
+        out.add(m);
+      }
+    }
+    return out;
   }
 
   /** Members SWIM sees ALIVE in no set of {@code config}, unless retired and not restarted since. */

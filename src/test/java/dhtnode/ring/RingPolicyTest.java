@@ -228,4 +228,18 @@ class RingPolicyTest {
     assertEquals(Set.of(), RingPolicy.gainers(three, two), "a removal from 3 to 2 nodes gains nobody anything");
     assertEquals(Set.of(), RingPolicy.gainers(four, four));
   }
+
+  @Test
+  void aMemberBackAliveWhileItsRemovalIsFillingIsKeptAndTheRemovalUndone() {
+    Case c = new Case();
+    c.config = transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"));
+    c.swim = swim("node1", "node2", "node3", "node4");
+    c.gainers = Set.of("node1");
+    RingConfig undone = c.decide().orElseThrow();
+    assertTrue(!undone.inTransition(), "back to the ring it never left: nothing moves");
+    assertEquals(Set.of("node1", "node2", "node3", "node4"), undone.currentNames());
+    c.config = transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"))
+        .withReadsMoved("node1");
+    assertEquals(Optional.empty(), c.decide(), "once reads moved, the removal completes first");
+  }
 }
