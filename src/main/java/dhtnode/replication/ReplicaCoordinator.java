@@ -36,9 +36,11 @@ import java.util.Objects;
  * current versions from R replicas, stamp a version above all of them with the node's
  * {@link HybridClock}, then write to all N and answer after W acks. When W is a majority of the
  * replicas and {@link Quorum#oneRoundWrites} is on, a write is first tried in one round: stamp
- * with the clock and write; a replica holding a newer version refuses it, and only if refusals
- * keep it from W acks does it fall back to the two rounds. See {@code docs/replication.md} for
- * why both make quorum reads see every acknowledged write.
+ * with the clock and write; a replica holding a newer version refuses it. If refusals keep it
+ * from W acks, it falls back to the two rounds only when every replica refused (so the first
+ * version is stored nowhere); otherwise it answers 503 with an unknown outcome, because writing
+ * the same bytes again under a second version could make one write take effect twice. See
+ * {@code docs/replication.md} for why this keeps quorum reads linearizable.
  *
  * <p>Guarantees: one reply; never "not written" once a write was sent to any replica (a failed
  * write is {@link Unavailable} with {@code outcomeUnknown}); never blocks, so it runs on the
@@ -161,8 +163,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private int outstanding;
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
+  /**
+   * The first round of a one-round write, kept apart from {@link #holders} (the second round's
+   * acks) so a late first-round reply can never be counted against the second round.
+   */
+  private QuorumTally firstRound;
   /** One-round write: replicas that refused it because they hold a newer version. */
   private int refused;
+  /**
+   * One-round write: replicas whose reply leaves open whether they hold its version (a storage
+   * failure, a pending replica, any other answer). Only refusals prove a replica never will.
+   */
+  private int uncertain;
+  /** The one-round attempt was kept from W by refusals (counted once in the metrics). */
+  private boolean fellBack;
 
   private ReplicaCoordinator(
       ActorContext<Command> context,
@@ -376,13 +390,13 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * One round: stamp with this node's clock and write to all N. With 2W > N any two write quorums
    * share a replica, so if a write completed before this one started with a higher version, a
    * replica of every W we could gather already holds it and refuses ours: we cannot reach W
-   * without a refusal, and then fall back to the two-round write, whose version read stamps above
-   * what the refusals showed.
+   * without a refusal. Then the bytes may only be stamped again if no replica holds them under
+   * the first version: see {@link #onOneRoundWritten}.
    */
   private void startOneRoundWrite() {
     target = versioned(new Version(clock.now(), nodeName));
     phase = Phase.ONE_ROUND_WRITING;
-    holders = new QuorumTally(names, quorum.write());
+    firstRound = new QuorumTally(names, quorum.write());
     if (getContext().getLog().isDebugEnabled()) {
       getContext().getLog().debug("key {}: one-round {} on {} (W={})", key, operation, names, quorum.write());
     }
@@ -391,28 +405,51 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
+  /**
+   * A one-round write that cannot reach W falls back to two rounds (a version read, then the same
+   * bytes under a new, higher version) only when every replica refused the first version: a
+   * refusing replica holds something newer and so can never store the first one, hence no
+   * replica holds it, none ever will, no read can have returned it, and the write has had no
+   * effect yet. If any replica stored it, or might have (a failure, a pending replica, a reply
+   * still missing at the deadline), the first version may already have been read; writing the
+   * bytes again under a second version would let one client write take effect twice (a read of
+   * it, then of a newer concurrent write, then of it again), so the answer is 503 with an
+   * unknown outcome: the first version may surface, once, and stays ordered where it is.
+   */
   private void onOneRoundWritten(int replica, Reply reply) {
-    // only our own version counts: a replica holding a newer one refused this write
-    if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
-      holders.answer(replica, w.stored());
+    if (reply instanceof WriteResult w && w.stored().equals(target)) {
+      firstRound.answer(replica, w.stored()); // it stored our value, or already held exactly it
+    } else if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
+      // Our version with other bytes: versions are unique, so this is a second writer of one
+      // version. The replica keeps its own (it refuses), and can never hold ours.
+      getContext().getLog().warn("key {}: replica {} holds version {} with other contents; refused",
+          key, names.get(replica), target.version());
+      refused++;
+      firstRound.fail(replica);
+    } else if (reply instanceof WriteResult w && w.stored().version().isNewerThan(target.version())) {
+      refused++; // it holds a newer version: it never stores ours
+      firstRound.fail(replica);
     } else {
-      if (reply instanceof WriteResult) {
-        refused++;
-      }
-      holders.fail(replica);
+      uncertain++;
+      firstRound.fail(replica);
     }
     if (phase != Phase.ONE_ROUND_WRITING) {
       return;
     }
-    if (holders.isMet()) {
+    if (firstRound.isMet()) {
       reply(new Written(target.version()));
-    } else if (!holders.canStillMeet()) {
-      if (refused > 0) {
-        getContext().getLog().debug("key {}: {} replica(s) hold a newer version; writing in two rounds", key, refused);
-        startVersionRead();
-      } else {
-        replyWriteUnknown();
+    } else if (!firstRound.canStillMeet()) {
+      if (refused > 0 && !fellBack) {
+        fellBack = true;
+        metrics.writeFallback();
       }
+      if (refused == replicas.size()) {
+        getContext().getLog().debug("key {}: every replica holds a newer version; writing in two rounds", key);
+        startVersionRead();
+      } else if (firstRound.answeredCount() > 0 || uncertain > 0) {
+        replyWriteUnknown(firstRound);
+      }
+      // else: only refusals so far; the replies still missing decide (all refusals: two rounds)
     }
   }
 
@@ -431,13 +468,13 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyVersionReadUnavailable() {
-    if (refused > 0) {
-      // the one-round attempt before may have reached some replicas
+    if (fellBack) {
+      // every replica refused the first version, so that one is stored nowhere: nothing was written
       reply(new Unavailable(
-          "the write was refused by " + refused + " replica(s) holding a newer version, and only "
-              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again answered "
-              + "in time; its outcome is unknown: it may still surface through repair",
-          reads.answered(), true));
+          "the write was refused by every replica (each holds a newer version), and only "
+              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again "
+              + "answered in time; nothing was written",
+          reads.answered(), false));
       return;
     }
     reply(new Unavailable(
@@ -474,15 +511,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (holders.isMet()) {
       reply(new Written(target.version()));
     } else if (!holders.canStillMeet()) {
-      replyWriteUnknown();
+      replyWriteUnknown(holders);
     }
   }
 
-  private void replyWriteUnknown() {
+  /** {@code acks}: the tally of the round that sent the values (the first or the second). */
+  private void replyWriteUnknown(QuorumTally acks) {
+    String why = refused > 0 && acks == firstRound
+        ? refused + " replica(s) refused it holding a newer version, and others may hold it, so it "
+            + "cannot be written again under a new version; "
+        : "";
     reply(new Unavailable(
-        "the write was acknowledged by " + holders.answeredCount() + " of the " + quorum.write()
-            + " replicas required in time; its outcome is unknown: it may still surface through repair",
-        holders.answered(), true));
+        "the write was acknowledged by " + acks.answeredCount() + " of the " + quorum.write()
+            + " replicas required in time; " + why + "its outcome is unknown: it may still surface through repair",
+        acks.answered(), true));
   }
 
   // ---- common ----
@@ -494,7 +536,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case READING -> replyReadUnavailable();
       case VERSION_READING -> replyVersionReadUnavailable();
       case REPAIRING -> replyRepairUnavailable();
-      case WRITING, ONE_ROUND_WRITING -> replyWriteUnknown();
+      case WRITING -> replyWriteUnknown(holders);
+      case ONE_ROUND_WRITING -> replyWriteUnknown(firstRound);
       case DONE -> { }
     }
     // After a reply the coordinator lingers only for late answers, and not past the deadline.
@@ -505,6 +548,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     getContext().getLog().debug("key {}: {}", key, result);
     if (timedOut && result instanceof Unavailable) {
       metrics.timeout(metricsOp(operation));
+    }
+    if (fellBack && result instanceof Unavailable) {
+      metrics.writeFallbackUnavailable();
     }
     replyTo.tell(result);
     phase = Phase.DONE;
