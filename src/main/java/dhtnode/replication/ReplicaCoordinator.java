@@ -294,7 +294,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       }
       case REPAIRING -> {
         // A late reader either already holds the value or becomes one more repair target.
-        if (reads.holdsAtLeast(replica, target.version())) {
+        if (reads.holds(replica, target)) {
           holders.answer(replica, reads.valueOf(replica));
         } else if (reads.hasAnswered(replica)) {
           metrics.readRepair();
@@ -318,7 +318,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     phase = Phase.REPAIRING;
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
-      if (reads.holdsAtLeast(i, target.version())) {
+      if (reads.holds(i, target)) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
         metrics.readRepair();
@@ -331,7 +331,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void onRepaired(int replica, Reply reply) {
-    if (reply instanceof WriteResult w && QuorumTally.atLeast(w.stored(), target.version())) {
+    if (reply instanceof WriteResult w && QuorumTally.holds(w.stored(), target)) {
       holders.answer(replica, w.stored());
     } else {
       holders.fail(replica);
@@ -359,7 +359,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** After the reply, a late stale replica still gets the value, without anyone waiting. */
   private void repairLate(int replica) {
-    if (target != null && reads.hasAnswered(replica) && !reads.holdsAtLeast(replica, target.version())) {
+    if (target != null && reads.hasAnswered(replica) && !reads.holds(replica, target)) {
       getContext().getLog().debug("key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
       metrics.readRepair();
       replicas.get(replica).storage().tell(new Put(key, target, getContext().getSystem().ignoreRef()));
@@ -499,8 +499,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void onWritten(int replica, Reply reply) {
-    // A replica holding something newer also acks: our write is ordered before it (last writer wins).
-    if (reply instanceof WriteResult w && QuorumTally.atLeast(w.stored(), target.version())) {
+    // A replica holding something newer also acks: our write is ordered before it (last writer
+    // wins). One holding our version with other contents does not: it keeps them, not ours.
+    if (reply instanceof WriteResult w && QuorumTally.holds(w.stored(), target)) {
       holders.answer(replica, w.stored());
     } else {
       holders.fail(replica);

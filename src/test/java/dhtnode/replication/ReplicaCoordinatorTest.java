@@ -294,6 +294,22 @@ class ReplicaCoordinatorTest {
     client.expectMessageClass(Written.class);
   }
 
+  @Test
+  void aTwoRoundWriteIsNotAcknowledgedByAReplicaHoldingItsVersionWithOtherBytes() {
+    run(write("mine"), QUORUM);
+    answerGet(a, null);
+    answerGet(b, null);
+    expectGet(c);
+    Put toA = expectPut(a);
+    refuse(toA, Versioned.tombstone(toA.value().version()));
+    fail(expectPut(b), "disk full");
+    expectPut(c);
+    // a holds the version as a tombstone, not our value: with b failed, W is out of reach
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown());
+    assertEquals(List.of(), unavailable.answered());
+  }
+
   /**
    * The execution that made one write take effect twice, replayed with the replicas played by
    * hand (last writer wins, as a StorageActor does): X stamps x@v1 on a coordinator with a slow
