@@ -35,6 +35,8 @@ import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
+import dhtnode.replication.ClockFile;
+import dhtnode.replication.ClockKeeper;
 import dhtnode.replication.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.RocksDbEngine;
@@ -88,7 +90,24 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     this.metrics = Metrics.withJvmMetrics(settings.name);
     metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
     PendingRanges pending = new PendingRanges();
-    HybridClock clock = new HybridClock();
+    HybridClock clock;
+    ActorRef<ClockKeeper.Command> clockKeeper = null;
+    if (settings.engine == Engine.ROCKSDB) {
+      // one small read at start, like the cluster memory's: the node must begin above every
+      // version its earlier runs issued, and must not start if it cannot know them
+      ClockFile clockFile = new ClockFile(settings.dataDir);
+      clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
+      try {
+        clockFile.read().ifPresent(clock::restore);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read " + clockFile.path() + ": " + e.getMessage(), e);
+      }
+      clockKeeper = context.spawn(
+          ClockKeeper.create(clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
+          "clock", DispatcherSelector.blocking());
+    } else {
+      clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
+    }
     ActorRef<StorageActor.Command> storage =
         context.spawn(
             StorageActor.create(engineFactory(settings), pending::contains, pending::isForeign, clock::observe),
@@ -113,12 +132,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 mayFillAlone(settings, memory), memory,
                 new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
                     settings.ringSettleDelay, settings.handoffCheckInterval, settings.tombstoneGrace),
-                metrics),
+                metrics, settings::wallMillis),
             "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);
+    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, clockKeeper, metrics);
     Route api =
         routes.route(
             new RingRoutes(settings, ringView).route(),

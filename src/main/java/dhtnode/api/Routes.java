@@ -23,6 +23,7 @@ import dhtnode.NodeSettings;
 import dhtnode.NodeSettings.Consistency;
 import dhtnode.metrics.Metrics;
 import akka.actor.typed.Props;
+import dhtnode.replication.ClockKeeper;
 import dhtnode.replication.HybridClock;
 import dhtnode.replication.Quorum;
 import dhtnode.replication.ReplicaLocator;
@@ -60,6 +61,7 @@ public final class Routes extends AllDirectives {
   private final ActorRef<StorageActor.Command> storage;
   private final ReplicaLocator replicas;
   private final HybridClock clock;
+  private final ActorRef<ClockKeeper.Command> clockKeeper;
   private final Metrics metrics;
   private final Duration timeout;
   private final Duration askTimeout;
@@ -73,11 +75,24 @@ public final class Routes extends AllDirectives {
       ReplicaLocator replicas,
       HybridClock clock,
       Metrics metrics) {
+    this(settings, system, storage, replicas, clock, null, metrics);
+  }
+
+  /** @param clockKeeper the keeper of a reserving {@code clock}; null for one that reserves nothing */
+  public Routes(
+      NodeSettings settings,
+      ActorSystem<?> system,
+      ActorRef<StorageActor.Command> storage,
+      ReplicaLocator replicas,
+      HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
+      Metrics metrics) {
     this.settings = settings;
     this.system = system;
     this.storage = storage;
     this.replicas = replicas;
     this.clock = clock;
+    this.clockKeeper = clockKeeper;
     this.metrics = metrics;
     this.timeout = settings.requestTimeout;
     this.askTimeout = settings.requestTimeout.plusMillis(500);
@@ -175,7 +190,8 @@ public final class Routes extends AllDirectives {
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas.replicasFor(key), quorum, clock, settings.name, timeout, metrics),
+                operation, key, replicas.replicasFor(key), quorum, clock, clockKeeper, settings.name, timeout,
+                metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =

@@ -60,6 +60,11 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     INSTANCE
   }
 
+  /** The clock keeper extended the reservation this coordinator's stamp waited for. */
+  private enum ClockReserved implements Command {
+    INSTANCE
+  }
+
   /** What a request asks for. */
   public sealed interface Operation {
     record Read() implements Operation {}
@@ -104,7 +109,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** Bits of a tag that hold the step; the replica's index is above them. */
   private static final int STEP_BITS = 3;
 
-  private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING, DONE }
+  private enum Phase {
+    WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING,
+    /** A stamp waits for the clock's reservation to be extended; nothing of this stamp was sent. */
+    STAMPING,
+    DONE
+  }
 
   /**
    * @param operation read, write or delete
@@ -112,6 +122,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param replicas the key's replicas in preference order, only its own (no sloppy quorum)
    * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
+   * @param clockKeeper extends a reserving clock's reservation when a stamp finds it exhausted;
+   *     null only for a clock that reserves nothing
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
    * @param metrics where read repairs and timeouts are counted
@@ -122,9 +134,13 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       List<Replica> replicas,
       Quorum quorum,
       HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       Metrics metrics) {
+    if (clockKeeper == null && clock.isReserving()) {
+      throw new IllegalArgumentException("a reserving clock needs its keeper");
+    }
     Objects.requireNonNull(operation, "operation");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(quorum, "quorum");
@@ -134,8 +150,21 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     List<Replica> copy = List.copyOf(replicas);
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startSingleTimer(Deadline.INSTANCE, timeout);
-      return new ReplicaCoordinator(context, operation, key, copy, quorum, clock, nodeName, timeout, metrics);
+      return new ReplicaCoordinator(context, operation, key, copy, quorum, clock, clockKeeper, nodeName, timeout, metrics);
     }));
+  }
+
+  /** A coordinator whose clock reserves nothing (see {@link HybridClock#HybridClock()}). */
+  public static Behavior<Command> create(
+      Operation operation,
+      String key,
+      List<Replica> replicas,
+      Quorum quorum,
+      HybridClock clock,
+      String nodeName,
+      Duration timeout,
+      Metrics metrics) {
+    return create(operation, key, replicas, quorum, clock, null, nodeName, timeout, metrics);
   }
 
   private final Operation operation;
@@ -144,6 +173,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final List<String> names;
   private final Quorum quorum;
   private final HybridClock clock;
+  private final ActorRef<ClockKeeper.Command> clockKeeper;
   private final String nodeName;
   private final Duration timeout;
   private final Metrics metrics;
@@ -168,6 +198,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * acks) so a late first-round reply can never be counted against the second round.
    */
   private QuorumTally firstRound;
+  /** While {@link Phase#STAMPING}: the write step the stamp is for (one round, or the second). */
+  private Step stampFor;
   /** One-round write: replicas that refused it because they hold a newer version. */
   private int refused;
   /**
@@ -185,6 +217,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       List<Replica> replicas,
       Quorum quorum,
       HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       Metrics metrics) {
@@ -199,6 +232,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     this.names = n; // never changed after this point
     this.quorum = quorum;
     this.clock = clock;
+    this.clockKeeper = clockKeeper;
     this.nodeName = nodeName;
     this.timeout = timeout;
     this.metrics = metrics;
@@ -219,6 +253,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         .onMessage(Run.class, this::onRun)
         .onMessage(Answered.class, this::onAnswered)
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
+        .onMessageEquals(ClockReserved.INSTANCE, this::onClockReserved)
         .build();
   }
 
@@ -394,7 +429,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * the first version: see {@link #onOneRoundWritten}.
    */
   private void startOneRoundWrite() {
-    target = versioned(new Version(clock.now(), nodeName));
+    long timestamp = clock.tryNow();
+    if (timestamp == HybridClock.NOT_RESERVED) {
+      awaitReservation(Step.ONE_ROUND_WRITE);
+      return;
+    }
+    target = versioned(new Version(timestamp, nodeName));
     phase = Phase.ONE_ROUND_WRITING;
     firstRound = new QuorumTally(names, quorum.write());
     if (getContext().getLog().isDebugEnabled()) {
@@ -488,14 +528,50 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (seen != Long.MIN_VALUE) {
       clock.observe(seen);
     }
-    // After observing, now() is above every timestamp the read quorum holds, so this version beats
-    // every write that completed before this one started, whatever the writers' wall clocks said.
-    target = versioned(new Version(clock.now(), nodeName));
+    // After observing, the next timestamp is above every one the read quorum holds, so this version
+    // beats every write that completed before this one started, whatever the wall clocks said.
+    long timestamp = clock.tryNow();
+    if (timestamp == HybridClock.NOT_RESERVED) {
+      awaitReservation(Step.WRITE);
+      return;
+    }
+    target = versioned(new Version(timestamp, nodeName));
     phase = Phase.WRITING;
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
       sendPut(i, target, Step.WRITE);
     }
+  }
+
+  /**
+   * The clock may not issue the next timestamp before its reservation is extended (on disk): ask
+   * the keeper, and stamp again when it answers. Rare: the keeper extends it ahead of time, so
+   * this happens after a start, or when a peer far ahead pushed this clock past the reservation.
+   */
+  private void awaitReservation(Step step) {
+    getContext().getLog().debug("key {}: the clock's reservation is exhausted; waiting for the next one", key);
+    phase = Phase.STAMPING;
+    stampFor = step;
+    clockKeeper.tell(new ClockKeeper.Reserve(
+        getContext().messageAdapter(ClockKeeper.Reserved.class, r -> ClockReserved.INSTANCE)));
+  }
+
+  private Behavior<Command> onClockReserved() {
+    if (phase == Phase.STAMPING) {
+      if (stampFor == Step.ONE_ROUND_WRITE) {
+        startOneRoundWrite();
+      } else {
+        startWrite();
+      }
+    }
+    return phase == Phase.DONE && outstanding == 0 ? Behaviors.stopped() : this;
+  }
+
+  private void replyStampUnavailable() {
+    reply(new Unavailable(
+        "this node's clock could not reserve a version in time (its reservation in the data directory "
+            + "could not be written); nothing was written",
+        List.of(), false));
   }
 
   private void onWritten(int replica, Reply reply) {
@@ -539,6 +615,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case REPAIRING -> replyRepairUnavailable();
       case WRITING -> replyWriteUnknown(holders);
       case ONE_ROUND_WRITING -> replyWriteUnknown(firstRound);
+      case STAMPING -> replyStampUnavailable();
       case DONE -> { }
     }
     // After a reply the coordinator lingers only for late answers, and not past the deadline.

@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Decides what this node's {@link Stabilizer} does, so that every key gets back to N replicas
@@ -134,13 +135,34 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       ClusterMemory memory,
       Timing timing,
       Metrics metrics) {
+    return create(ring, self, replicationFactor, writeQuorum, stabilizer, peers, pending, mayFillAlone, memory,
+        timing, metrics, System::currentTimeMillis);
+  }
+
+  /**
+   * @param wallMillis the wall clock tombstone ages are measured on: the one the node's hybrid
+   *     clock reads (shifted by {@code dht.testing.clock-offset} in fault-injection tests)
+   */
+  public static Behavior<Command> create(
+      ActorRef<RingActor.Command> ring,
+      String self,
+      int replicationFactor,
+      int writeQuorum,
+      ActorRef<Stabilizer.Command> stabilizer,
+      Function<String, ActorRef<Stabilizer.Command>> peers,
+      PendingRanges pending,
+      boolean mayFillAlone,
+      ClusterMemory memory,
+      Timing timing,
+      Metrics metrics,
+      LongSupplier wallMillis) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, timing.antiEntropyInterval());
       timers.startTimerWithFixedDelay(Tick.HANDOFF, timing.handoffCheckInterval());
       timers.startTimerWithFixedDelay(Tick.ALIVE, aliveInterval(timing.tombstoneGrace()));
       ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
       return new StabilizationPlanner(context, timers, self, replicationFactor, writeQuorum, stabilizer,
-          peers, pending, mayFillAlone, memory, timing, metrics);
+          peers, pending, mayFillAlone, memory, timing, metrics, wallMillis);
     }));
   }
 
@@ -151,6 +173,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   }
 
   private final TimerScheduler<Command> timers;
+  /** The wall clock tombstone ages are measured on (the hybrid clock's). */
+  private final LongSupplier wallMillis;
   private final String self;
   private final int mergeFrom;
   private final ActorRef<Stabilizer.Command> stabilizer;
@@ -218,9 +242,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       boolean mayFillAlone,
       ClusterMemory memory,
       Timing timing,
-      Metrics metrics) {
+      Metrics metrics,
+      LongSupplier wallMillis) {
     super(context);
     this.metrics = metrics;
+    this.wallMillis = wallMillis;
     this.timing = timing;
     this.ringSettleDelay = timing.ringSettleDelay();
     this.timers = timers;
@@ -640,7 +666,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
     HashRing ring = current.ring();
     TokenRangeSet p = pending.get();
-    long cutoff = HybridClock.timestampAt(System.currentTimeMillis() - timing.tombstoneGrace().toMillis());
+    long cutoff = HybridClock.timestampAt(wallMillis.getAsLong() - timing.tombstoneGrace().toMillis());
     Map<List<String>, List<TokenRange>> byPeers = new LinkedHashMap<>();
     for (TokenRange segment : segments(ring)) {
       List<String> replicas = ring.preferenceList(segment.end());

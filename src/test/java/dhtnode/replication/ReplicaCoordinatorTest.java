@@ -397,6 +397,37 @@ class ReplicaCoordinatorTest {
   }
 
   @Test
+  void aWriteWhoseClockReservationIsExhaustedWaitsForTheKeeperBeforeStamping() {
+    HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4)); // nothing reserved yet
+    TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
+    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
+        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    ClockKeeper.Reserve reserve = keeper.expectMessageClass(ClockKeeper.Reserve.class);
+    a.expectNoMessage(QUIET); // nothing is sent before there is a version
+
+    reserving.reserved(reserving.nextReservation());
+    reserve.replyTo().tell(ClockKeeper.Reserved.INSTANCE);
+    Put put = ackPut(a);
+    ackPut(b);
+    expectPut(c);
+    assertEquals(put.value().version(), client.expectMessageClass(Written.class).version());
+    assertTrue(put.value().version().timestamp() <= reserving.reservation());
+  }
+
+  @Test
+  void aWriteThatGetsNoReservationBeforeTheDeadlineWasNotWritten() {
+    HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4));
+    TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
+    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
+        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    keeper.expectMessageClass(ClockKeeper.Reserve.class);
+    manualTime.timePasses(TIMEOUT);
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertFalse(unavailable.outcomeUnknown(), "no replica was sent anything");
+    a.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
   void aOneRoundWriteWithOneRefusalStillCompletesOnTheOtherTwo() {
     // a concurrent write, not yet acknowledged anywhere else, is ordered after this one
     run(write("v"), ONE_ROUND);
