@@ -99,12 +99,15 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
       clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
       try {
         clockFile.read().ifPresent(clock::restore);
+        clockKeeper = context.spawn(
+            ClockKeeper.create(clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
+            "clock", DispatcherSelector.blocking());
       } catch (java.io.IOException e) {
-        throw new IllegalStateException("cannot read " + clockFile.path() + ": " + e.getMessage(), e);
+        // without its reservation the node cannot tell which versions it already issued: the
+        // clock stays unreserved (no write gets a version) and the node stops at once
+        context.getLog().error("{} cannot read its clock reservation: {}; not starting", settings.name, e.getMessage());
+        CoordinatedShutdown.get(context.getSystem()).run(new StartupFailed());
       }
-      clockKeeper = context.spawn(
-          ClockKeeper.create(clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
-          "clock", DispatcherSelector.blocking());
     } else {
       clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
     }

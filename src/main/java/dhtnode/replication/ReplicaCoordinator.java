@@ -138,9 +138,6 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       String nodeName,
       Duration timeout,
       Metrics metrics) {
-    if (clockKeeper == null && clock.isReserving()) {
-      throw new IllegalArgumentException("a reserving clock needs its keeper");
-    }
     Objects.requireNonNull(operation, "operation");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(quorum, "quorum");
@@ -552,6 +549,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     getContext().getLog().debug("key {}: the clock's reservation is exhausted; waiting for the next one", key);
     phase = Phase.STAMPING;
     stampFor = step;
+    if (clockKeeper == null) {
+      return; // a node that could not read its reservation, and is stopping: the deadline answers
+    }
     clockKeeper.tell(new ClockKeeper.Reserve(
         getContext().messageAdapter(ClockKeeper.Reserved.class, r -> ClockReserved.INSTANCE)));
   }
