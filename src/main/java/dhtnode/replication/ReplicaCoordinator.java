@@ -123,7 +123,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
    * @param clockKeeper extends a reserving clock's reservation when a stamp finds it exhausted;
-   *     null only for a clock that reserves nothing
+   *     null for a clock that reserves nothing (a reserving one without a keeper never stamps:
+   *     its writes answer 503 at the deadline, as on a node that could not read its reservation)
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
    * @param metrics where read repairs and timeouts are counted
