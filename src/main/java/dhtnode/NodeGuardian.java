@@ -38,6 +38,8 @@ import dhtnode.ring.RingMember;
 import dhtnode.ring.RingStateStore;
 import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
+import dhtnode.replication.ClockFile;
+import dhtnode.replication.ClockKeeper;
 import dhtnode.replication.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.RocksDbEngine;
@@ -98,7 +100,27 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     this.settings = settings;
     this.metrics = Metrics.withJvmMetrics(settings.name);
     metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
-    HybridClock clock = new HybridClock();
+    HybridClock clock;
+    ActorRef<ClockKeeper.Command> clockKeeper = null;
+    if (settings.engine == Engine.ROCKSDB) {
+      // one small read at start, like the cluster memory's: the node must begin above every
+      // version its earlier runs issued, and must not start if it cannot know them
+      ClockFile clockFile = new ClockFile(settings.dataDir);
+      clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
+      try {
+        clockFile.read().ifPresent(clock::restore);
+        clockKeeper = context.spawn(
+            ClockKeeper.create(clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
+            "clock", DispatcherSelector.blocking());
+      } catch (java.io.IOException e) {
+        // without its reservation the node cannot tell which versions it already issued: the
+        // clock stays unreserved (no write gets a version) and the node stops at once
+        context.getLog().error("{} cannot read its clock reservation: {}; not starting", settings.name, e.getMessage());
+        CoordinatedShutdown.get(context.getSystem()).run(new StartupFailed());
+      }
+    } else {
+      clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
+    }
     RingView ringView = new RingView(settings.ring, settings.replicationFactor);
     ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings));
     ActorRef<StorageActor.Command> storage =
@@ -134,12 +156,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
                 new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
                     settings.tombstoneGrace),
-                metrics),
+                metrics, settings::wallMillis),
             "planner");
     membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock,
+    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, clockKeeper,
         RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
     Route api =
         routes.route(

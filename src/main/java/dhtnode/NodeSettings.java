@@ -60,6 +60,10 @@ public final class NodeSettings {
   public final boolean oneRoundWrites;
   public final Duration epochRetryInterval;
   public final Duration tombstoneGrace;
+  /** How far ahead of the clock the reservation in the data directory reaches. */
+  public final Duration clockReserveAhead;
+  /** Fault injection only: added to every wall-clock reading of the hybrid clock and tombstone ages. */
+  public final Duration clockOffset;
 
   private NodeSettings(Config c) {
     name = string(c, "dht.node.name");
@@ -126,6 +130,8 @@ public final class NodeSettings {
     epochRetryInterval =
         durationIn(c, "dht.replication.epoch-retry-interval", Duration.ofMillis(1), Duration.ofSeconds(10));
     tombstoneGrace = durationIn(c, "dht.stabilization.tombstone-grace", Duration.ofSeconds(1), Duration.ofDays(365));
+    clockReserveAhead = durationIn(c, "dht.clock.reserve-ahead", Duration.ofMillis(100), Duration.ofHours(1));
+    clockOffset = durationIn(c, "dht.testing.clock-offset", Duration.ofDays(-365), Duration.ofDays(365));
     boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
     long frame = !remoting ? Long.MAX_VALUE
         : get("akka.remote.artery.advanced.maximum-frame-size",
@@ -140,6 +146,11 @@ public final class NodeSettings {
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */
   public static NodeSettings from(Config config) {
     return new NodeSettings(config);
+  }
+
+  /** The wall clock this node reads for versions and tombstone ages: the system's, plus the offset. */
+  public long wallMillis() {
+    return System.currentTimeMillis() + clockOffset.toMillis();
   }
 
   public int quorumFor(Consistency level, boolean read) {

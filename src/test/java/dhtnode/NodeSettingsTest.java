@@ -81,6 +81,19 @@ class NodeSettingsTest {
   }
 
   @Test
+  void theClockOffsetIsZeroByDefaultAndMayBeNegative() {
+    assertEquals(java.time.Duration.ZERO, parse("").clockOffset);
+    assertEquals(java.time.Duration.ofSeconds(5), parse("").clockReserveAhead);
+    NodeSettings behind = parse("dht.testing.clock-offset = -90s");
+    assertEquals(java.time.Duration.ofSeconds(-90), behind.clockOffset);
+    long shifted = behind.wallMillis();
+    long now = System.currentTimeMillis();
+    assertTrue(now - shifted >= 89_000 && now - shifted <= 91_000, "90 s behind: " + (now - shifted));
+    assertRefused("dht.clock.reserve-ahead = 1ms", "dht.clock.reserve-ahead", "between");
+    assertRefused("dht.testing.clock-offset = 400d", "dht.testing.clock-offset", "between");
+  }
+
+  @Test
   void quorumCountsFollowTheConsistencyLevel() {
     NodeSettings s = parse("dht.replication { factor = 5, read-quorum = 2, write-quorum = 4 }");
     assertEquals(1, s.quorumFor(NodeSettings.Consistency.ONE, true));

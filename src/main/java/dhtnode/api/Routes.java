@@ -23,6 +23,7 @@ import dhtnode.NodeSettings;
 import dhtnode.NodeSettings.Consistency;
 import dhtnode.metrics.Metrics;
 import akka.actor.typed.Props;
+import dhtnode.replication.ClockKeeper;
 import dhtnode.replication.HybridClock;
 import dhtnode.replication.Quorum;
 import dhtnode.replication.ReplicaLocator;
@@ -61,6 +62,7 @@ public final class Routes extends AllDirectives {
   private final ReplicaLocator replicas;
   private final HybridClock clock;
   private final ReplicaCoordinator.EpochListener epochs;
+  private final ActorRef<ClockKeeper.Command> clockKeeper;
   private final Metrics metrics;
   private final Duration timeout;
   private final Duration askTimeout;
@@ -73,6 +75,21 @@ public final class Routes extends AllDirectives {
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
       HybridClock clock,
+      Metrics metrics) {
+    this(settings, system, storage, replicas, clock, null, ReplicaCoordinator.EpochListener.IGNORE, metrics);
+  }
+
+  /**
+   * @param clockKeeper the keeper of a reserving {@code clock}; null for one that reserves nothing
+   * @param epochs told when a replica answered from a later ring epoch, so the ring catches up
+   */
+  public Routes(
+      NodeSettings settings,
+      ActorSystem<?> system,
+      ActorRef<StorageActor.Command> storage,
+      ReplicaLocator replicas,
+      HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       ReplicaCoordinator.EpochListener epochs,
       Metrics metrics) {
     this.settings = settings;
@@ -81,6 +98,7 @@ public final class Routes extends AllDirectives {
     this.replicas = replicas;
     this.clock = clock;
     this.epochs = epochs;
+    this.clockKeeper = clockKeeper;
     this.metrics = metrics;
     this.timeout = settings.requestTimeout;
     this.askTimeout = settings.requestTimeout.plusMillis(500);
@@ -178,7 +196,7 @@ public final class Routes extends AllDirectives {
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas, quorum, clock, settings.name, timeout, epochs,
+                operation, key, replicas, quorum, clock, clockKeeper, settings.name, timeout, epochs,
                 settings.epochRetryInterval, metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());

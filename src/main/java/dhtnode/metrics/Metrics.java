@@ -29,6 +29,8 @@ import dhtnode.NodeSettings.Consistency;
  *   <li>{@code dht_unavailable_total} 503s answered on {@code /d/}, by {@code op}; of them,
  *       {@code dht_timeouts_total} ran out of time
  *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
+ *   <li>{@code dht_write_fallbacks_total} one-round writes that refusals kept from W; of them,
+ *       {@code dht_write_fallbacks_unavailable_total} were answered 503
  *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total}
  *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
  *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
@@ -57,6 +59,8 @@ public final class Metrics implements AutoCloseable {
   private final Counter[] timeouts = new Counter[Op.values().length];
   private final Counter readRepairs;
   private final Counter fenced;
+  private final Counter writeFallbacks;
+  private final Counter writeFallbacksUnavailable;
   private final Counter probes;
   private final Counter suspicions;
   private final Counter deaths;
@@ -99,6 +103,10 @@ public final class Metrics implements AutoCloseable {
     readRepairs = counter("dht.read.repairs", "Values written back to stale replicas by reads");
     fenced = counter("dht.requests.fenced",
         "Coordinator attempts retried because a replica was at another ring epoch");
+    writeFallbacks = counter("dht.write.fallbacks",
+        "One-round writes that replicas holding a newer version kept from W (the fallback path)");
+    writeFallbacksUnavailable = counter("dht.write.fallbacks.unavailable",
+        "Of the fallbacks, writes answered 503 (outcome unknown or not written)");
     probes = counter("dht.swim.probes", "SWIM probes this node started (one per protocol period with a target)");
     suspicions = counter("dht.swim.suspicions", "Members this node newly holds SUSPECT");
     deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
@@ -157,6 +165,16 @@ public final class Metrics implements AutoCloseable {
   /** A coordinator attempt was fenced by a replica at another ring epoch and retried. */
   public void fenced() {
     fenced.increment();
+  }
+
+  /** A one-round write was kept from W by refusals (replicas holding a newer version). */
+  public void writeFallback() {
+    writeFallbacks.increment();
+  }
+
+  /** A write counted by {@link #writeFallback} ended in a 503. */
+  public void writeFallbackUnavailable() {
+    writeFallbacksUnavailable.increment();
   }
 
   // ---- membership ----

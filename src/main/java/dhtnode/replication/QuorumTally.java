@@ -154,6 +154,15 @@ public final class QuorumTally {
     return count == stale.length ? stale : java.util.Arrays.copyOf(stale, count);
   }
 
+  /**
+   * True when {@code replica} answered holding {@code target} itself or a newer version. Stricter
+   * than {@link #holdsAtLeast(int, Version)}: a replica holding target's version with other
+   * contents does not hold target.
+   */
+  public boolean holds(int replica, Versioned target) {
+    return state[replica] == ANSWERED && holds(values[replica], target);
+  }
+
   /** Names of the replicas that answered, in preference order. */
   public List<String> answered() {
     List<String> names = new ArrayList<>(answered);
@@ -163,6 +172,16 @@ public final class QuorumTally {
       }
     }
     return names;
+  }
+
+  /**
+   * True when a replica holding {@code value} holds {@code target} or has moved past it: the
+   * same write, or a newer version. An equal version with other bytes, content type or tombstone
+   * flag is a different write that claims the same version; it does not count, so a coordinator
+   * never reports as stored a value the replica does not hold.
+   */
+  public static boolean holds(Versioned value, Versioned target) {
+    return value != null && (value.version().isNewerThan(target.version()) || value.equals(target));
   }
 
   /** True when {@code value} is {@code version} or newer (a replica holding it needs no repair). */

@@ -37,9 +37,11 @@ import java.util.Objects;
  * current versions from R replicas, stamp a version above all of them with the node's
  * {@link HybridClock}, then write to all N and answer after W acks. When W is a majority of the
  * replicas and {@link Quorum#oneRoundWrites} is on, a write is first tried in one round: stamp
- * with the clock and write; a replica holding a newer version refuses it, and only if refusals
- * keep it from W acks does it fall back to the two rounds. See {@code docs/replication.md} for
- * why both make quorum reads see every acknowledged write.
+ * with the clock and write; a replica holding a newer version refuses it. If refusals keep it
+ * from W acks, it falls back to the two rounds only when every replica refused (so the first
+ * version is stored nowhere); otherwise it answers 503 with an unknown outcome, because writing
+ * the same bytes again under a second version could make one write take effect twice. See
+ * {@code docs/replication.md} for why this keeps quorum reads linearizable.
  *
  * <p>Guarantees: one reply; never "not written" once a write was sent to any replica (a failed
  * write is {@link Unavailable} with {@code outcomeUnknown}); never blocks, so it runs on the
@@ -61,6 +63,11 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** Time to look again at this node's ring after a replica fenced the request. */
   private enum Retry implements Command {
+    INSTANCE
+  }
+
+  /** The clock keeper extended the reservation this coordinator's stamp waited for. */
+  private enum ClockReserved implements Command {
     INSTANCE
   }
 
@@ -111,7 +118,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** Bits of a tag below the attempt number: the replica's index and the step. */
   private static final int ATTEMPT_SHIFT = 16;
 
-  private enum Phase { WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING, DONE }
+  private enum Phase {
+    WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING,
+    /** A stamp waits for the clock's reservation to be extended; nothing of this stamp was sent. */
+    STAMPING,
+    DONE
+  }
 
   /**
    * @param operation read, write or delete
@@ -119,6 +131,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param locator the key's placement at this node's current epoch, looked up again on a retry
    * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
+   * @param clockKeeper extends a reserving clock's reservation when a stamp finds it exhausted;
+   *     null for a clock that reserves nothing (a reserving one without a keeper never stamps:
+   *     its writes answer 503 at the deadline, as on a node that could not read its reservation)
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
    * @param epochs told when a replica is at a later epoch than this node, so the ring catches up
@@ -131,6 +146,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       ReplicaLocator locator,
       Quorum quorum,
       HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       EpochListener epochs,
@@ -145,8 +161,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     Placement placement = locator.placementFor(key);
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startSingleTimer(Deadline.INSTANCE, timeout);
-      return new ReplicaCoordinator(context, timers, operation, key, locator, placement, quorum, clock, nodeName,
-          timeout, epochs, retryInterval, metrics);
+      return new ReplicaCoordinator(context, timers, operation, key, locator, placement, quorum, clock,
+          clockKeeper, nodeName, timeout, epochs, retryInterval, metrics);
     }));
   }
 
@@ -159,11 +175,25 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       List<Replica> replicas,
       Quorum quorum,
       HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       Metrics metrics) {
-    return create(operation, key, ReplicaLocator.fixed(replicas), quorum, clock, nodeName, timeout,
+    return create(operation, key, ReplicaLocator.fixed(replicas), quorum, clock, clockKeeper, nodeName, timeout,
         EpochListener.IGNORE, Duration.ofMillis(20), metrics);
+  }
+
+  /** As above, with a clock that reserves nothing (see {@link HybridClock#HybridClock()}). */
+  public static Behavior<Command> create(
+      Operation operation,
+      String key,
+      List<Replica> replicas,
+      Quorum quorum,
+      HybridClock clock,
+      String nodeName,
+      Duration timeout,
+      Metrics metrics) {
+    return create(operation, key, replicas, quorum, clock, null, nodeName, timeout, metrics);
   }
 
   /** Hears of a later ring epoch a replica answered with, and which node is at it. */
@@ -194,6 +224,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private long laterEpochSeen;
   private final Quorum quorum;
   private final HybridClock clock;
+  private final ActorRef<ClockKeeper.Command> clockKeeper;
   private final String nodeName;
   private final Duration timeout;
   private final Metrics metrics;
@@ -213,8 +244,28 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private int outstanding;
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
+  /**
+   * The first round of a one-round write, kept apart from {@link #holders} (the second round's
+   * acks) so a late first-round reply can never be counted against the second round.
+   */
+  private QuorumTally firstRound;
+  /** While {@link Phase#STAMPING}: the write step the stamp is for (one round, or the second). */
+  private Step stampFor;
   /** One-round write: replicas that refused it because they hold a newer version. */
   private int refused;
+  /**
+   * One-round write: replicas whose reply leaves open whether they hold its version (a storage
+   * failure, a pending replica, any other answer). Only refusals prove a replica never will.
+   */
+  private int uncertain;
+  /** The one-round attempt was kept from W by refusals (counted once in the metrics). */
+  private boolean fellBack;
+  /**
+   * Some replica, in any attempt, stored the one-round version or may have (an ack, an uncertain
+   * answer, a put abandoned unanswered by a fenced attempt): the bytes can then never be written
+   * again under another version.
+   */
+  private boolean firstMayBeStored;
 
   private ReplicaCoordinator(
       ActorContext<Command> context,
@@ -225,6 +276,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       Placement placement,
       Quorum quorum,
       HybridClock clock,
+      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       EpochListener epochs,
@@ -240,6 +292,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     usePlacement(placement);
     this.quorum = quorum;
     this.clock = clock;
+    this.clockKeeper = clockKeeper;
     this.nodeName = nodeName;
     this.timeout = timeout;
     this.metrics = metrics;
@@ -260,6 +313,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         .onMessage(Answered.class, this::onAnswered)
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
         .onMessageEquals(Retry.INSTANCE, this::onRetry)
+        .onMessageEquals(ClockReserved.INSTANCE, this::onClockReserved)
         .build();
   }
 
@@ -335,6 +389,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     getContext().getLog().debug("key {}: fenced at epoch {}; retrying", key, placement.epoch());
     metrics.fenced();
+    if (phase == Phase.ONE_ROUND_WRITING && outstanding > 0) {
+      firstMayBeStored = true; // an abandoned put may still land: the version can never be replaced
+    }
     attempt++;
     awaiting = new boolean[replicas.size() << STEP_BITS];
     outstanding = 0;
@@ -417,7 +474,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       }
       case REPAIRING -> {
         // A late reader either already holds the value or becomes one more repair target.
-        if (reads.holdsAtLeast(replica, target.version())) {
+        if (reads.holds(replica, target)) {
           holders.answer(replica, reads.valueOf(replica));
         } else if (reads.hasAnswered(replica)) {
           metrics.readRepair();
@@ -443,7 +500,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     for (int i = 0; i < replicas.size(); i++) {
       if (i >= placement.readCount()) {
         sendPut(i, target, Step.REPAIR); // a write-only replica of a transition: not read, so not known
-      } else if (reads.holdsAtLeast(i, target.version())) {
+      } else if (reads.holds(i, target)) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
         metrics.readRepair();
@@ -456,7 +513,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void onRepaired(int replica, Reply reply) {
-    if (reply instanceof WriteResult w && QuorumTally.atLeast(w.stored(), target.version())) {
+    if (reply instanceof WriteResult w && QuorumTally.holds(w.stored(), target)) {
       holders.answer(replica, w.stored());
     } else {
       holders.fail(replica);
@@ -494,7 +551,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** After the reply, a late stale replica still gets the value, without anyone waiting. */
   private void repairLate(int replica) {
-    if (target != null && reads.hasAnswered(replica) && !reads.holdsAtLeast(replica, target.version())) {
+    if (target != null && reads.hasAnswered(replica) && !reads.holds(replica, target)) {
       getContext().getLog().debug("key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
       metrics.readRepair();
       replicas.get(replica).storage().tell(
@@ -526,20 +583,31 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * One round: stamp with this node's clock and write to all N. With 2W > N any two write quorums
    * share a replica, so if a write completed before this one started with a higher version, a
    * replica of every W we could gather already holds it and refuses ours: we cannot reach W
-   * without a refusal, and then fall back to the two-round write, whose version read stamps above
-   * what the refusals showed.
+   * without a refusal. Then the bytes may only be stamped again if no replica holds them under
+   * the first version: see {@link #onOneRoundWritten}.
    */
   private void startOneRoundWrite() {
-    target = versioned(new Version(clock.now(), nodeName));
+    long timestamp = clock.tryNow();
+    if (timestamp == HybridClock.NOT_RESERVED) {
+      awaitReservation(Step.ONE_ROUND_WRITE);
+      return;
+    }
+    target = versioned(new Version(timestamp, nodeName));
     startWriteRound(Step.ONE_ROUND_WRITE);
   }
 
   /** Sends {@link #target} to every replica of the placement, both sets during a transition. */
   private void startWriteRound(Step step) {
-    phase = step == Step.ONE_ROUND_WRITE ? Phase.ONE_ROUND_WRITING : Phase.WRITING;
     writing = true;
-    holders = new QuorumTally(names, quorum.write());
-    refused = 0;
+    if (step == Step.ONE_ROUND_WRITE) {
+      phase = Phase.ONE_ROUND_WRITING;
+      firstRound = new QuorumTally(names, quorum.write());
+      refused = 0;
+      uncertain = 0;
+    } else {
+      phase = Phase.WRITING;
+      holders = new QuorumTally(names, quorum.write());
+    }
     if (getContext().getLog().isDebugEnabled()) {
       getContext().getLog().debug("key {}: {} {} on {} at epoch {} (W={})",
           key, step, operation, names, placement.epoch(), quorum.write());
@@ -549,28 +617,55 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
+  /**
+   * A one-round write that cannot reach W falls back to two rounds (a version read, then the same
+   * bytes under a new, higher version) only when every replica refused the first version: a
+   * refusing replica holds something newer and so can never store the first one, hence no
+   * replica holds it, none ever will, no read can have returned it, and the write has had no
+   * effect yet. If any replica stored it, or might have (a failure, a pending replica, a reply
+   * still missing at the deadline), the first version may already have been read; writing the
+   * bytes again under a second version would let one client write take effect twice (a read of
+   * it, then of a newer concurrent write, then of it again), so the answer is 503 with an
+   * unknown outcome: the first version may surface, once, and stays ordered where it is.
+   */
   private void onOneRoundWritten(int replica, Reply reply) {
-    // only our own version counts: a replica holding a newer one refused this write
-    if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
-      holders.answer(replica, w.stored());
+    if (reply instanceof WriteResult w && w.stored().equals(target)) {
+      firstRound.answer(replica, w.stored()); // it stored our value, or already held exactly it
+      firstMayBeStored = true;
+    } else if (reply instanceof StorageActor.WrongEpoch) {
+      firstRound.fail(replica); // fenced: it stored nothing
+    } else if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
+      // Our version with other bytes: versions are unique, so this is a second writer of one
+      // version. The replica keeps its own (it refuses), and can never hold ours.
+      getContext().getLog().warn("key {}: replica {} holds version {} with other contents; refused",
+          key, names.get(replica), target.version());
+      refused++;
+      firstRound.fail(replica);
+    } else if (reply instanceof WriteResult w && w.stored().version().isNewerThan(target.version())) {
+      refused++; // it holds a newer version: it never stores ours
+      firstRound.fail(replica);
     } else {
-      if (reply instanceof WriteResult) {
-        refused++;
-      }
-      holders.fail(replica);
+      uncertain++;
+      firstMayBeStored = true;
+      firstRound.fail(replica);
     }
     if (phase != Phase.ONE_ROUND_WRITING) {
       return;
     }
-    if (acked(holders)) {
+    if (acked(firstRound)) {
       reply(new Written(target.version()));
-    } else if (ackLost(holders) && !retryIfFenced()) {
-      if (refused > 0) {
-        getContext().getLog().debug("key {}: {} replica(s) hold a newer version; writing in two rounds", key, refused);
-        startVersionRead();
-      } else {
-        replyWriteUnknown();
+    } else if (ackLost(firstRound) && !retryIfFenced()) {
+      if (refused > 0 && !fellBack) {
+        fellBack = true;
+        metrics.writeFallback();
       }
+      if (refused == replicas.size() && !firstMayBeStored) {
+        getContext().getLog().debug("key {}: every replica holds a newer version; writing in two rounds", key);
+        startVersionRead();
+      } else if (firstMayBeStored) {
+        replyWriteUnknown(firstRound);
+      }
+      // else: only refusals so far; the replies still missing decide (all refusals: two rounds)
     }
   }
 
@@ -586,13 +681,13 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyVersionReadUnavailable() {
-    if (refused > 0) {
-      // the one-round attempt before may have reached some replicas
+    if (fellBack) {
+      // every replica refused the first version, so that one is stored nowhere: nothing was written
       reply(new Unavailable(
-          "the write was refused by " + refused + " replica(s) holding a newer version, and only "
-              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again answered "
-              + "in time; its outcome is unknown: it may still surface through repair",
-          reads.answered(), true));
+          "the write was refused by every replica (each holds a newer version), and only "
+              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again "
+              + "answered in time; nothing was written",
+          reads.answered(), false));
       return;
     }
     reply(new Unavailable(
@@ -606,15 +701,55 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (seen != Long.MIN_VALUE) {
       clock.observe(seen);
     }
-    // After observing, now() is above every timestamp the read quorum holds, so this version beats
-    // every write that completed before this one started, whatever the writers' wall clocks said.
-    target = versioned(new Version(clock.now(), nodeName));
+    // After observing, the next timestamp is above every one the read quorum holds, so this version
+    // beats every write that completed before this one started, whatever the wall clocks said.
+    long timestamp = clock.tryNow();
+    if (timestamp == HybridClock.NOT_RESERVED) {
+      awaitReservation(Step.WRITE);
+      return;
+    }
+    target = versioned(new Version(timestamp, nodeName));
     startWriteRound(Step.WRITE);
   }
 
+  /**
+   * The clock may not issue the next timestamp before its reservation is extended (on disk): ask
+   * the keeper, and stamp again when it answers. Rare: the keeper extends it ahead of time, so
+   * this happens after a start, or when a peer far ahead pushed this clock past the reservation.
+   */
+  private void awaitReservation(Step step) {
+    getContext().getLog().debug("key {}: the clock's reservation is exhausted; waiting for the next one", key);
+    phase = Phase.STAMPING;
+    stampFor = step;
+    if (clockKeeper == null) {
+      return; // a node that could not read its reservation, and is stopping: the deadline answers
+    }
+    clockKeeper.tell(new ClockKeeper.Reserve(
+        getContext().messageAdapter(ClockKeeper.Reserved.class, r -> ClockReserved.INSTANCE)));
+  }
+
+  private Behavior<Command> onClockReserved() {
+    if (phase == Phase.STAMPING) {
+      if (stampFor == Step.ONE_ROUND_WRITE) {
+        startOneRoundWrite();
+      } else {
+        startWrite();
+      }
+    }
+    return phase == Phase.DONE && outstanding == 0 ? Behaviors.stopped() : this;
+  }
+
+  private void replyStampUnavailable() {
+    reply(new Unavailable(
+        "this node's clock could not reserve a version in time (its reservation in the data directory "
+            + "could not be written); nothing was written",
+        List.of(), false));
+  }
+
   private void onWritten(int replica, Reply reply) {
-    // A replica holding something newer also acks: our write is ordered before it (last writer wins).
-    if (reply instanceof WriteResult w && QuorumTally.atLeast(w.stored(), target.version())) {
+    // A replica holding something newer also acks: our write is ordered before it (last writer
+    // wins). One holding our version with other contents does not: it keeps them, not ours.
+    if (reply instanceof WriteResult w && QuorumTally.holds(w.stored(), target)) {
       holders.answer(replica, w.stored());
     } else {
       holders.fail(replica);
@@ -625,15 +760,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     if (acked(holders)) {
       reply(new Written(target.version()));
     } else if (ackLost(holders) && !retryIfFenced()) {
-      replyWriteUnknown();
+      replyWriteUnknown(holders);
     }
   }
 
-  private void replyWriteUnknown() {
+  /** {@code acks}: the tally of the round that sent the values (the first or the second). */
+  private void replyWriteUnknown(QuorumTally acks) {
+    String why = refused > 0 && acks == firstRound
+        ? refused + " replica(s) refused it holding a newer version, and others may hold it, so it "
+            + "cannot be written again under a new version; "
+        : "";
     reply(new Unavailable(
-        "the write was acknowledged by " + holders.answeredCount() + " of the " + quorum.write()
-            + " replicas required in time; its outcome is unknown: it may still surface through repair",
-        holders.answered(), true));
+        "the write was acknowledged by " + acks.answeredCount() + " of the " + quorum.write()
+            + " replicas required in time; " + why + "its outcome is unknown: it may still surface through repair",
+        acks.answered(), true));
   }
 
   // ---- common ----
@@ -645,7 +785,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case READING -> replyReadUnavailable();
       case VERSION_READING -> replyVersionReadUnavailable();
       case REPAIRING -> replyRepairUnavailable();
-      case WRITING, ONE_ROUND_WRITING -> replyWriteUnknown();
+      case WRITING -> replyWriteUnknown(holders);
+      case ONE_ROUND_WRITING -> replyWriteUnknown(firstRound);
+      case STAMPING -> replyStampUnavailable();
       case DONE -> { }
     }
     // After a reply the coordinator lingers only for late answers, and not past the deadline.
@@ -656,6 +798,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     getContext().getLog().debug("key {}: {}", key, result);
     if (timedOut && result instanceof Unavailable) {
       metrics.timeout(metricsOp(operation));
+    }
+    if (fellBack && result instanceof Unavailable) {
+      metrics.writeFallbackUnavailable();
     }
     replyTo.tell(result);
     phase = Phase.DONE;

@@ -2,6 +2,7 @@ package dhtnode.stabilization;
 
 import dhtnode.ring.Murmur3;
 import dhtnode.ring.TokenRange;
+import dhtnode.storage.Versioned;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +13,8 @@ import java.util.List;
 /**
  * A Merkle tree over one token range, as two replicas build it to find where they differ
  * without shipping their data. The range is cut into 2^depth leaves of equal token width; a
- * leaf's hash is the sum of the hashes of (key, version) of the entries in it (so it does not
- * depend on the order entries are added), and an inner node hashes its two children. Two trees
+ * leaf's hash is the sum of the hashes of (key, version, digest of the value and tombstone flag)
+ * of the entries in it (so it does not depend on the order entries are added), and an inner node hashes its two children. Two trees
  * of the same range and depth compare top-down, skipping equal subtrees, down to the leaf
  * ranges that differ. Immutable once built.
  */
@@ -140,12 +141,20 @@ public final class MerkleTree {
     return new MerkleTree(range, depth, hashes.clone(), b.leafStarts);
   }
 
-  /** Hash of one entry: the key and its version, so equal keys with different versions differ. */
-  public static long entryHash(String key, long timestamp, String writer) {
+  /**
+   * Hash of one entry: the key, its version, and a digest of what is stored under that version
+   * (tombstone flag, content type, bytes). Two replicas holding one version with different
+   * contents therefore differ in their trees, so anti-entropy compares them instead of taking
+   * the shared version for the same value.
+   */
+  public static long entryHash(String key, Versioned value) {
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    byte[] w = writer.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer buf = ByteBuffer.allocate(4 + k.length + 8 + w.length);
-    buf.putInt(k.length).put(k).putLong(timestamp).put(w);
+    byte[] w = value.version().writer().getBytes(StandardCharsets.UTF_8);
+    byte[] t = value.contentType().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer buf = ByteBuffer.allocate(4 + k.length + 8 + 4 + w.length + 1 + 4 + t.length + 8);
+    buf.putInt(k.length).put(k).putLong(value.version().timestamp()).putInt(w.length).put(w)
+        .put((byte) (value.tombstone() ? 1 : 0)).putInt(t.length).put(t)
+        .putLong(Murmur3.hash64(value.value()));
     return Murmur3.hash64(buf.array());
   }
 

@@ -194,6 +194,10 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     getContext().getLog().debug("repair of {} with {}: leaf {} holds {} local, {} remote; pull {}, push {}",
         range, peerName, leaves.get(leafIndex), localEntries.size(), peerEntries.size(),
         r.toPull().size(), r.toPush().size());
+    if (!r.conflicts().isEmpty()) {
+      getContext().getLog().warn("repair of {} with {}: {} key(s) held under one version with different "
+          + "contents, left as they are (first: {})", range, peerName, r.conflicts().size(), r.conflicts().get(0));
+    }
     toPush = r.toPush();
     pushedUpTo = 0;
     phase = Phase.PULL;

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Runs this node's part of every ring epoch (see {@link EpochWork} for the rules): in the first
@@ -103,6 +104,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * @param filled told each epoch whose gained ranges this node has filled (the ring's FillDone)
    * @param timing intervals, see {@link Timing}
    * @param metrics where streamed keys and Merkle mismatches are counted
+   * @param wallMillis the wall clock tombstone ages are measured on: the one the node's hybrid
+   *     clock reads (shifted by {@code dht.testing.clock-offset} in fault-injection tests)
    */
   public static Behavior<Command> create(
       ActorRef<RingActor.Command> ring,
@@ -113,16 +116,19 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       ReplicaStatus status,
       LongConsumer filled,
       Timing timing,
-      Metrics metrics) {
+      Metrics metrics,
+      LongSupplier wallMillis) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, timing.antiEntropyInterval());
       ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
       return new StabilizationPlanner(context, timers, self, writeQuorum, stabilizer, peers, status, filled,
-          timing, metrics);
+          timing, metrics, wallMillis);
     }));
   }
 
   private final TimerScheduler<Command> timers;
+  /** The wall clock tombstone ages are measured on (the hybrid clock's). */
+  private final LongSupplier wallMillis;
   private final String self;
   private final int writeQuorum;
   private final ActorRef<Stabilizer.Command> stabilizer;
@@ -174,9 +180,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       ReplicaStatus status,
       LongConsumer filled,
       Timing timing,
-      Metrics metrics) {
+      Metrics metrics,
+      LongSupplier wallMillis) {
     super(context);
     this.timers = timers;
+    this.wallMillis = wallMillis;
     this.self = self;
     this.writeQuorum = writeQuorum;
     this.stabilizer = stabilizer;
@@ -463,7 +471,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     if (collectsInFlight > 0) {
       return;
     }
-    long cutoff = HybridClock.timestampAt(System.currentTimeMillis() - timing.tombstoneGrace().toMillis());
+    long cutoff = HybridClock.timestampAt(wallMillis.getAsLong() - timing.tombstoneGrace().toMillis());
     primaryRanges().forEach((others, ranges) -> {
       List<Stabilizer.Source> sources = new ArrayList<>();
       for (String name : others) {

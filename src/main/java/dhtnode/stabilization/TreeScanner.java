@@ -71,7 +71,7 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
     }
     List<StoredEntry> batch = result.entries();
     for (StoredEntry e : batch) {
-      builder.add(e.token(), MerkleTree.entryHash(e.key(), e.value().version().timestamp(), e.value().version().writer()));
+      builder.add(e.token(), MerkleTree.entryHash(e.key(), e.value()));
     }
     entries += batch.size();
     if (!result.complete() && !batch.isEmpty()) {

@@ -18,7 +18,10 @@ public interface StorageEngine extends AutoCloseable {
   Optional<Versioned> get(String key);
 
   /**
-   * Stores {@code value} if it is newer than what is stored.
+   * Stores {@code value} if it is newer than what is stored. An equal version is not newer: the
+   * stored value stays, even if its bytes, content type or tombstone flag differ from
+   * {@code value}'s (the replica refuses a second write claiming a version it already holds;
+   * the caller sees that in the returned value).
    *
    * @return the value stored afterwards: {@code value} if it was applied, else the newer one kept
    */

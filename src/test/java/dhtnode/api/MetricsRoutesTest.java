@@ -73,7 +73,7 @@ class MetricsRoutesTest {
     Routes routes =
         new Routes(settings, testKit.system(), storage,
             key -> Placement.stable(0, key.equals(NOWHERE) ? List.of() : List.of(new Replica("metrics-node", storage))),
-            new HybridClock(), ReplicaCoordinator.EpochListener.IGNORE, metrics);
+            new HybridClock(), metrics);
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

@@ -66,7 +66,7 @@ class RoutesTest {
     Routes routes =
         new Routes(settings, testKit.system(), storage,
             ReplicaLocator.fixed(List.of(new Replica("test-node", storage))), new HybridClock(),
-            ReplicaCoordinator.EpochListener.IGNORE, new Metrics("test-node"));
+            new Metrics("test-node"));
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)

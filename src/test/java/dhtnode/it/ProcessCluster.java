@@ -55,6 +55,26 @@ final class ProcessCluster implements AutoCloseable {
     Files.copy(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
   }
 
+  /** Appends HOCON lines to node K's conf file (read at its next start), e.g. a clock offset. */
+  void appendConf(int node, String hocon) throws IOException {
+    Path conf = home.resolve("conf/node" + node + ".conf");
+    Files.writeString(conf, Files.readString(conf) + hocon + "\n");
+  }
+
+  /** Stops node K gracefully (SIGTERM) and waits, with a deadline, until its process has exited. */
+  void stop(int node) throws IOException, InterruptedException {
+    long pid = Long.parseLong(Files.readString(home.resolve("run/node" + node + ".pid")).trim());
+    signal(node, "TERM");
+    ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
+    if (handle != null) {
+      try {
+        handle.onExit().get(60, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("node" + node + " (pid " + pid + ") did not exit on SIGTERM", e);
+      }
+    }
+  }
+
   /** Runs a script of the copy and returns its output; fails if it exits non-zero. */
   String script(String... command) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(command));

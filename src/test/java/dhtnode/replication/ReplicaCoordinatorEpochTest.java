@@ -78,7 +78,7 @@ class ReplicaCoordinatorEpochTest {
   }
 
   private void run(Operation op) {
-    testKit.spawn(ReplicaCoordinator.create(op, KEY, key -> placement, QUORUM, new HybridClock(() -> 1_000L),
+    testKit.spawn(ReplicaCoordinator.create(op, KEY, key -> placement, QUORUM, new HybridClock(() -> 1_000L), null,
             "local", TIMEOUT, (epoch, node) -> observed.getRef().tell(node + "@" + epoch), RETRY, new Metrics("local")))
         .tell(new Run(client.getRef()));
   }
@@ -217,5 +217,30 @@ class ReplicaCoordinatorEpochTest {
     client.expectNoMessage(Duration.ofMillis(50));
     ack(repair);
     assertEquals(v, client.expectMessageClass(Found.class).value());
+  }
+
+  @Test
+  void aOneRoundVersionStoredBeforeAFenceIsNeverWrittenAgainUnderAnother() {
+    placement = Placement.stable(3, abc());
+    run(new Operation.Write("x".getBytes(StandardCharsets.UTF_8), "text/plain"));
+    Put toA = put(a, 3);
+    Put toB = put(b, 3);
+    Put toC = put(c, 3);
+    ack(toA); // stored on a: a read may return it from now on
+    toB.replyTo().tell(new WrongEpoch(KEY, 4, toB.tag()));
+    toC.replyTo().tell(new WrongEpoch(KEY, 4, toC.tag()));
+    placement = Placement.stable(4, abc());
+    manualTime.timePasses(RETRY);
+    Versioned newer = value("z", 5_000_000L << 16);
+    for (TestProbe<StorageActor.Command> r : List.of(a, b, c)) {
+      Put again = put(r, 4);
+      assertEquals(toA.value(), again.value());
+      again.replyTo().tell(new WriteResult(KEY, newer, false, again.tag())); // a later write won everywhere
+    }
+    ReplicaCoordinator.Unavailable u = client.expectMessageClass(ReplicaCoordinator.Unavailable.class);
+    assertTrue(u.outcomeUnknown(), "x was stored once and may have been read: never restamped");
+    for (TestProbe<StorageActor.Command> r : List.of(a, b, c)) {
+      r.expectNoMessage(Duration.ofMillis(50)); // no version read, no second version
+    }
   }
 }

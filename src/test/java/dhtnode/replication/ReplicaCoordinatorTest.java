@@ -3,6 +3,7 @@ package dhtnode.replication;
 import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,6 +72,13 @@ class ReplicaCoordinatorTest {
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum) {
     return run(op, quorum, replicas);
+  }
+
+  private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum, Metrics metrics) {
+    ActorRef<ReplicaCoordinator.Command> coordinator =
+        testKit.spawn(ReplicaCoordinator.create(op, KEY, replicas, quorum, clock, "local", TIMEOUT, metrics));
+    coordinator.tell(new Run(client.getRef()));
+    return coordinator;
   }
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum, List<Replica> to) {
@@ -174,16 +182,16 @@ class ReplicaCoordinatorTest {
   }
 
   @Test
-  void aOneRoundWriteRefusedByANewerVersionFallsBackToTwoRoundsAndWinsOverIt() {
+  void aOneRoundWriteRefusedByEveryReplicaFallsBackToTwoRoundsAndWinsOverTheNewerVersion() {
     long farFuture = 5_000_000L << 16; // a completed write stamped by a clock far ahead of ours
     Versioned completed = value("earlier", farFuture, "zz-fast-clock");
-    run(write("later"), ONE_ROUND);
+    Metrics metrics = new Metrics("local");
+    run(write("later"), ONE_ROUND, metrics);
     refuse(expectPut(a), completed);
     refuse(expectPut(b), completed);
-    Put firstToC = expectPut(c);
-    ack(firstToC); // c had missed the completed write: it takes ours, but one ack is not W
+    refuse(expectPut(c), completed);
 
-    // two refusals: W can no longer be met, so the version is read and the write restamped
+    // no replica holds the first version: the bytes may be versioned again, above the refusals
     answerGet(a, completed);
     answerGet(b, completed);
     expectGet(c);
@@ -193,7 +201,230 @@ class ReplicaCoordinatorTest {
     assertEquals(second.value().version(), written.version());
     assertTrue(written.version().isNewerThan(completed.version()),
         "a later write beats the completed one: " + written.version() + " vs " + completed.version());
-    assertTrue(second.value().version().isNewerThan(firstToC.value().version()));
+    assertEquals(1.0, counter(metrics, "dht.write.fallbacks"));
+    assertEquals(0.0, counter(metrics, "dht.write.fallbacks.unavailable"));
+  }
+
+  @Test
+  void aOneRoundWriteStoredOnOneReplicaAndRefusedByTheOthersIsOutcomeUnknownAndNeverRestamped() {
+    Versioned newer = value("concurrent", 5_000_000L << 16, "other");
+    Metrics metrics = new Metrics("local");
+    ActorRef<ReplicaCoordinator.Command> coordinator = run(write("mine"), ONE_ROUND, metrics);
+    Put first = expectPut(a);
+    ack(first); // a stored it: a read may already have returned it
+    refuse(expectPut(b), newer);
+    refuse(expectPut(c), newer);
+
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown(), unavailable.message());
+    assertEquals(List.of("a"), unavailable.answered());
+    // the same bytes are never sent again under a second version
+    client.expectTerminated(coordinator, Duration.ofSeconds(3));
+    a.expectNoMessage(Duration.ZERO);
+    b.expectNoMessage(Duration.ZERO);
+    c.expectNoMessage(Duration.ZERO);
+    assertEquals(1.0, counter(metrics, "dht.write.fallbacks"));
+    assertEquals(1.0, counter(metrics, "dht.write.fallbacks.unavailable"));
+  }
+
+  @Test
+  void aOneRoundWriteWaitsForTheLastFirstRoundReplyBeforeDecidingToWriteAgain() {
+    Versioned newer = value("concurrent", 5_000_000L << 16, "other");
+    run(write("mine"), ONE_ROUND);
+    refuse(expectPut(a), newer);
+    refuse(expectPut(b), newer);
+    Put late = expectPut(c);
+
+    // W is out of reach, but c may still store the first version: no second round yet
+    client.expectNoMessage(QUIET);
+    a.expectNoMessage(Duration.ZERO);
+
+    refuse(late, newer); // it refuses too: the first version is nowhere, so two rounds are safe
+    answerGet(a, newer);
+    answerGet(b, newer);
+    expectGet(c);
+    Put second = ackPut(a);
+    ackPut(b);
+    expectPut(c);
+    Written written = client.expectMessageClass(Written.class);
+    assertEquals(second.value().version(), written.version());
+    assertTrue(written.version().isNewerThan(newer.version()));
+  }
+
+  @Test
+  void aLateFirstRoundAckEndsTheWriteAsOutcomeUnknownInsteadOfASecondRound() {
+    Versioned newer = value("concurrent", 5_000_000L << 16, "other");
+    run(write("mine"), ONE_ROUND);
+    refuse(expectPut(a), newer);
+    refuse(expectPut(b), newer);
+    Put late = expectPut(c);
+    client.expectNoMessage(QUIET);
+
+    ack(late);
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown());
+    assertEquals(List.of("c"), unavailable.answered());
+    a.expectNoMessage(QUIET); // no version read, no second version
+  }
+
+  @Test
+  void aOneRoundWriteWhoseLastFirstRoundReplyNeverComesIsOutcomeUnknownAtTheDeadline() {
+    Versioned newer = value("concurrent", 5_000_000L << 16, "other");
+    run(write("mine"), ONE_ROUND);
+    refuse(expectPut(a), newer);
+    refuse(expectPut(b), newer);
+    expectPut(c);
+
+    manualTime.timePasses(TIMEOUT);
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown(), "c may hold the first version");
+    a.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
+  void aReplicaHoldingTheSameVersionWithOtherBytesIsNotCountedAsHoldingTheWrite() {
+    run(write("mine"), ONE_ROUND);
+    Put toA = expectPut(a);
+    Versioned impostor = Versioned.of("other".getBytes(StandardCharsets.UTF_8), "text/plain", toA.value().version());
+    refuse(toA, impostor);
+    ackPut(b);
+    Put toC = expectPut(c);
+    client.expectNoMessage(QUIET); // one ack: not W yet, a does not count
+    ack(toC);
+    client.expectMessageClass(Written.class);
+  }
+
+  @Test
+  void aTwoRoundWriteIsNotAcknowledgedByAReplicaHoldingItsVersionWithOtherBytes() {
+    run(write("mine"), QUORUM);
+    answerGet(a, null);
+    answerGet(b, null);
+    expectGet(c);
+    Put toA = expectPut(a);
+    refuse(toA, Versioned.tombstone(toA.value().version()));
+    fail(expectPut(b), "disk full");
+    expectPut(c);
+    // a holds the version as a tombstone, not our value: with b failed, W is out of reach
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertTrue(unavailable.outcomeUnknown());
+    assertEquals(List.of(), unavailable.answered());
+  }
+
+  /**
+   * The execution that made one write take effect twice, replayed with the replicas played by
+   * hand (last writer wins, as a StorageActor does): X stamps x@v1 on a coordinator with a slow
+   * clock, Z stamps z@vZ > v1; c stores x@v1 and a read through c returns x (repairing a); Z
+   * completes on a and c, and a read returns z; X's first round is refused by a and b. X must not
+   * write x again under a second version, so a read after it still returns z: reads x, z, z,
+   * never x, z, x.
+   */
+  @Test
+  void concurrentOneRoundWritesNeverReadXThenZThenXAgain() {
+    Versioned[] held = new Versioned[3];
+    List<TestProbe<StorageActor.Command>> probes = List.of(a, b, c);
+
+    TestProbe<Result> xClient = testKit.createTestProbe(Result.class);
+    ActorRef<ReplicaCoordinator.Command> x = testKit.spawn(ReplicaCoordinator.create(
+        write("x"), KEY, replicas, ONE_ROUND, new HybridClock(() -> 1_000L), "nx", TIMEOUT, METRICS));
+    x.tell(new Run(xClient.getRef()));
+    Put[] xPuts = {expectPut(a), expectPut(b), expectPut(c)};
+
+    TestProbe<Result> zClient = testKit.createTestProbe(Result.class);
+    testKit.spawn(ReplicaCoordinator.create(
+        write("z"), KEY, replicas, ONE_ROUND, new HybridClock(() -> 2_000L), "nz", TIMEOUT, METRICS))
+        .tell(new Run(zClient.getRef()));
+    Put[] zPuts = {expectPut(a), expectPut(b), expectPut(c)};
+    assertTrue(zPuts[0].value().version().isNewerThan(xPuts[0].value().version()));
+
+    serve(held, 2, xPuts[2]); // c stores x@v1
+    assertEquals("x", readThrough(held, probes, 2, 0)); // a read of c and a returns x, repairs a
+    serve(held, 0, zPuts[0]);
+    serve(held, 2, zPuts[2]);
+    assertInstanceOf(Written.class, zClient.receiveMessage());
+    assertEquals("z", readThrough(held, probes, 0, 1));
+    serve(held, 1, zPuts[1]);
+    serve(held, 0, xPuts[0]); // refused: a holds z
+    serve(held, 1, xPuts[1]); // refused: b holds z
+
+    Unavailable unavailable = assertInstanceOf(Unavailable.class, xClient.receiveMessage());
+    assertTrue(unavailable.outcomeUnknown());
+    for (TestProbe<StorageActor.Command> p : probes) {
+      p.expectNoMessage(QUIET); // x is never sent again under a new version
+    }
+    assertEquals("z", readThrough(held, probes, 1, 2));
+    assertEquals("z", readThrough(held, probes, 0, 2));
+  }
+
+  /** A quorum read answered by replicas {@code first} and {@code second}; returns what it read. */
+  private String readThrough(Versioned[] held, List<TestProbe<StorageActor.Command>> probes, int first, int second) {
+    TestProbe<Result> reader = testKit.createTestProbe(Result.class);
+    testKit.spawn(ReplicaCoordinator.create(
+        new Operation.Read(), KEY, replicas, QUORUM, new HybridClock(() -> 1_500L), "nr", TIMEOUT, METRICS))
+        .tell(new Run(reader.getRef()));
+    Get[] gets = new Get[3];
+    for (int i = 0; i < 3; i++) {
+      gets[i] = expectGet(probes.get(i));
+    }
+    answer(gets[first], held[first]);
+    answer(gets[second], held[second]);
+    Versioned newest = held[first] == null || (held[second] != null && held[second].supersedes(held[first]))
+        ? held[second] : held[first];
+    int stale = newest == held[first] ? second : first;
+    if (held[stale] == null || !held[stale].equals(newest)) {
+      serve(held, stale, expectPut(probes.get(stale))); // blocking read repair
+    }
+    Result result = reader.receiveMessage();
+    int other = 3 - first - second;
+    answer(gets[other], held[other]); // the slow replica answers late ...
+    if (held[other] == null || newest.version().isNewerThan(held[other].version())) {
+      serve(held, other, expectPut(probes.get(other))); // ... and is repaired late
+    }
+    Found found = assertInstanceOf(Found.class, result);
+    return new String(found.value().value(), StandardCharsets.UTF_8);
+  }
+
+  /** Applies a put to replica {@code i} the way storage does (last writer wins) and answers it. */
+  private static void serve(Versioned[] held, int i, Put put) {
+    boolean applied = put.value().supersedes(held[i]);
+    if (applied) {
+      held[i] = put.value();
+    }
+    put.replyTo().tell(new WriteResult(KEY, held[i], applied, put.tag()));
+  }
+
+  private static double counter(Metrics metrics, String name) {
+    return metrics.registry().get(name).counter().count();
+  }
+
+  @Test
+  void aWriteWhoseClockReservationIsExhaustedWaitsForTheKeeperBeforeStamping() {
+    HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4)); // nothing reserved yet
+    TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
+    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
+        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    ClockKeeper.Reserve reserve = keeper.expectMessageClass(ClockKeeper.Reserve.class);
+    a.expectNoMessage(QUIET); // nothing is sent before there is a version
+
+    reserving.reserved(reserving.nextReservation());
+    reserve.replyTo().tell(ClockKeeper.Reserved.INSTANCE);
+    Put put = ackPut(a);
+    ackPut(b);
+    expectPut(c);
+    assertEquals(put.value().version(), client.expectMessageClass(Written.class).version());
+    assertTrue(put.value().version().timestamp() <= reserving.reservation());
+  }
+
+  @Test
+  void aWriteThatGetsNoReservationBeforeTheDeadlineWasNotWritten() {
+    HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4));
+    TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
+    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
+        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    keeper.expectMessageClass(ClockKeeper.Reserve.class);
+    manualTime.timePasses(TIMEOUT);
+    Unavailable unavailable = client.expectMessageClass(Unavailable.class);
+    assertFalse(unavailable.outcomeUnknown(), "no replica was sent anything");
+    a.expectNoMessage(Duration.ZERO);
   }
 
   @Test

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dhtnode.ring.Murmur3;
 import dhtnode.ring.TokenRange;
+import dhtnode.storage.Version;
+import dhtnode.storage.Versioned;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,10 +29,26 @@ class MerkleTreeTest {
     return keys;
   }
 
+  static Versioned entry(String key, long version) {
+    return Versioned.of(key.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(version, "node1"));
+  }
+
+  @Test
+  void oneVersionWithOtherBytesOrATombstoneFlagHashesDifferently() {
+    Version v = new Version(7, "node1");
+    long value = MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", v));
+    assertEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", v)));
+    assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {2}, "text/plain", v)));
+    assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/html", v)));
+    assertNotEquals(MerkleTree.entryHash("k", Versioned.of(new byte[0], "", v)),
+        MerkleTree.entryHash("k", Versioned.tombstone(v)));
+    assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", new Version(7, "node2"))));
+  }
+
   static MerkleTree tree(TokenRange range, int depth, List<String> keys, long version) {
     MerkleTree.Builder b = MerkleTree.builder(range, depth);
     for (String k : keys) {
-      b.add(Murmur3.token(k), MerkleTree.entryHash(k, version, "node1"));
+      b.add(Murmur3.token(k), MerkleTree.entryHash(k, entry(k, version)));
     }
     return b.build();
   }
@@ -55,7 +74,7 @@ class MerkleTreeTest {
       MerkleTree.Builder b = MerkleTree.builder(range, 8);
       String odd = keys.get(17);
       for (String k : keys) {
-        b.add(Murmur3.token(k), MerkleTree.entryHash(k, k.equals(odd) ? 6 : 5, "node1"));
+        b.add(Murmur3.token(k), MerkleTree.entryHash(k, entry(k, k.equals(odd) ? 6 : 5)));
       }
       MerkleTree other = b.build();
       assertNotEquals(a.root(), other.root());

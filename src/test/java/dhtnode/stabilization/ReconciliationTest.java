@@ -47,6 +47,16 @@ class ReconciliationTest {
   }
 
   @Test
+  void oneVersionWithDifferentContentsIsAConflictAndNothingMoves() {
+    Reconciliation r = Reconciliation.of(
+        List.of(entry("k", 3, "node1"), entry("fine", 1, "a")),
+        List.of(tombstone("k", 3), entry("fine", 1, "a")));
+    assertEquals(List.of(), r.toPull());
+    assertEquals(List.of(), r.toPush());
+    assertEquals(List.of("k"), r.conflicts());
+  }
+
+  @Test
   void equalSidesExchangeNothing() {
     List<StoredEntry> both = List.of(entry("x", 1, "a"), tombstone("y", 2));
     Reconciliation r = Reconciliation.of(both, both);

@@ -80,7 +80,7 @@ class StabilizationPlannerTest {
         name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
         status, reported::add,
         new StabilizationPlanner.Timing(Duration.ofHours(1), RETRY, Duration.ofDays(1)),
-        new dhtnode.metrics.Metrics(self)));
+        new dhtnode.metrics.Metrics(self), () -> 1_000_000L));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, status, reported, view);
   }

@@ -563,7 +563,7 @@ class StabilizerTest {
     MerkleTree.Builder expected = MerkleTree.builder(range, 6);
     for (String k : MerkleTreeTest.keysIn(range, 250, 20)) {
       put(node, k, value(k, 4, "w"));
-      expected.add(Murmur3.token(k), MerkleTree.entryHash(k, 4, "w"));
+      expected.add(Murmur3.token(k), MerkleTree.entryHash(k, value(k, 4, "w")));
     }
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
     node.stabilizer().tell(new Stabilizer.GetTree(range, 6, 0, probe.getRef()));

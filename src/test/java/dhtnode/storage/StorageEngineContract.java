@@ -82,6 +82,15 @@ abstract class StorageEngineContract {
   }
 
   @Test
+  void anEqualVersionWithOtherContentsIsRefusedAndThePutReturnsTheKeptValue() {
+    Versioned first = value("first", 30, "node1");
+    engine.put("k", first);
+    assertEquals(first, engine.put("k", value("second", 30, "node1")));
+    assertEquals(first, engine.put("k", Versioned.tombstone(new Version(30, "node1"))));
+    assertEquals(first, engine.get("k").orElseThrow());
+  }
+
+  @Test
   void reapplyingTheSameWriteIsIdempotent() {
     Versioned v = value("once", 3, "node1");
     engine.put("k", v);
