@@ -374,6 +374,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     Map<FillGroup, TokenRangeSet> groups = new LinkedHashMap<>();
     segmentsByGroup.forEach((group, segments) -> groups.put(group, TokenRangeSet.of(segments)));
     int started = 0;
+    boolean unreachable = false;
     for (Map.Entry<FillGroup, TokenRangeSet> group : groups.entrySet()) {
       List<String> names = group.getKey().sources();
       if (names.isEmpty()) {
@@ -395,6 +396,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         }
       }
       if (sources.isEmpty()) {
+        // no source address known yet (SWIM has not reported them since this node started): the
+        // ring may not change again to trigger a new plan, as it did before agreed epochs
+        unreachable = true;
         continue;
       }
       int merge = Math.min(mergeFrom, sources.size());
@@ -414,6 +418,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     if (started > 0) {
       getContext().getLog().info("ring epoch {}: {} filling {} pending range(s) from {} source set(s)",
           current.epoch(), self, started, groups.size());
+    }
+    if (unreachable) {
+      timers.startSingleTimer(Tick.FILL_RETRY, fillRetryInterval);
     }
     checkSettled();
     return this;
