@@ -30,7 +30,7 @@ public final class RingRoutes extends AllDirectives {
   // the ring body only changes with the epoch, and a big ring is thousands of tokens
   private volatile Rendered rendered;
 
-  private record Rendered(RingSnapshot snapshot, byte[] json) {}
+  private record Rendered(RingSnapshot snapshot, RingView.Fills fills, byte[] json) {}
 
   public RingRoutes(NodeSettings settings, RingView view) {
     this.settings = settings;
@@ -48,14 +48,14 @@ public final class RingRoutes extends AllDirectives {
   private Route ring() {
     RingSnapshot snapshot = view.current();
     Rendered cached = rendered;
-    if (cached == null || cached.snapshot() != snapshot) {
-      cached = new Rendered(snapshot, ErrorBody.json(ringBody(snapshot)));
+    if (cached == null || cached.snapshot() != snapshot || cached.fills() != view.fills()) {
+      cached = new Rendered(snapshot, view.fills(), ErrorBody.json(ringBody(snapshot, view)));
       rendered = cached;
     }
     return complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, cached.json()));
   }
 
-  private static Map<String, Object> ringBody(RingSnapshot snapshot) {
+  private static Map<String, Object> ringBody(RingSnapshot snapshot, RingView view) {
     HashRing ring = snapshot.ring();
     List<dhtnode.ring.TokenRange> moving = snapshot.rangesInTransition();
     List<Map<String, String>> tokens = new ArrayList<>(ring.size());
@@ -75,6 +75,12 @@ public final class RingRoutes extends AllDirectives {
     body.put("readsMoved", snapshot.readsMoved());
     body.put("next", snapshot.next().members());
     body.put("rangesInTransition", moving.size());
+    RingView.Fills fills = view.fills();
+    if (fills.epoch() == snapshot.epoch()) {
+      // which gainers the transition still waits for (dht.ring.await-fills)
+      body.put("awaitingFills", fills.awaiting());
+      body.put("fillsReported", new java.util.TreeSet<>(fills.reported()));
+    }
     body.put("tokens", tokens);
     return body;
   }

@@ -50,8 +50,10 @@ public final class ReplicaDirectory implements ReplicaLocator {
     addresses.put(member.name(), member);
     ActorRef<StorageActor.Command> ref = resolver.resolveActorRef(pathOf(member, "storage"));
     ActorRef<StorageActor.Command> before = storages.put(member.name(), ref);
-    if (before != null && !before.equals(ref)) {
-      cache = new Cache(null, new ConcurrentHashMap<>()); // the member moved: drop stale lists
+    if (!ref.equals(before)) {
+      // a member first heard of, or moved: lists cached without it (or with its old address) are
+      // stale. Ring epochs no longer follow SWIM joins, so a new snapshot may not come to replace them
+      cache = new Cache(null, new ConcurrentHashMap<>());
     }
   }
 

@@ -236,7 +236,16 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     agreement.tick();
     decide();
     flush();
+    publishFills();
     return this;
+  }
+
+  /** Keeps the view's fill reports current, for /cluster/ring and tests. */
+  private void publishFills() {
+    RingView.Fills now = new RingView.Fills(agreement.epoch(), gainers, agreement.fillsDone());
+    if (!now.equals(view.fills())) {
+      view.publishFills(now);
+    }
   }
 
   /** Asks the policy what to propose and hands it to the agreement. */

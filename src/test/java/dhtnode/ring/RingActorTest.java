@@ -184,6 +184,7 @@ class RingActorTest {
     ticks(20);
     n.snapshots.expectNoMessage(Duration.ofMillis(20));
     assertEquals(2, n.status().epoch(), "no finish before node2's fill");
+    assertEquals(Set.of("node2"), n.view.fills().awaiting(), "the view says whom the transition waits for");
 
     n.tell(new RingMessage.FillDone(rm("node2"), 2, "node2"));
     ticks(1);

@@ -136,6 +136,10 @@ class RingRoutesTest {
     assertEquals(view.current().rangesInTransition().size(), moving);
     assertTrue(moving > 0);
     assertEquals(3 * 64, body.get("tokens").size(), "the tokens are the read ring's");
+    view.publishFills(new RingView.Fills(8, java.util.Set.of("node4", "node2"), java.util.Set.of("node4")));
+    JsonNode fills = json(get(url + "/cluster/ring"));
+    assertEquals(JSON.valueToTree(List.of("node2")), fills.get("awaitingFills"));
+    assertEquals(JSON.valueToTree(List.of("node4")), fills.get("fillsReported"));
     // reads stay on the old set until the transition finishes
     assertEquals(JSON.valueToTree(three.preferenceList("k")), json(get(url + "/cluster/owners/k")).get("replicas"));
 
