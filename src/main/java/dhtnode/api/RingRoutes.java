@@ -77,7 +77,8 @@ public final class RingRoutes extends AllDirectives {
     body.put("rangesInTransition", moving.size());
     RingView.Fills fills = view.fills();
     if (fills.epoch() == snapshot.epoch()) {
-      // which gainers the transition still waits for (dht.ring.await-fills)
+      // which gainers the transition still waits for before reads move; once they have, who has
+      // reported being at the epoch (the barrier before the stable epoch)
       body.put("awaitingFills", fills.awaiting());
       body.put("fillsReported", new java.util.TreeSet<>(fills.reported()));
     }
