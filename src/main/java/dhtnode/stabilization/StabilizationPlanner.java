@@ -392,8 +392,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   // ---- anti-entropy and tombstone collection, at stable epochs ----
 
+  /** A round still running when the next is due is not doubled: rounds never pile up. */
   private Behavior<Command> onAntiEntropyTick() {
-    startRepairRound();
+    if (repairsInFlight == 0) {
+      startRepairRound();
+    }
     return this;
   }
 
