@@ -333,6 +333,10 @@ public final class RingAgreement {
     if (!mayVote(a.from(), a.slot())) {
       return;
     }
+    if (removesSelf(a.value())) {
+      // as if lost: only the proposer's retries and withdrawal follow, never a decision
+      return;
+    }
     if (a.ballot().compareTo(promised) >= 0) {
       if (!a.ballot().equals(promised) || !a.ballot().equals(acceptedBallot)) {
         promised = a.ballot();
@@ -344,6 +348,20 @@ public final class RingAgreement {
     } else {
       send(a.from(), new Nack(self, a.slot(), a.ballot(), promised));
     }
+  }
+
+  /**
+   * A member never accepts a configuration that drops it from {@code next} unless it was retired
+   * (decommissioned, or force-removed by an operator). Removing a live node needs no vote of its
+   * own: it is proposed because the node is down, and then it does not vote. But a node that was
+   * only cut off (a 2|2 split healing) would otherwise help a removal of itself to a majority.
+   * The rule depends only on the value and on who votes, so a value it refuses is never chosen
+   * with its help, and a chosen value never needs it to be learnt again (Paxos liveness only
+   * ever needs a majority of acceptors that accept the chosen value).
+   */
+  private boolean removesSelf(RingConfig value) {
+    return value != null && config != null && config.nextNames().contains(self.name())
+        && !value.nextNames().contains(self.name()) && !value.retired().containsKey(self.name());
   }
 
   private boolean answersCurrentAttempt(long slot, Ballot ballot, Phase phase) {
