@@ -30,6 +30,7 @@ import dhtnode.metrics.Metrics;
 import dhtnode.metrics.StoragePoller;
 import akka.actor.typed.PostStop;
 import dhtnode.membership.MemberEvent;
+import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
@@ -115,7 +116,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.ringSettleDelay, settings.handoffCheckInterval, settings.tombstoneGrace),
                 metrics),
             "planner");
-    membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
+    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership");
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);
@@ -131,6 +132,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             .withSettings(serverSettings(context.getSystem(), settings))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
+  }
+
+  /** This node as SWIM sees it: name, addresses and seeds. */
+  static LocalNode localNode(NodeSettings settings) {
+    return new LocalNode(settings.name, settings.host, settings.clusterPort, settings.httpPort,
+        settings.seeds.stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
   }
 
   static Supplier<StorageEngine> engineFactory(NodeSettings settings) {

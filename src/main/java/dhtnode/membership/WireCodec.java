@@ -48,7 +48,8 @@ public final class WireCodec {
     return 1 + utf8(m.name()).length + 1 + utf8(m.host()).length + 2 + 2 + 1 + 8;
   }
 
-  public static byte[] encode(SwimMessage message) {
+  /** Encoded size of {@code message} in bytes, without encoding it. */
+  public static int encodedSize(SwimMessage message) {
     int size = 4 + memberSize(message.from()) + 8 + 2;
     if (message instanceof SwimMessage.Ping p) {
       size += 1 + utf8(p.target()).length;
@@ -57,12 +58,17 @@ public final class WireCodec {
     } else if (message instanceof SwimMessage.Ack a) {
       size += 1 + utf8(a.subject()).length;
     }
-    if (message.gossip().size() > 0xFFFF) {
-      throw new IllegalArgumentException("too many gossip entries: " + message.gossip().size());
-    }
     for (Member m : message.gossip()) {
       size += memberSize(m);
     }
+    return size;
+  }
+
+  public static byte[] encode(SwimMessage message) {
+    if (message.gossip().size() > 0xFFFF) {
+      throw new IllegalArgumentException("too many gossip entries: " + message.gossip().size());
+    }
+    int size = encodedSize(message);
     ByteBuffer buf = ByteBuffer.allocate(size);
     buf.put(MAGIC_0).put(MAGIC_1).put(VERSION).put(type(message));
     putMember(buf, message.from());

@@ -13,7 +13,6 @@ import akka.actor.typed.ActorRef;
 import akka.util.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -78,11 +76,10 @@ class MembershipActorTest {
     final ActorRef<UdpTransport.Datagram> listener;
 
     Node(String... seeds) {
-      String seedList = seeds.length == 0 ? "\"127.0.0.1:7000\"" :
-          List.of(seeds).stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(","));
-      NodeSettings node = NodeSettings.from(ConfigFactory.parseString(
-              "dht.node { name = self, cluster-port = 7000, http-port = 8000, seeds = [" + seedList + "] }")
-          .withFallback(ConfigFactory.defaultReference()));
+      List<InetSocketAddress> seedList = seeds.length == 0
+          ? List.of(new InetSocketAddress("127.0.0.1", 7000))
+          : List.of(seeds).stream().map(s -> new InetSocketAddress("127.0.0.1", Integer.parseInt(s.substring(s.indexOf(':') + 1)))).toList();
+      LocalNode node = new LocalNode("self", "127.0.0.1", 7000, 8000, seedList);
       actor = testKit.spawn(MembershipActor.create(node, SETTINGS, udp.ref(), new Random(1), SELF_INCARNATION, false, new Metrics("node1")));
       spawned.add(actor);
       listener = udp.expectMessageClass(UdpTransport.Register.class).listener();
