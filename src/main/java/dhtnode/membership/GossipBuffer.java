@@ -5,13 +5,15 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.ToIntFunction;
 
 /**
  * The membership updates this node still has to piggyback. It holds at most one update per member
  * (a newer one replaces the older and starts counting again), hands out the least-sent and then
  * newest updates first within a byte budget, and drops an update once it has been sent the
- * retransmit limit number of times ({@link #retransmitLimit}).
+ * retransmit limit number of times ({@link #retransmitLimit}). Updates are kept in buckets by
+ * times sent, so a take costs about the number of updates it takes, not the number queued.
  *
  * <p>Mutable and not thread-safe: it belongs to one actor.
  */
@@ -28,10 +30,16 @@ public final class GossipBuffer {
     }
   }
 
-  private static final Comparator<Entry> PRIORITY =
-      Comparator.<Entry>comparingInt(e -> e.sent).thenComparing(e -> -e.sequence);
+  /**
+   * How many updates that do not fit in the room left are passed over before a take gives up:
+   * bounds the work per datagram when thousands of updates are queued.
+   */
+  private static final int MAX_MISFITS = 16;
 
+  /** The entry per member, to replace it. */
   private final Map<String, Entry> entries = new HashMap<>();
+  /** Entries by times sent, each bucket newest first (by sequence, descending). */
+  private final List<TreeMap<Long, Entry>> bySent = new ArrayList<>();
   private long nextSequence;
 
   /**
@@ -44,7 +52,28 @@ public final class GossipBuffer {
 
   /** Queues an update to gossip, replacing any older update about the same member. */
   public void add(Member update) {
-    entries.put(update.name(), new Entry(update, nextSequence++));
+    Entry entry = new Entry(update, nextSequence++);
+    Entry old = entries.put(update.name(), entry);
+    if (old != null) {
+      bucket(old.sent).remove(old.sequence);
+    }
+    bucket(0).put(entry.sequence, entry);
+  }
+
+  private TreeMap<Long, Entry> bucket(int sent) {
+    while (bySent.size() <= sent) {
+      bySent.add(new TreeMap<>(Comparator.reverseOrder()));
+    }
+    return bySent.get(sent);
+  }
+
+  private void dropSentAtLeast(int limit) {
+    for (int sent = limit; sent < bySent.size(); sent++) {
+      for (Entry e : bySent.get(sent).values()) {
+        entries.remove(e.update.name());
+      }
+      bySent.get(sent).clear();
+    }
   }
 
   public int size() {
@@ -58,20 +87,33 @@ public final class GossipBuffer {
    * removed.
    */
   public List<Member> take(int budgetBytes, int limit, ToIntFunction<Member> sizeOf) {
-    entries.values().removeIf(e -> e.sent >= limit);
-    List<Entry> ordered = new ArrayList<>(entries.values());
-    ordered.sort(PRIORITY);
-    List<Member> taken = new ArrayList<>();
+    dropSentAtLeast(limit);
+    List<Entry> taken = new ArrayList<>();
     int left = budgetBytes;
-    for (Entry e : ordered) {
-      int size = sizeOf.applyAsInt(e.update);
-      if (size <= left) {
-        taken.add(e.update);
-        left -= size;
-        e.sent++;
+    int misfits = 0;
+    scan:
+    for (int sent = 0; sent < Math.min(limit, bySent.size()); sent++) {
+      for (Entry e : bySent.get(sent).values()) {
+        int size = sizeOf.applyAsInt(e.update);
+        if (size <= left) {
+          taken.add(e);
+          left -= size;
+        } else if (++misfits > MAX_MISFITS) {
+          break scan;
+        }
       }
     }
-    entries.values().removeIf(e -> e.sent >= limit);
-    return taken;
+    List<Member> members = new ArrayList<>(taken.size());
+    for (Entry e : taken) {
+      bucket(e.sent).remove(e.sequence);
+      e.sent++;
+      members.add(e.update);
+      if (e.sent >= limit) {
+        entries.remove(e.update.name());
+      } else {
+        bucket(e.sent).put(e.sequence, e);
+      }
+    }
+    return members;
   }
 }

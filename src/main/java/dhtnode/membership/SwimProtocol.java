@@ -57,6 +57,28 @@ public final class SwimProtocol {
     default void suspicionStarted() {}
 
     default void deathDeclared() {}
+
+    /** A probe this node ran ended (at the next period's start, or when it was dropped by a pause). */
+    default void probeConcluded(ProbeOutcome outcome) {}
+
+    /** A direct ACK arrived {@code nanos} after its PING was sent. */
+    default void probeRoundTrip(long nanos) {}
+
+    /** A protocol-period tick ran {@code nanos} later than it was due (0 when on time). */
+    default void tickLateness(long nanos) {}
+
+    /** This node refuted a claim that it is SUSPECT, DEAD or LEFT. */
+    default void refuted() {}
+  }
+
+  /** How a probe ended. */
+  public enum ProbeOutcome {
+    /** The target answered the PING. */
+    ACKED_DIRECT,
+    /** No direct ACK in time, but a helper relayed one. */
+    ACKED_INDIRECT,
+    /** Neither: the target is now suspected. */
+    FAILED
   }
 
   /** The timers this protocol starts; the host hands each back to {@link #onTimer} when due. */
@@ -83,13 +105,17 @@ public final class SwimProtocol {
   /** Members told directly that this node leaves; the rest hear it by gossip. */
   private static final int LEAVE_FANOUT = 8;
 
-  private record Probe(long seq, String target, int helpers, boolean acked) {
-    Probe markAcked() {
-      return new Probe(seq, target, helpers, true);
+  private record Probe(long seq, String target, long sentNanos, int helpers, ProbeOutcome outcome) {
+    Probe acked(ProbeOutcome how) {
+      return new Probe(seq, target, sentNanos, helpers, how);
     }
 
     Probe withHelpers(int n) {
-      return new Probe(seq, target, n, acked);
+      return new Probe(seq, target, sentNanos, n, outcome);
+    }
+
+    boolean isAcked() {
+      return outcome != null;
     }
   }
 
@@ -114,6 +140,8 @@ public final class SwimProtocol {
   private boolean started;
   private boolean joined;
   private long lastTickNanos;
+  /** When the pending protocol-period tick is due, for the tick-lateness measurement. */
+  private long tickDueNanos;
   /** Incarnation of the newest DEAD or LEFT claim about this node already reported. */
   private long exclusionReported = Long.MIN_VALUE;
   private boolean leaving;
@@ -151,6 +179,7 @@ public final class SwimProtocol {
     }
     started = true;
     lastTickNanos = nanoClock.getAsLong();
+    tickDueNanos = lastTickNanos + settings.protocolPeriod.toNanos();
     effects.startTimer(TICK_TIMER, Tick.INSTANCE, settings.protocolPeriod);
     if (seeds.isEmpty()) {
       // only this node among the seeds: it starts a new cluster (and accepts joins)
@@ -214,6 +243,9 @@ public final class SwimProtocol {
   // ---- protocol period -------------------------------------------------------------------
 
   private void onTick() {
+    long now = nanoClock.getAsLong();
+    effects.tickLateness(Math.max(0, now - tickDueNanos));
+    tickDueNanos = now + settings.protocolPeriod.toNanos();
     effects.startTimer(TICK_TIMER, Tick.INSTANCE, settings.protocolPeriod);
     period++;
     noticePause();
@@ -250,7 +282,8 @@ public final class SwimProtocol {
     Probe finished = probe;
     probe = null;
     effects.cancelTimer(PING_TIMER);
-    if (!finished.acked()) {
+    effects.probeConcluded(finished.isAcked() ? finished.outcome() : ProbeOutcome.FAILED);
+    if (!finished.isAcked()) {
       String reason = finished.helpers() == 0
           ? "no ack, no helper to ask"
           : "no ack direct or via " + finished.helpers() + (finished.helpers() == 1 ? " helper" : " helpers");
@@ -265,7 +298,7 @@ public final class SwimProtocol {
     }
     Member member = target.get();
     long seq = nextSeq++;
-    probe = new Probe(seq, member.name(), 0, false);
+    probe = new Probe(seq, member.name(), nanoClock.getAsLong(), 0, null);
     effects.probeStarted();
     // scheduled before sending, so whoever sees the PING knows the timeout is armed
     effects.startTimer(PING_TIMER, new PingTimeout(seq), settings.pingTimeout);
@@ -288,7 +321,7 @@ public final class SwimProtocol {
   }
 
   private void onPingTimeout(PingTimeout timeout) {
-    if (probe == null || probe.seq() != timeout.seq() || probe.acked()) {
+    if (probe == null || probe.seq() != timeout.seq() || probe.isAcked()) {
       return;
     }
     Optional<Member> target = table.get(probe.target());
@@ -406,7 +439,13 @@ public final class SwimProtocol {
 
   private void onAck(SwimMessage.Ack ack) {
     if (probe != null && probe.seq() == ack.seq() && probe.target().equals(ack.subject())) {
-      probe = probe.markAcked();
+      if (!probe.isAcked()) {
+        boolean direct = ack.from().name().equals(probe.target());
+        if (direct) {
+          effects.probeRoundTrip(nanoClock.getAsLong() - probe.sentNanos());
+        }
+        probe = probe.acked(direct ? ProbeOutcome.ACKED_DIRECT : ProbeOutcome.ACKED_INDIRECT);
+      }
       effects.cancelTimer(PING_TIMER);
       return;
     }
@@ -484,6 +523,7 @@ public final class SwimProtocol {
       case IGNORED -> { }
       case REFUTED -> {
         gossip.add(m);
+        effects.refuted();
         info(selfName + " refutes being " + change.previous().status() + " at incarnation "
             + change.previous().incarnation() + " (heard from " + by + "): ALIVE at " + m.incarnation());
         if (change.previous().status() == MemberStatus.SUSPECT) {
