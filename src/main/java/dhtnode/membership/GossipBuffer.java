@@ -21,14 +21,21 @@ public final class GossipBuffer {
 
   private static final class Entry {
     final Member update;
+    final String accuser;
     final long sequence;
     int sent;
+    /** Encoded size, computed on first use (the size function is the same for every take). */
+    int size = -1;
 
-    Entry(Member update, long sequence) {
+    Entry(Member update, String accuser, long sequence) {
       this.update = update;
+      this.accuser = accuser;
       this.sequence = sequence;
     }
   }
+
+  /** One update taken for a datagram, with the accuser of a SUSPECT record (or null). */
+  public record Item(Member update, String accuser) {}
 
   /**
    * How many updates that do not fit in the room left are passed over before a take gives up:
@@ -43,16 +50,21 @@ public final class GossipBuffer {
   private long nextSequence;
 
   /**
-   * max(1, ceil(lambda * log10(n + 1))): SWIM's lambda * log(n) sends reach every member with high
-   * probability; the +1 and the floor of 1 keep a two-node cluster gossiping at all.
+   * lambda * ceil(log10(n + 1)), at least 1: SWIM's lambda * log(n) sends reach every member with
+   * high probability (the same rounding as memberlist; the +1 keeps a two-node cluster gossiping).
    */
   public static int retransmitLimit(double lambda, int clusterSize) {
-    return Math.max(1, (int) Math.ceil(lambda * Math.log10(Math.max(0, clusterSize) + 1)));
+    return Math.max(1, (int) Math.ceil(lambda * Math.ceil(Math.log10(Math.max(0, clusterSize) + 1))));
   }
 
   /** Queues an update to gossip, replacing any older update about the same member. */
   public void add(Member update) {
-    Entry entry = new Entry(update, nextSequence++);
+    add(update, null);
+  }
+
+  /** Queues an update with the accuser of a SUSPECT record (null when unknown or not SUSPECT). */
+  public void add(Member update, String accuser) {
+    Entry entry = new Entry(update, accuser, nextSequence++);
     Entry old = entries.put(update.name(), entry);
     if (old != null) {
       bucket(old.sent).remove(old.sequence);
@@ -87,6 +99,11 @@ public final class GossipBuffer {
    * removed.
    */
   public List<Member> take(int budgetBytes, int limit, ToIntFunction<Member> sizeOf) {
+    return takeItems(budgetBytes, limit, item -> sizeOf.applyAsInt(item.update())).stream().map(Item::update).toList();
+  }
+
+  /** {@link #take}, with each update's accuser. */
+  public List<Item> takeItems(int budgetBytes, int limit, ToIntFunction<Item> sizeOf) {
     dropSentAtLeast(limit);
     List<Entry> taken = new ArrayList<>();
     int left = budgetBytes;
@@ -94,7 +111,10 @@ public final class GossipBuffer {
     scan:
     for (int sent = 0; sent < Math.min(limit, bySent.size()); sent++) {
       for (Entry e : bySent.get(sent).values()) {
-        int size = sizeOf.applyAsInt(e.update);
+        if (e.size < 0) {
+          e.size = sizeOf.applyAsInt(new Item(e.update, e.accuser));
+        }
+        int size = e.size;
         if (size <= left) {
           taken.add(e);
           left -= size;
@@ -103,11 +123,11 @@ public final class GossipBuffer {
         }
       }
     }
-    List<Member> members = new ArrayList<>(taken.size());
+    List<Item> members = new ArrayList<>(taken.size());
     for (Entry e : taken) {
       bucket(e.sent).remove(e.sequence);
       e.sent++;
-      members.add(e.update);
+      members.add(new Item(e.update, e.accuser));
       if (e.sent >= limit) {
         entries.remove(e.update.name());
       } else {

@@ -96,22 +96,39 @@ public final class SwimProtocol {
   /** {@code name} has been SUSPECT at {@code incarnation} for {@code after}. */
   public record SuspicionTimeout(String name, long incarnation, Duration after) implements Timer {}
 
+  /** Time to send pending gossip to a few members. */
+  public enum GossipTick implements Timer { INSTANCE }
+
+  /** Time for push-pull anti-entropy with one random member. */
+  public enum SyncTick implements Timer { INSTANCE }
+
+  /** As a PING_REQ helper, no ACK from the target of relay {@code seq} yet: send a NACK. */
+  public record NackTimeout(long seq) implements Timer {}
+
   private record SuspicionKey(String name) {}
+
+  private record NackKey(long seq) {}
 
   static final Object TICK_TIMER = "tick";
   static final Object JOIN_TIMER = "join";
   static final Object PING_TIMER = "ping";
+  static final Object GOSSIP_TIMER = "gossip";
+  static final Object SYNC_TIMER = "sync";
 
   /** Members told directly that this node leaves; the rest hear it by gossip. */
   private static final int LEAVE_FANOUT = 8;
 
-  private record Probe(long seq, String target, long sentNanos, int helpers, ProbeOutcome outcome) {
+  private record Probe(long seq, String target, long sentNanos, int helpers, int nacks, ProbeOutcome outcome) {
     Probe acked(ProbeOutcome how) {
-      return new Probe(seq, target, sentNanos, helpers, how);
+      return new Probe(seq, target, sentNanos, helpers, nacks, how);
     }
 
     Probe withHelpers(int n) {
-      return new Probe(seq, target, sentNanos, n, outcome);
+      return new Probe(seq, target, sentNanos, n, nacks, outcome);
+    }
+
+    Probe nacked() {
+      return new Probe(seq, target, sentNanos, helpers, nacks + 1, outcome);
     }
 
     boolean isAcked() {
@@ -132,7 +149,10 @@ public final class SwimProtocol {
   private final GossipBuffer gossip = new GossipBuffer();
   private final ProbeOrder probeOrder;
   private final Map<Long, Relay> relays = new HashMap<>();
-  private final Set<Object> suspicionTimers = new HashSet<>();
+  /** Running suspicions, by member name (Lifeguard's dogpile: accusers shorten the timeout). */
+  private final Map<String, Suspicion> suspicions = new HashMap<>();
+  /** Members that went DEAD or LEFT, and when: gossip still reaches them for gossip-to-the-dead. */
+  private final Map<String, Long> recentlyDown = new HashMap<>();
   private final long retentionPeriods;
 
   private long period;
@@ -146,6 +166,30 @@ public final class SwimProtocol {
   private long exclusionReported = Long.MIN_VALUE;
   private boolean leaving;
   private Probe probe;
+  /**
+   * Lifeguard's local health multiplier, 0 (healthy) up to max-local-health - 1: failed probes
+   * without nacks and refutations raise it, answered probes lower it; the protocol period and
+   * ping timeout are stretched by (1 + health), so a node that is itself slow probes less and
+   * accuses less instead of accusing healthy peers.
+   */
+  private int health;
+
+  /** One running suspicion of {@code incarnation}: who accused it, and since when. */
+  private static final class Suspicion {
+    final long incarnation;
+    final long startNanos;
+    final Set<String> accusers = new HashSet<>();
+    Duration timeout;
+
+    Suspicion(long incarnation, long startNanos) {
+      this.incarnation = incarnation;
+      this.startNanos = startNanos;
+    }
+
+    int confirmations() {
+      return Math.max(0, accusers.size() - 1);
+    }
+  }
 
   /**
    * A node that has not started yet: {@link #start} arms its timers and sends its first JOINs.
@@ -190,6 +234,8 @@ public final class SwimProtocol {
       sendJoins(seeds);
       effects.startTimer(JOIN_TIMER, JoinTick.INSTANCE, settings.joinRetryInterval);
     }
+    effects.startTimer(GOSSIP_TIMER, GossipTick.INSTANCE, settings.gossipInterval);
+    effects.startTimer(SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -223,6 +269,23 @@ public final class SwimProtocol {
     return period;
   }
 
+  /** Lifeguard's local health multiplier: 0 is healthy; periods are stretched by 1 + this. */
+  public int localHealth() {
+    return health;
+  }
+
+  /** Accusers of a running suspicion of {@code name}, or empty when it is not suspected here. */
+  public Set<String> accusers(String name) {
+    Suspicion s = suspicions.get(name);
+    return s == null ? Set.of() : Set.copyOf(s.accusers);
+  }
+
+  /** How long the running suspicion of {@code name} lasts in all, or null when there is none. */
+  public Duration suspicionTimeoutOf(String name) {
+    Suspicion s = suspicions.get(name);
+    return s == null ? null : s.timeout;
+  }
+
   // ---- driving -------------------------------------------------------------------------------
 
   public void onTimer(Timer timer) {
@@ -237,6 +300,12 @@ public final class SwimProtocol {
       onPingTimeout(timeout);
     } else if (timer instanceof SuspicionTimeout timeout) {
       onSuspicionTimeout(timeout);
+    } else if (timer instanceof GossipTick) {
+      onGossipTick();
+    } else if (timer instanceof SyncTick) {
+      onSyncTick();
+    } else if (timer instanceof NackTimeout timeout) {
+      onNackTimeout(timeout);
     }
   }
 
@@ -245,11 +314,13 @@ public final class SwimProtocol {
   private void onTick() {
     long now = nanoClock.getAsLong();
     effects.tickLateness(Math.max(0, now - tickDueNanos));
-    tickDueNanos = now + settings.protocolPeriod.toNanos();
-    effects.startTimer(TICK_TIMER, Tick.INSTANCE, settings.protocolPeriod);
     period++;
     noticePause();
     concludeProbe();
+    // the period is stretched by local health, judged after this probe's outcome
+    Duration next = scaled(settings.protocolPeriod);
+    tickDueNanos = now + next.toNanos();
+    effects.startTimer(TICK_TIMER, Tick.INSTANCE, next);
     relays.values().removeIf(r -> r.period() < period - 1);
     for (Member forgotten : table.purge(period - retentionPeriods)) {
       debug(() -> "forgetting " + forgotten.name() + " (" + forgotten.status() + ")");
@@ -266,7 +337,7 @@ public final class SwimProtocol {
     long now = nanoClock.getAsLong();
     long gap = now - lastTickNanos;
     lastTickNanos = now;
-    long away = suspicionTimeout().plus(settings.protocolPeriod).toNanos();
+    long away = suspicionTimeout().plus(scaled(settings.protocolPeriod)).toNanos();
     if (gap > away && table.upCount() > 1) {
       info(selfName + " was unresponsive for " + gap / 1_000_000
           + " ms, longer than its suspicion timeout: the cluster may have declared it dead");
@@ -283,11 +354,22 @@ public final class SwimProtocol {
     probe = null;
     effects.cancelTimer(PING_TIMER);
     effects.probeConcluded(finished.isAcked() ? finished.outcome() : ProbeOutcome.FAILED);
-    if (!finished.isAcked()) {
-      String reason = finished.helpers() == 0
-          ? "no ack, no helper to ask"
-          : "no ack direct or via " + finished.helpers() + (finished.helpers() == 1 ? " helper" : " helpers");
-      handle(table.suspect(finished.target(), period), selfName, reason);
+    if (finished.isAcked()) {
+      adjustHealth(-1);
+      return;
+    }
+    // Lifeguard: a helper's NACK shows this node can reach others, so the missing ACK is the
+    // target's fault; each helper that did not even NACK hints that the fault is this node's.
+    adjustHealth(finished.helpers() == 0 ? 1 : finished.helpers() - finished.nacks());
+    String reason = finished.helpers() == 0
+        ? "no ack, no helper to ask"
+        : "no ack direct or via " + finished.helpers() + (finished.helpers() == 1 ? " helper" : " helpers");
+    Optional<Member> target = table.get(finished.target());
+    if (target.isPresent() && target.get().status() == MemberStatus.SUSPECT) {
+      // already suspected (by others): this failed probe is an independent confirmation
+      confirm(target.get(), selfName);
+    } else {
+      handle(table.suspect(finished.target(), period), selfName, reason, selfName, false);
     }
   }
 
@@ -298,11 +380,11 @@ public final class SwimProtocol {
     }
     Member member = target.get();
     long seq = nextSeq++;
-    probe = new Probe(seq, member.name(), nanoClock.getAsLong(), 0, null);
+    probe = new Probe(seq, member.name(), nanoClock.getAsLong(), 0, 0, null);
     effects.probeStarted();
     // scheduled before sending, so whoever sees the PING knows the timeout is armed
-    effects.startTimer(PING_TIMER, new PingTimeout(seq), settings.pingTimeout);
-    send(address(member), member.name(), g -> new SwimMessage.Ping(table.self(), seq, member.name(), g));
+    effects.startTimer(PING_TIMER, new PingTimeout(seq), scaled(settings.pingTimeout));
+    send(address(member), member.name(), (g, a) -> new SwimMessage.Ping(table.self(), seq, member.name(), g, a));
   }
 
   private Optional<Member> nextProbeTarget() {
@@ -331,7 +413,7 @@ public final class SwimProtocol {
     List<Member> helpers = table.randomUpOthers(settings.indirectProbes, probe.target(), random);
     for (Member helper : helpers) {
       send(address(helper), helper.name(),
-          g -> new SwimMessage.PingReq(table.self(), timeout.seq(), target.get(), g));
+          (g, a) -> new SwimMessage.PingReq(table.self(), timeout.seq(), target.get(), g, a));
     }
     probe = probe.withHelpers(helpers.size());
     String name = probe.target();
@@ -339,9 +421,11 @@ public final class SwimProtocol {
   }
 
   private void onSuspicionTimeout(SuspicionTimeout timeout) {
-    suspicionTimers.remove(new SuspicionKey(timeout.name()));
-    String reason = "suspect for " + timeout.after().toMillis() + " ms, not refuted";
-    handle(table.confirmDead(timeout.name(), timeout.incarnation(), period), selfName, reason);
+    Suspicion s = suspicions.get(timeout.name());
+    int accusers = s == null ? 0 : s.accusers.size();
+    String reason = "suspect for " + timeout.after().toMillis() + " ms, not refuted"
+        + (accusers > 1 ? ", " + accusers + " accusers" : "");
+    handle(table.confirmDead(timeout.name(), timeout.incarnation(), period), selfName, reason, null, false);
   }
 
   private Duration suspicionTimeout() {
@@ -376,7 +460,7 @@ public final class SwimProtocol {
   private void sendJoins(List<InetSocketAddress> to) {
     for (InetSocketAddress seed : to) {
       long seq = nextSeq++;
-      send(seed, null, g -> new SwimMessage.Join(table.self(), seq, g));
+      send(seed, null, (g, a) -> new SwimMessage.Join(table.self(), seq, g, a));
     }
   }
 
@@ -404,10 +488,21 @@ public final class SwimProtocol {
     }
     debug(() -> message.getClass().getSimpleName() + " from " + sender + " at " + from);
     // the sender's own record is the freshest word on its liveness
-    handle(table.apply(message.from(), period), sender, "said so itself");
+    handle(table.apply(message.from(), period), sender, "said so itself", null, false);
+    // a JOIN reply or push-pull list is the sender's whole table, not news: what is merely new
+    // here is not gossiped on (the rest of the cluster knows it already)
+    boolean bulk = message instanceof SwimMessage.JoinReply || message instanceof SwimMessage.Sync;
     for (Member update : message.gossip()) {
       noticeExclusion(update, sender);
-      handle(table.apply(update, period), sender, "gossip from " + sender);
+      String accuser = message.accusers().get(update.name());
+      MemberTable.Change change = table.apply(update, period);
+      handle(change, sender, "gossip from " + sender, accuser, bulk);
+      if (change.outcome() == MemberTable.Outcome.IGNORED && accuser != null
+          && update.status() == MemberStatus.SUSPECT && change.current() != null
+          && change.current().status() == MemberStatus.SUSPECT
+          && change.current().incarnation() == update.incarnation()) {
+        confirm(change.current(), accuser);
+      }
     }
     if (message instanceof SwimMessage.Ping ping) {
       onPing(ping, from);
@@ -419,7 +514,11 @@ public final class SwimProtocol {
       onJoin(join, from);
     } else if (message instanceof SwimMessage.JoinReply reply) {
       onJoinReply(reply);
-    }
+    } else if (message instanceof SwimMessage.Nack nack) {
+      onNack(nack);
+    } else if (message instanceof SwimMessage.Sync sync) {
+      onSync(sync, from);
+    } // Gossip: nothing beyond its updates
   }
 
   private void onPing(SwimMessage.Ping ping, InetSocketAddress from) {
@@ -427,14 +526,30 @@ public final class SwimProtocol {
       debug(() -> "ignoring ping for " + ping.target());
       return;
     }
-    send(from, ping.from().name(), g -> new SwimMessage.Ack(table.self(), ping.seq(), selfName, g));
+    send(from, ping.from().name(), (g, a) -> new SwimMessage.Ack(table.self(), ping.seq(), selfName, g, a));
   }
 
   private void onPingReq(SwimMessage.PingReq request, InetSocketAddress from) {
     long seq = nextSeq++;
     Member target = request.target();
     relays.put(seq, new Relay(from, request.seq(), target.name(), period));
-    send(address(target), target.name(), g -> new SwimMessage.Ping(table.self(), seq, target.name(), g));
+    // Lifeguard: if the target stays silent, tell the requester so before its period ends
+    effects.startTimer(new NackKey(seq), new NackTimeout(seq), settings.pingTimeout);
+    send(address(target), target.name(), (g, a) -> new SwimMessage.Ping(table.self(), seq, target.name(), g, a));
+  }
+
+  private void onNackTimeout(NackTimeout timeout) {
+    Relay relay = relays.get(timeout.seq());
+    if (relay != null) {
+      send(relay.requester(), null,
+          (g, a) -> new SwimMessage.Nack(table.self(), relay.requesterSeq(), relay.target(), g, a));
+    }
+  }
+
+  private void onNack(SwimMessage.Nack nack) {
+    if (probe != null && probe.seq() == nack.seq() && probe.target().equals(nack.subject())) {
+      probe = probe.nacked();
+    }
   }
 
   private void onAck(SwimMessage.Ack ack) {
@@ -450,15 +565,130 @@ public final class SwimProtocol {
       return;
     }
     Relay relay = relays.remove(ack.seq());
+    if (relay != null) {
+      effects.cancelTimer(new NackKey(ack.seq()));
+    }
     if (relay != null && relay.target().equals(ack.subject())) {
-      send(relay.requester(), null, g -> new SwimMessage.Ack(table.self(), relay.requesterSeq(), ack.subject(), g));
+      send(relay.requester(), null, (g, a) -> new SwimMessage.Ack(table.self(), relay.requesterSeq(), ack.subject(), g, a));
     }
   }
 
   private void onJoin(SwimMessage.Join join, InetSocketAddress from) {
-    // The reply carries the full list, so it is not held to max-datagram-size.
-    effects.send(from, WireCodec.encode(new SwimMessage.JoinReply(table.self(), join.seq(), table.all())));
+    sendState(from, members -> new SwimMessage.JoinReply(table.self(), join.seq(), members));
   }
+
+  /**
+   * Sends this node's whole member list to {@code to}, split into as many datagrams as it takes
+   * to keep each within max-datagram-size. The parts are plain member records (no accusers), so
+   * a JOIN_REPLY stays readable by version-1 nodes.
+   */
+  private void sendState(InetSocketAddress to, Function<List<Member>, SwimMessage> part) {
+    List<Member> all = table.all();
+    int room = settings.maxDatagramSize - WireCodec.encodedSize(part.apply(List.of()));
+    List<Member> chunk = new ArrayList<>();
+    int used = 0;
+    int parts = 0;
+    for (Member m : all) {
+      // sized as version 2 writes it (a SUSPECT record takes one byte more there)
+      int size = WireCodec.entrySize(m, null);
+      if (used + size > room && !chunk.isEmpty()) {
+        effects.send(to, WireCodec.encode(part.apply(List.copyOf(chunk))));
+        parts++;
+        chunk.clear();
+        used = 0;
+      }
+      chunk.add(m);
+      used += size;
+    }
+    effects.send(to, WireCodec.encode(part.apply(List.copyOf(chunk))));
+    int total = parts + 1;
+    debug(() -> "sent " + all.size() + " members to " + to + " in " + total + " parts");
+  }
+
+  // ---- push-pull anti-entropy ------------------------------------------------------------
+
+  /**
+   * Every push-pull interval (longer as the cluster grows), exchange whole member lists with one
+   * random up member: a missed update, or the other side of a healed partition, is repaired even
+   * if no gossip about it is left.
+   */
+  private void onSyncTick() {
+    effects.startTimer(SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
+    if (!joined) {
+      return;
+    }
+    List<Member> peer = table.randomUpOthers(1, null, random);
+    if (peer.isEmpty()) {
+      return;
+    }
+    long seq = nextSeq++;
+    debug(() -> "push-pull with " + peer.get(0).name());
+    sendState(address(peer.get(0)), members -> new SwimMessage.Sync(table.self(), seq, false, members, Map.of()));
+  }
+
+  private void onSync(SwimMessage.Sync sync, InetSocketAddress from) {
+    if (!sync.reply() && sync.seq() != lastSyncAnswered.getOrDefault(from, Long.MIN_VALUE)) {
+      // one answer per request, however many parts it came in
+      lastSyncAnswered.put(from, sync.seq());
+      if (lastSyncAnswered.size() > 64) {
+        lastSyncAnswered.clear();
+      }
+      sendState(from, members -> new SwimMessage.Sync(table.self(), sync.seq(), true, members, Map.of()));
+    }
+  }
+
+  /** A random duration in [d/2, 3d/2), so members do not push-pull in lockstep. */
+  private Duration jitter(Duration d) {
+    return Duration.ofNanos(d.toNanos() / 2 + (long) (random.nextDouble() * d.toNanos()));
+  }
+
+  // ---- gossip ----------------------------------------------------------------------------
+
+  /**
+   * Every gossip interval, if updates are pending, send them to gossip-nodes random members, the
+   * recently dead included: news then spreads in a few hundred milliseconds rather than riding
+   * only on the one or two probes per period, and a live member wrongly declared dead hears it.
+   */
+  private void onGossipTick() {
+    effects.startTimer(GOSSIP_TIMER, GossipTick.INSTANCE, settings.gossipInterval);
+    if (gossip.size() == 0 || settings.gossipNodes == 0) {
+      return;
+    }
+    for (Member target : gossipTargets()) {
+      long seq = nextSeq++;
+      send(address(target), target.name(), (g, a) -> new SwimMessage.Gossip(table.self(), seq, g, a));
+      if (gossip.size() == 0) {
+        return;
+      }
+    }
+  }
+
+  private List<Member> gossipTargets() {
+    long now = nanoClock.getAsLong();
+    long horizon = settings.gossipToTheDead.toNanos();
+    recentlyDown.values().removeIf(since -> now - since > horizon);
+    List<Member> targets = table.randomUpOthers(settings.gossipNodes, null, random);
+    if (!recentlyDown.isEmpty()) {
+      // each slot goes to a recently-down member in proportion to their share of candidates
+      int up = table.upCount() - 1;
+      List<String> down = new ArrayList<>(recentlyDown.keySet());
+      for (int i = 0; i < targets.size() || (targets.isEmpty() && i == 0); i++) {
+        if (random.nextInt(up + down.size()) < down.size()) {
+          Optional<Member> dead = table.get(down.get(random.nextInt(down.size())));
+          if (dead.isPresent() && !targets.contains(dead.get())) {
+            if (i < targets.size()) {
+              targets.set(i, dead.get());
+            } else {
+              targets.add(dead.get());
+            }
+          }
+        }
+      }
+    }
+    return targets;
+  }
+
+  private final Map<InetSocketAddress, Long> lastSyncAnswered = new HashMap<>();
 
   private void onJoinReply(SwimMessage.JoinReply reply) {
     if (!joined) {
@@ -482,14 +712,17 @@ public final class SwimProtocol {
     effects.cancelTimer(TICK_TIMER);
     effects.cancelTimer(JOIN_TIMER);
     effects.cancelTimer(PING_TIMER);
-    suspicionTimers.forEach(effects::cancelTimer);
-    suspicionTimers.clear();
+    effects.cancelTimer(GOSSIP_TIMER);
+    effects.cancelTimer(SYNC_TIMER);
+    suspicions.keySet().forEach(name -> effects.cancelTimer(new SuspicionKey(name)));
+    suspicions.clear();
+    relays.keySet().forEach(seq -> effects.cancelTimer(new NackKey(seq)));
     Member left = table.leave();
     gossip.add(left);
     List<Member> targets = table.randomUpOthers(LEAVE_FANOUT, null, random);
     for (Member target : targets) {
       long seq = nextSeq++;
-      send(address(target), target.name(), g -> new SwimMessage.Ping(left, seq, target.name(), g));
+      send(address(target), target.name(), (g, a) -> new SwimMessage.Ping(left, seq, target.name(), g, a));
     }
     List<String> names = targets.stream().map(Member::name).toList();
     info("leaving the cluster, LEFT sent to " + names);
@@ -517,13 +750,20 @@ public final class SwimProtocol {
     effects.publish(new MemberEvent.SelfRefuted(table.self(), by, update.status()));
   }
 
-  private void handle(MemberTable.Change change, String by, String reason) {
+  /**
+   * Acts on one table change: gossip it on (unless it came in a whole-table {@code bulk} and is
+   * merely new here), log it, publish it, and run the suspicion timers. {@code accuser} is who
+   * raised a suspicion, when known.
+   */
+  private void handle(MemberTable.Change change, String by, String reason, String accuser, boolean bulk) {
     Member m = change.current();
     switch (change.outcome()) {
       case IGNORED -> { }
       case REFUTED -> {
         gossip.add(m);
         effects.refuted();
+        // Lifeguard: being suspected hints that this node was slow to answer
+        adjustHealth(1);
         info(selfName + " refutes being " + change.previous().status() + " at incarnation "
             + change.previous().incarnation() + " (heard from " + by + "): ALIVE at " + m.incarnation());
         if (change.previous().status() == MemberStatus.SUSPECT) {
@@ -531,17 +771,20 @@ public final class SwimProtocol {
         } // DEAD and LEFT claims were reported by noticeExclusion before the table refuted them
       }
       case JOINED -> {
-        gossip.add(m);
+        if (!bulk || m.status() != MemberStatus.ALIVE) {
+          gossip.add(m, accuser);
+        }
+        recentlyDown.remove(m.name());
         probeOrder.add(m.name());
         info(m.name() + " joined, seen by " + by + " (incarnation " + m.incarnation() + ")");
         effects.publish(new MemberEvent.MemberJoined(m, by));
         if (m.status() == MemberStatus.SUSPECT) {
-          suspected(m, by, reason, true);
+          suspected(m, by, reason, accuser, true);
         }
       }
       case SUSPECTED -> {
-        gossip.add(m);
-        suspected(m, by, reason, change.previous().status() != MemberStatus.SUSPECT);
+        gossip.add(m, accuser);
+        suspected(m, by, reason, accuser, change.previous().status() != MemberStatus.SUSPECT);
       }
       case ALIVE_AGAIN -> {
         gossip.add(m);
@@ -561,7 +804,9 @@ public final class SwimProtocol {
         effects.publish(new MemberEvent.MemberLeft(m, by));
       }
       case UPDATED, RECORDED_DOWN -> {
-        gossip.add(m);
+        if (!bulk || change.outcome() == MemberTable.Outcome.UPDATED) {
+          gossip.add(m);
+        }
         if (!m.isUp()) {
           probeOrder.remove(m.name());
         }
@@ -569,11 +814,18 @@ public final class SwimProtocol {
     }
   }
 
-  private void suspected(Member m, String by, String reason, boolean newly) {
-    Duration timeout = suspicionTimeout();
-    SuspicionKey key = new SuspicionKey(m.name());
-    suspicionTimers.add(key);
-    effects.startTimer(key, new SuspicionTimeout(m.name(), m.incarnation(), timeout), timeout);
+  /**
+   * A suspicion starts (or restarts at a higher incarnation). Lifeguard's dogpile: with no
+   * confirmation it lasts suspicion-max-multiplier times the suspicion timeout, and each
+   * independent accuser shortens it ({@link #confirm}).
+   */
+  private void suspected(Member m, String by, String reason, String accuser, boolean newly) {
+    Suspicion s = new Suspicion(m.incarnation(), nanoClock.getAsLong());
+    if (accuser != null) {
+      s.accusers.add(accuser);
+    }
+    suspicions.put(m.name(), s);
+    armSuspicion(m.name(), s);
     if (newly) {
       info(m.name() + " suspected by " + by + " (" + reason + ")");
       effects.suspicionStarted();
@@ -581,10 +833,36 @@ public final class SwimProtocol {
     }
   }
 
+  /**
+   * {@code accuser} also holds {@code m} (SUSPECT at the incarnation suspected here) failed. A new
+   * accuser shortens the suspicion; if the shorter timeout has already passed, {@code m} is dead
+   * now. The confirmation is gossiped on, so other members count it too.
+   */
+  private void confirm(Member m, String accuser) {
+    Suspicion s = suspicions.get(m.name());
+    if (s == null || s.incarnation != m.incarnation() || !s.accusers.add(accuser)) {
+      return;
+    }
+    gossip.add(m, accuser);
+    debug(() -> m.name() + " suspicion confirmed by " + accuser + " (" + s.accusers.size() + " accusers)");
+    armSuspicion(m.name(), s);
+  }
+
+  private void armSuspicion(String name, Suspicion s) {
+    s.timeout = settings.suspicionTimeout(table.upCount(), s.confirmations());
+    long left = s.timeout.toNanos() - (nanoClock.getAsLong() - s.startNanos);
+    SuspicionTimeout due = new SuspicionTimeout(name, s.incarnation, s.timeout);
+    if (left <= 0) {
+      effects.cancelTimer(new SuspicionKey(name));
+      onSuspicionTimeout(due);
+    } else {
+      effects.startTimer(new SuspicionKey(name), due, Duration.ofNanos(left));
+    }
+  }
+
   private void cancelSuspicion(String name) {
-    SuspicionKey key = new SuspicionKey(name);
-    if (suspicionTimers.remove(key)) {
-      effects.cancelTimer(key);
+    if (suspicions.remove(name) != null) {
+      effects.cancelTimer(new SuspicionKey(name));
     }
   }
 
@@ -592,22 +870,56 @@ public final class SwimProtocol {
     gossip.add(m);
     cancelSuspicion(m.name());
     probeOrder.remove(m.name());
+    recentlyDown.put(m.name(), nanoClock.getAsLong());
+  }
+
+  private void adjustHealth(int delta) {
+    health = Math.max(0, Math.min(settings.maxLocalHealth - 1, health + delta));
+  }
+
+  /** {@code d} stretched by Lifeguard's local health multiplier. */
+  private Duration scaled(Duration d) {
+    return d.multipliedBy(1 + health);
+  }
+
+  /** Builds a message from the gossip to piggyback and the accusers of SUSPECT records in it. */
+  private interface Builder {
+    SwimMessage build(List<Member> gossip, Map<String, String> accusers);
   }
 
   /**
    * Encodes a message and sends it, filling the room left under max-datagram-size with gossip.
    * If the table holds the recipient as SUSPECT, DEAD or LEFT, that record goes first: it is the
-   * "you are suspected / dead" notice that makes a live recipient refute.
+   * "you are suspected / dead" notice that makes a live recipient refute (Lifeguard's buddy
+   * system).
    */
-  private void send(InetSocketAddress to, String recipient, Function<List<Member>, SwimMessage> build) {
+  private void send(InetSocketAddress to, String recipient, Builder build) {
     List<Member> piggyback = new ArrayList<>();
+    Map<String, String> accusers = new HashMap<>();
     if (recipient != null) {
-      table.get(recipient).filter(m -> m.status() != MemberStatus.ALIVE).ifPresent(piggyback::add);
+      table.get(recipient).filter(m -> m.status() != MemberStatus.ALIVE).ifPresent(m -> {
+        piggyback.add(m);
+        Suspicion s = suspicions.get(m.name());
+        if (m.status() == MemberStatus.SUSPECT && s != null && !s.accusers.isEmpty()) {
+          accusers.put(m.name(), s.accusers.iterator().next());
+        }
+      });
     }
-    int room = settings.maxDatagramSize - WireCodec.encodedSize(build.apply(piggyback));
+    // sized as version 2, the larger of the two encodings
+    int room = settings.maxDatagramSize - WireCodec.encodedSize(build.build(piggyback, Map.of("", "")))
+        - (piggyback.isEmpty() ? 0 : 1 + accusers.values().stream().mapToInt(a -> a.length() * 4).sum());
     int limit = settings.retransmitLimit(table.upCount());
-    piggyback.addAll(gossip.take(Math.max(0, room), limit, WireCodec::memberSize));
-    effects.send(to, WireCodec.encode(build.apply(List.copyOf(piggyback))));
+    for (GossipBuffer.Item item : gossip.takeItems(Math.max(0, room), limit,
+        i -> WireCodec.entrySize(i.update(), i.accuser() == null ? "" : i.accuser()))) {
+      if (piggyback.size() == 1 && piggyback.get(0).name().equals(item.update().name())) {
+        continue;
+      }
+      piggyback.add(item.update());
+      if (item.accuser() != null && item.update().status() == MemberStatus.SUSPECT) {
+        accusers.put(item.update().name(), item.accuser());
+      }
+    }
+    effects.send(to, WireCodec.encode(build.build(List.copyOf(piggyback), accusers)));
   }
 
   private static InetSocketAddress address(Member m) {

@@ -147,6 +147,13 @@ final class SwimSimulator {
       sent++;
       sentBytes += datagram.length;
       maxDatagram = Math.max(maxDatagram, datagram.length);
+      if (datagram.length > settings.maxDatagramSize) {
+        try {
+          throw new IllegalStateException(name + " sent " + datagram.length + " bytes: " + WireCodec.decode(datagram));
+        } catch (WireCodec.MalformedDatagramException e) {
+          throw new IllegalStateException(e);
+        }
+      }
       datagramsSent++;
       Node target = byAddress.get(to);
       if (target == null || random.nextDouble() < network.loss()) {
@@ -300,6 +307,29 @@ final class SwimSimulator {
     Node seed = add(List.of(addressOf(0)), Duration.ZERO);
     for (int i = 1; i < n; i++) {
       add(List.of(seed.address), spacing.multipliedBy(i));
+    }
+  }
+
+  /**
+   * Starts {@code n} members that already know each other, as a cluster that has been up a
+   * while: each founds nothing and is handed node 0's whole table as JOIN_REPLY parts (encoded
+   * and decoded like any datagram) at time 0, so no join storm precedes the measurement.
+   */
+  void startStable(int n) {
+    List<Member> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      InetSocketAddress a = addressOf(i);
+      all.add(new Member("n" + i, a.getHostString(), a.getPort(), 1, MemberStatus.ALIVE, 1));
+    }
+    for (int i = 0; i < n; i++) {
+      Node node = add(List.of(addressOf(i == 0 ? 1 : 0)), Duration.ZERO);
+      Member from = all.get(i == 0 ? 1 : 0);
+      List<byte[]> parts = new ArrayList<>();
+      for (int start = 0; start < n; start += 30) {
+        parts.add(WireCodec.encode(new SwimMessage.JoinReply(from, 0, all.subList(start, Math.min(n, start + 30)))));
+      }
+      InetSocketAddress sender = addressOf(i == 0 ? 1 : 0);
+      at(0, node, () -> parts.forEach(p -> node.protocol.onDatagram(sender, p)));
     }
   }
 
