@@ -88,6 +88,11 @@ public final class GossipBuffer {
     }
   }
 
+  /** True when an update about {@code name} is still queued. */
+  public boolean contains(String name) {
+    return entries.containsKey(name);
+  }
+
   public int size() {
     return entries.size();
   }

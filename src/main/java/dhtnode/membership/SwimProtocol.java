@@ -492,17 +492,28 @@ public final class SwimProtocol {
     // a JOIN reply or push-pull list is the sender's whole table, not news: what is merely new
     // here is not gossiped on (the rest of the cluster knows it already)
     boolean bulk = message instanceof SwimMessage.JoinReply || message instanceof SwimMessage.Sync;
+    List<Member> corrections = new ArrayList<>();
     for (Member update : message.gossip()) {
       noticeExclusion(update, sender);
       String accuser = message.accusers().get(update.name());
       MemberTable.Change change = table.apply(update, period);
       handle(change, sender, "gossip from " + sender, accuser, bulk);
+      if (isStale(update, change)) {
+        corrections.add(change.current());
+      }
       if (change.outcome() == MemberTable.Outcome.IGNORED && accuser != null
           && update.status() == MemberStatus.SUSPECT && change.current() != null
           && change.current().status() == MemberStatus.SUSPECT
           && change.current().incarnation() == update.incarnation()) {
         confirm(change.current(), accuser);
       }
+    }
+    if (!corrections.isEmpty() && !bulk) {
+      // the sender still spreads older news than ours (it heard a suspicion after the
+      // refutation had finished spreading, say): tell it at once, or its suspicion timer runs out
+      // on a live member
+      long seq = nextSeq++;
+      send(from, sender, (g, a) -> new SwimMessage.Gossip(table.self(), seq, concat(corrections, g), a));
     }
     if (message instanceof SwimMessage.Ping ping) {
       onPing(ping, from);
@@ -812,6 +823,19 @@ public final class SwimProtocol {
         }
       }
     }
+  }
+
+  /** True when {@code update} is older news about another member than what this node holds. */
+  private boolean isStale(Member update, MemberTable.Change change) {
+    Member current = change.current();
+    return change.outcome() == MemberTable.Outcome.IGNORED && current != null
+        && !current.name().equals(selfName) && update.incarnation() < current.incarnation();
+  }
+
+  private static List<Member> concat(List<Member> first, List<Member> then) {
+    List<Member> all = new ArrayList<>(first);
+    all.addAll(then);
+    return all;
   }
 
   /**

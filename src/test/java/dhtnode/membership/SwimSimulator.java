@@ -69,6 +69,9 @@ final class SwimSimulator {
     @Override
     void run() {
       node.received++;
+      if (trace != null) {
+        trace.accept(this.node, payload);
+      }
       node.protocol.onDatagram(from, payload);
     }
   }
@@ -249,6 +252,8 @@ final class SwimSimulator {
   /** Virtual processing time of one event at a node. */
   private long processingNanos = 20_000;
   boolean recordEvents = true;
+  /** Sees every datagram a node handles, before it does; for debugging a run. */
+  java.util.function.BiConsumer<Node, byte[]> trace;
   boolean log;
   long datagramsSent;
   long eventsRun;
