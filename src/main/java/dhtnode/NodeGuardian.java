@@ -116,7 +116,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.ringSettleDelay, settings.handoffCheckInterval, settings.tombstoneGrace),
                 metrics),
             "planner");
-    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership");
+    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
+        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, metrics);

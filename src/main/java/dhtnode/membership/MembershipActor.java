@@ -63,6 +63,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   private static final Object LEAVE_TIMER = "leave";
 
+  /** The dispatcher SWIM and its UDP transport run on, away from everything else. */
+  public static final String DISPATCHER = "dht.membership.dispatcher";
+
   /**
    * The production actor: binds UDP on {@code node.host:node.clusterPort} (as a child transport),
    * starts from a clock-derived incarnation and leaves the cluster in coordinated shutdown's
@@ -70,7 +73,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
    */
   public static Behavior<Command> create(LocalNode node, MembershipSettings settings, Metrics metrics) {
     return Behaviors.<Command>setup(context -> {
-      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, node.address(), "udp");
+      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, node.address(), "udp", DISPATCHER);
       // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
       // restarted node is ALIVE again even where the cluster remembers it DEAD.
       return create(node, settings, transport, new Random(), System.currentTimeMillis(), true, metrics);
