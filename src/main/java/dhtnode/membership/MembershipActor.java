@@ -195,6 +195,32 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     public void deathDeclared() {
       metrics.swimDeath();
     }
+
+    @Override
+    public void probeConcluded(SwimProtocol.ProbeOutcome outcome) {
+      metrics.swimProbeOutcome(outcome.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    @Override
+    public void probeRoundTrip(long nanos) {
+      metrics.swimProbeRoundTrip(nanos);
+    }
+
+    @Override
+    public void tickLateness(long nanos) {
+      metrics.swimTickLateness(nanos);
+      // members by status, once per period
+      long[] counts = new long[MemberStatus.values().length];
+      protocol.members().forEach(m -> counts[m.status().ordinal()]++);
+      for (MemberStatus status : MemberStatus.values()) {
+        metrics.swimMembers(status.name(), counts[status.ordinal()]);
+      }
+    }
+
+    @Override
+    public void refuted() {
+      metrics.swimRefutation();
+    }
   }
 
   private Cancellable registerLeaveOnShutdown() {

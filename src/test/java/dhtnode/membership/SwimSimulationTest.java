@@ -280,4 +280,36 @@ class SwimSimulationTest {
     assertTrue(sim.converged(), "not converged within 120 s");
     assertTrue(largest <= DEFAULTS.maxDatagramSize);
   }
+
+  /** Seconds from a crash among five until every survivor holds it DEAD, over many seeds. */
+  private static double[] crashConfirmedAmongFive(MembershipSettings settings, int trials) {
+    double sum = 0;
+    double max = 0;
+    for (int trial = 0; trial < trials; trial++) {
+      SwimSimulator sim = new SwimSimulator(500 + trial, settings, SwimSimulator.NetworkModel.lan(0));
+      sim.recordEvents = false;
+      sim.startStable(5);
+      sim.runFor(Duration.ofMillis(10_000 + 37 * trial));
+      SwimSimulator.Node victim = sim.node(1 + trial % 4);
+      long crashAt = sim.now();
+      sim.crashAt(crashAt, victim);
+      while (sim.liveHolding(victim, MemberStatus.DEAD) < 4 && sim.now() - crashAt < 30_000_000_000L) {
+        sim.runFor(Duration.ofMillis(50));
+      }
+      double seconds = (sim.now() - crashAt) / 1e9;
+      sum += seconds;
+      max = Math.max(max, seconds);
+    }
+    return new double[] {sum / trials, max};
+  }
+
+  @Test
+  void aCrashAmongFiveIsConfirmedDeadByEverySurvivorWithinSixSeconds() {
+    double[] plain = crashConfirmedAmongFive(
+        with("gossip-nodes = 0, max-local-health = 1, suspicion-max-multiplier = 1"), 100);
+    double[] lifeguard = crashConfirmedAmongFive(DEFAULTS, 100);
+    System.out.printf("SWIM-SIM crash among 5, until every survivor holds it DEAD: plain SWIM mean %.2f s max %.2f s;"
+        + " with Lifeguard defaults mean %.2f s max %.2f s%n", plain[0], plain[1], lifeguard[0], lifeguard[1]);
+    assertTrue(lifeguard[1] <= 6.0, "slowest confirmation " + lifeguard[1] + " s");
+  }
 }
