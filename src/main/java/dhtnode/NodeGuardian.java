@@ -31,6 +31,7 @@ import dhtnode.metrics.Metrics;
 import dhtnode.metrics.StoragePoller;
 import akka.actor.typed.PostStop;
 import dhtnode.membership.MemberEvent;
+import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
@@ -158,7 +159,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.tombstoneGrace),
                 metrics, settings::wallMillis),
             "planner");
-    membership = context.spawn(MembershipActor.create(settings, settings.membership, metrics), "membership");
+    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
+        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, clockKeeper,
@@ -205,6 +207,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
       case ROCKSDB -> RingStateStore.inDirectory(settings.dataDir);
       case MEMORY -> RingStateStore.inMemory();
     };
+  }
+
+  /** This node as SWIM sees it: name, addresses and seeds. */
+  static LocalNode localNode(NodeSettings settings) {
+    return new LocalNode(settings.name, settings.host, settings.clusterPort, settings.httpPort,
+        settings.seeds.stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
   }
 
   static Supplier<StorageEngine> engineFactory(NodeSettings settings) {

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 
 /**
  * This node's view of the cluster: one {@link Member} record per known node, including itself.
@@ -49,13 +50,20 @@ public final class MemberTable {
   private final Map<String, Member> members = new HashMap<>();
   /** Protocol period at which a member became DEAD or LEFT, for {@link #purge}. */
   private final Map<String, Long> downSince = new HashMap<>();
+  /** Names of the ALIVE and SUSPECT members other than this node, in no order, for sampling. */
+  private final List<String> upOthers = new ArrayList<>();
+  /** Position of each name in {@link #upOthers}, so removal is O(1). */
+  private final Map<String, Integer> upIndex = new HashMap<>();
+  private int upCount;
+  /** Name of the member at each "host:port", for the seeds' liveness check. */
+  private final Map<String, String> byAddress = new HashMap<>();
 
   public MemberTable(Member self) {
     if (self.status() != MemberStatus.ALIVE) {
       throw new IllegalArgumentException("a node starts ALIVE, was " + self.status());
     }
     this.selfName = self.name();
-    members.put(selfName, self);
+    replace(self);
   }
 
   /** True when {@code incoming} should replace {@code current} under the SWIM precedence rules. */
@@ -105,15 +113,49 @@ public final class MemberTable {
     return list;
   }
 
+  /** True when the member at {@code host:port} is known and ALIVE or SUSPECT. */
+  public boolean isUpAt(String host, int port) {
+    String name = byAddress.get(host + ":" + port);
+    return name != null && members.get(name).isUp();
+  }
+
   /** ALIVE and SUSPECT members including this node: the N of the SWIM formulas. */
   public int upCount() {
-    int n = 0;
-    for (Member m : members.values()) {
-      if (m.isUp()) {
-        n++;
+    return upCount;
+  }
+
+  /**
+   * Up to {@code k} distinct ALIVE or SUSPECT members other than this node and {@code excluded}
+   * (may be null), chosen uniformly at random. O(k) expected for k well below the member count.
+   */
+  public List<Member> randomUpOthers(int k, String excluded, Random random) {
+    int candidates = upOthers.size() - (excluded != null && upIndex.containsKey(excluded) ? 1 : 0);
+    int want = Math.min(k, candidates);
+    List<Member> chosen = new ArrayList<>(Math.max(0, want));
+    if (want <= 0) {
+      return chosen;
+    }
+    if (want * 3 >= candidates) {
+      // few members: a partial shuffle of a copy
+      List<String> names = new ArrayList<>(upOthers);
+      names.remove(excluded);
+      for (int i = 0; i < want; i++) {
+        int j = i + random.nextInt(names.size() - i);
+        String picked = names.get(j);
+        names.set(j, names.get(i));
+        names.set(i, picked);
+        chosen.add(members.get(picked));
+      }
+      return chosen;
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    while (chosen.size() < want) {
+      String picked = upOthers.get(random.nextInt(upOthers.size()));
+      if (!picked.equals(excluded) && seen.add(picked)) {
+        chosen.add(members.get(picked));
       }
     }
-    return n;
+    return chosen;
   }
 
   /**
@@ -157,14 +199,14 @@ public final class MemberTable {
       return Change.ignored(self);
     }
     Member refuted = self.withStatus(MemberStatus.ALIVE, incoming.incarnation() + 1);
-    members.put(selfName, refuted);
+    replace(refuted);
     return new Change(Outcome.REFUTED, incoming, refuted);
   }
 
   /** Marks this node LEFT at its current incarnation; from then on it refutes nothing. */
   public Member leave() {
     Member left = self().withStatus(MemberStatus.LEFT, self().incarnation());
-    members.put(selfName, left);
+    replace(left);
     return left;
   }
 
@@ -193,7 +235,8 @@ public final class MemberTable {
     List<Member> removed = new ArrayList<>();
     downSince.entrySet().removeIf(e -> {
       if (e.getValue() < oldestKeptPeriod) {
-        removed.add(members.remove(e.getKey()));
+        removed.add(members.get(e.getKey()));
+        remove(e.getKey());
         return true;
       }
       return false;
@@ -202,11 +245,62 @@ public final class MemberTable {
   }
 
   private void put(Member m, long period) {
-    Member previous = members.put(m.name(), m);
+    Member previous = replace(m);
     if (m.isUp()) {
       downSince.remove(m.name());
     } else if (previous == null || previous.isUp()) {
       downSince.put(m.name(), period);
+    }
+  }
+
+  /** Stores {@code m} and keeps the up count and the up list in step; returns the previous record. */
+  private Member replace(Member m) {
+    Member previous = members.put(m.name(), m);
+    if (previous == null || previous.clusterPort() != m.clusterPort() || !previous.host().equals(m.host())) {
+      if (previous != null) {
+        byAddress.remove(previous.host() + ":" + previous.clusterPort(), m.name());
+      }
+      byAddress.put(m.host() + ":" + m.clusterPort(), m.name());
+    }
+    boolean wasUp = previous != null && previous.isUp();
+    if (wasUp != m.isUp()) {
+      upCount += m.isUp() ? 1 : -1;
+      if (!m.name().equals(selfName)) {
+        if (m.isUp()) {
+          addUp(m.name());
+        } else {
+          removeUp(m.name());
+        }
+      }
+    }
+    return previous;
+  }
+
+  private void remove(String name) {
+    Member previous = members.remove(name);
+    if (previous != null) {
+      byAddress.remove(previous.host() + ":" + previous.clusterPort(), name);
+    }
+    if (previous != null && previous.isUp()) {
+      upCount--;
+      removeUp(name);
+    }
+  }
+
+  private void addUp(String name) {
+    upIndex.put(name, upOthers.size());
+    upOthers.add(name);
+  }
+
+  private void removeUp(String name) {
+    Integer at = upIndex.remove(name);
+    if (at == null) {
+      return;
+    }
+    String last = upOthers.remove(upOthers.size() - 1);
+    if (at < upOthers.size()) {
+      upOthers.set(at, last);
+      upIndex.put(last, at);
     }
   }
 }

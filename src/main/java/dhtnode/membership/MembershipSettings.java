@@ -21,6 +21,13 @@ public final class MembershipSettings {
   public final int maxDatagramSize;
   public final Duration joinRetryInterval;
   public final Duration deadMemberRetention;
+  public final double suspicionMaxMultiplier;
+  public final int suspicionConfirmations;
+  public final int maxLocalHealth;
+  public final Duration gossipInterval;
+  public final int gossipNodes;
+  public final Duration gossipToTheDead;
+  public final Duration pushPullInterval;
 
   private MembershipSettings(Config c) {
     protocolPeriod = duration(c, "protocol-period", Duration.ofMillis(10), Duration.ofMinutes(1));
@@ -35,6 +42,13 @@ public final class MembershipSettings {
     maxDatagramSize = intIn(c, "max-datagram-size", 512, 65_000);
     joinRetryInterval = duration(c, "join-retry-interval", Duration.ofMillis(10), Duration.ofMinutes(10));
     deadMemberRetention = duration(c, "dead-member-retention", Duration.ofSeconds(0), Duration.ofDays(30));
+    suspicionMaxMultiplier = doubleIn(c, "suspicion-max-multiplier", 1, 100);
+    suspicionConfirmations = intIn(c, "suspicion-confirmations", 0, 32);
+    maxLocalHealth = intIn(c, "max-local-health", 1, 64);
+    gossipInterval = duration(c, "gossip-interval", Duration.ofMillis(10), Duration.ofMinutes(1));
+    gossipNodes = intIn(c, "gossip-nodes", 0, 64);
+    gossipToTheDead = duration(c, "gossip-to-the-dead", Duration.ZERO, Duration.ofDays(1));
+    pushPullInterval = duration(c, "push-pull-interval", Duration.ofSeconds(1), Duration.ofDays(1));
   }
 
   /** Reads {@code dht.membership} from the full config; throws {@link SettingsException} naming the first bad key. */
@@ -48,7 +62,39 @@ public final class MembershipSettings {
     return Duration.ofNanos(Math.round(suspicionMultiplier * scale * protocolPeriod.toNanos()));
   }
 
-  /** How many times an update is piggybacked: max(1, ceil(lambda * log10(n + 1))). */
+  /**
+   * Lifeguard's dogpile suspicion: the timeout of a suspicion with {@code confirmations}
+   * independent accusers beyond the first, in a cluster of {@code clusterSize} up members. It
+   * starts at suspicion-max-multiplier times {@link #suspicionTimeout} and falls towards
+   * {@link #suspicionTimeout} as confirmations arrive, reaching it at
+   * {@link #expectedConfirmations} (log-shaped: the first confirmations count most).
+   */
+  public Duration suspicionTimeout(int clusterSize, int confirmations) {
+    long min = suspicionTimeout(clusterSize).toNanos();
+    long max = Math.round(min * suspicionMaxMultiplier);
+    int k = expectedConfirmations(clusterSize);
+    if (k < 1) {
+      return Duration.ofNanos(min);
+    }
+    double fraction = Math.log(Math.min(confirmations, k) + 1.0) / Math.log(k + 1.0);
+    return Duration.ofNanos(Math.max(min, Math.round(max - (max - min) * fraction)));
+  }
+
+  /** Confirmations that bring a suspicion down to its minimum: suspicion-confirmations, at most N - 2. */
+  public int expectedConfirmations(int clusterSize) {
+    return Math.max(0, Math.min(suspicionConfirmations, clusterSize - 2));
+  }
+
+  /**
+   * Push-pull period at {@code clusterSize} members: push-pull-interval up to 32 members, then one
+   * more interval per doubling (as memberlist scales it), so the load per member stays flat.
+   */
+  public Duration pushPullInterval(int clusterSize) {
+    double extra = Math.max(0, Math.ceil(Math.log(Math.max(1, clusterSize)) / Math.log(2) - 5));
+    return pushPullInterval.multipliedBy(1 + (long) extra);
+  }
+
+  /** How many times an update is piggybacked: max(1, ceil(lambda * ceil(log10(n + 1)))). */
   public int retransmitLimit(int clusterSize) {
     return GossipBuffer.retransmitLimit(retransmitMultiplier, clusterSize);
   }

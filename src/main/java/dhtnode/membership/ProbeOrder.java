@@ -2,9 +2,11 @@ package dhtnode.membership;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * SWIM's randomized round-robin probe order: the members are walked in a shuffled order and
@@ -17,7 +19,12 @@ import java.util.Random;
  */
 public final class ProbeOrder {
   private final Random random;
+  /** The walk; may still hold removed names, which are dropped when the walk reaches them. */
   private final List<String> order = new ArrayList<>();
+  /** The names in {@link #order}, removed or not. */
+  private final Set<String> listed = new HashSet<>();
+  /** The current members: O(1) membership tests, and removal without searching the walk. */
+  private final Set<String> members = new HashSet<>();
   private int next;
 
   public ProbeOrder(Random random) {
@@ -25,9 +32,10 @@ public final class ProbeOrder {
   }
 
   public void add(String name) {
-    if (order.contains(name)) {
-      return;
+    if (!members.add(name) || listed.contains(name)) {
+      return; // already a member, or removed but still in the walk: it simply counts again
     }
+    listed.add(name);
     int position = random.nextInt(order.size() + 1);
     order.add(position, name);
     if (position < next) {
@@ -37,33 +45,34 @@ public final class ProbeOrder {
   }
 
   public void remove(String name) {
-    int position = order.indexOf(name);
-    if (position < 0) {
-      return;
-    }
-    order.remove(position);
-    if (position < next) {
-      next--;
-    }
+    members.remove(name);
   }
 
   public int size() {
-    return order.size();
+    return members.size();
   }
 
   public boolean contains(String name) {
-    return order.contains(name);
+    return members.contains(name);
   }
 
   /** The member to probe now; empty when there is nobody to probe. */
   public Optional<String> next() {
-    if (order.isEmpty()) {
-      return Optional.empty();
+    while (!members.isEmpty()) {
+      if (next >= order.size()) {
+        order.removeIf(n -> !members.contains(n));
+        listed.retainAll(members);
+        Collections.shuffle(order, random);
+        next = 0;
+      }
+      String name = order.get(next);
+      if (members.contains(name)) {
+        next++;
+        return Optional.of(name);
+      }
+      order.remove(next);
+      listed.remove(name);
     }
-    if (next >= order.size()) {
-      Collections.shuffle(order, random);
-      next = 0;
-    }
-    return Optional.of(order.get(next++));
+    return Optional.empty();
   }
 }

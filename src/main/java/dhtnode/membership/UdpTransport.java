@@ -46,6 +46,12 @@ public final class UdpTransport extends AbstractActor {
     return Adapter.toTyped(Adapter.actorOf(context, props(bindAddress), name));
   }
 
+  /** As {@link #spawn(akka.actor.typed.javadsl.ActorContext, InetSocketAddress, String)}, on the dispatcher at config path {@code dispatcher}. */
+  public static akka.actor.typed.ActorRef<Command> spawn(
+      akka.actor.typed.javadsl.ActorContext<?> context, InetSocketAddress bindAddress, String name, String dispatcher) {
+    return Adapter.toTyped(Adapter.actorOf(context, props(bindAddress).withDispatcher(dispatcher), name));
+  }
+
   public static Props props(InetSocketAddress bindAddress) {
     return Props.create(UdpTransport.class, () -> new UdpTransport(bindAddress));
   }
@@ -117,8 +123,9 @@ public final class UdpTransport extends AbstractActor {
   }
 
   private void onSendFailed(Udp.CommandFailed failed) {
-    // a lost datagram is what SWIM is built to tolerate
-    log.debug("UDP send failed: {}", failed);
+    // a lost datagram is what SWIM tolerates, but one that cannot even be sent (too large, no
+    // route, buffer full) is a fault someone should see
+    log.warning("UDP datagram could not be sent: {}", failed);
   }
 
   private void onUnbound(Udp.Unbound unbound) {

@@ -5,32 +5,45 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The binary wire format of {@link SwimMessage}s (see docs/membership.md). Big-endian:
  *
  * <pre>
- * magic 'S' 'W' | version 1 | type (1 PING, 2 PING_REQ, 3 ACK, 4 JOIN, 5 JOIN_REPLY)
- * | from: member | seq: int64 | body | gossip count: uint16 | gossip: member*
- * body: PING name, PING_REQ member, ACK name, JOIN and JOIN_REPLY nothing
+ * magic 'S' 'W' | version (1 or 2) | type | from: member | seq: int64 | body
+ * | gossip count: uint16 | gossip: entry*
+ * type 1 PING, 2 PING_REQ, 3 ACK, 4 JOIN, 5 JOIN_REPLY (versions 1 and 2);
+ *      6 NACK, 7 GOSSIP, 8 SYNC, 9 SYNC_REPLY (version 2 only)
+ * body: PING, ACK and NACK a name; PING_REQ a member; the others nothing
  * member: name | host | cluster port uint16 | http port uint16 | status uint8 | incarnation int64
+ * entry: version 1 a member; version 2 a member, and after a SUSPECT member its accuser's name
+ *        (empty when unknown)
  * name, host: uint8 length + UTF-8 bytes
  * </pre>
  *
- * Decoding accepts exactly this and nothing else: any other magic, version, type, status, a
+ * A message is written as version 1 when version 1 can say it (one of the first five types and no
+ * accuser), so nodes that only read version 1 still understand most traffic; both versions are
+ * read. Decoding accepts exactly this and nothing else: any other magic, version, type, status, a
  * truncated buffer or trailing bytes throw {@link MalformedDatagramException}, never anything else.
  */
 public final class WireCodec {
   static final byte MAGIC_0 = 'S';
   static final byte MAGIC_1 = 'W';
-  static final byte VERSION = 1;
+  static final byte VERSION_1 = 1;
+  static final byte VERSION_2 = 2;
 
   private static final byte PING = 1;
   private static final byte PING_REQ = 2;
   private static final byte ACK = 3;
   private static final byte JOIN = 4;
   private static final byte JOIN_REPLY = 5;
+  private static final byte NACK = 6;
+  private static final byte GOSSIP = 7;
+  private static final byte SYNC = 8;
+  private static final byte SYNC_REPLY = 9;
 
   private static final MemberStatus[] STATUSES = MemberStatus.values();
 
@@ -45,26 +58,61 @@ public final class WireCodec {
 
   /** Encoded size of one member record, so the gossip buffer can fill a datagram exactly. */
   public static int memberSize(Member m) {
-    return 1 + utf8(m.name()).length + 1 + utf8(m.host()).length + 2 + 2 + 1 + 8;
+    return 1 + utf8Length(m.name()) + 1 + utf8Length(m.host()) + 2 + 2 + 1 + 8;
   }
 
-  public static byte[] encode(SwimMessage message) {
+  /** UTF-8 length of {@code s} without encoding it when it is ASCII (names and hosts are). */
+  private static int utf8Length(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return utf8(s).length;
+      }
+    }
+    if (s.length() > 255) {
+      throw new IllegalArgumentException("longer than 255 UTF-8 bytes: " + s.substring(0, 32) + "...");
+    }
+    return s.length();
+  }
+
+  /**
+   * Encoded size of one gossip entry at most: the member, and for a SUSPECT one its accuser as
+   * version 2 writes it.
+   */
+  public static int entrySize(Member m, String accuser) {
+    return memberSize(m) + (m.status() == MemberStatus.SUSPECT ? 1 + (accuser == null ? 0 : utf8Length(accuser)) : 0);
+  }
+
+  static byte version(SwimMessage message) {
+    byte type = type(message);
+    return type > JOIN_REPLY || !message.accusers().isEmpty() ? VERSION_2 : VERSION_1;
+  }
+
+  /** Encoded size of {@code message} in bytes, without encoding it. */
+  public static int encodedSize(SwimMessage message) {
     int size = 4 + memberSize(message.from()) + 8 + 2;
     if (message instanceof SwimMessage.Ping p) {
-      size += 1 + utf8(p.target()).length;
+      size += 1 + utf8Length(p.target());
     } else if (message instanceof SwimMessage.PingReq r) {
       size += memberSize(r.target());
     } else if (message instanceof SwimMessage.Ack a) {
-      size += 1 + utf8(a.subject()).length;
+      size += 1 + utf8Length(a.subject());
+    } else if (message instanceof SwimMessage.Nack n) {
+      size += 1 + utf8Length(n.subject());
     }
+    boolean v2 = version(message) == VERSION_2;
+    for (Member m : message.gossip()) {
+      size += v2 ? entrySize(m, message.accusers().get(m.name())) : memberSize(m);
+    }
+    return size;
+  }
+
+  public static byte[] encode(SwimMessage message) {
     if (message.gossip().size() > 0xFFFF) {
       throw new IllegalArgumentException("too many gossip entries: " + message.gossip().size());
     }
-    for (Member m : message.gossip()) {
-      size += memberSize(m);
-    }
-    ByteBuffer buf = ByteBuffer.allocate(size);
-    buf.put(MAGIC_0).put(MAGIC_1).put(VERSION).put(type(message));
+    byte version = version(message);
+    ByteBuffer buf = ByteBuffer.allocate(encodedSize(message));
+    buf.put(MAGIC_0).put(MAGIC_1).put(version).put(type(message));
     putMember(buf, message.from());
     buf.putLong(message.seq());
     if (message instanceof SwimMessage.Ping p) {
@@ -73,10 +121,16 @@ public final class WireCodec {
       putMember(buf, r.target());
     } else if (message instanceof SwimMessage.Ack a) {
       putString(buf, a.subject());
+    } else if (message instanceof SwimMessage.Nack n) {
+      putString(buf, n.subject());
     }
     buf.putShort((short) message.gossip().size());
     for (Member m : message.gossip()) {
       putMember(buf, m);
+      if (version == VERSION_2 && m.status() == MemberStatus.SUSPECT) {
+        String accuser = message.accusers().get(m.name());
+        putString(buf, accuser == null ? "" : accuser);
+      }
     }
     return buf.array();
   }
@@ -88,27 +142,38 @@ public final class WireCodec {
         throw new MalformedDatagramException("not a SWIM datagram (bad magic)");
       }
       byte version = buf.get();
-      if (version != VERSION) {
+      if (version != VERSION_1 && version != VERSION_2) {
         throw new MalformedDatagramException("unsupported SWIM version " + version);
       }
+      boolean v2 = version == VERSION_2;
       byte type = buf.get();
+      if (type > JOIN_REPLY && !v2) {
+        throw new MalformedDatagramException("message type " + type + " needs version 2");
+      }
       Member from = getMember(buf);
       long seq = buf.getLong();
+      Map<String, String> accusers = new HashMap<>();
       SwimMessage message = switch (type) {
         case PING -> {
           String target = getString(buf);
-          yield new SwimMessage.Ping(from, seq, target, getGossip(buf));
+          yield new SwimMessage.Ping(from, seq, target, getGossip(buf, v2, accusers), accusers);
         }
         case PING_REQ -> {
           Member target = getMember(buf);
-          yield new SwimMessage.PingReq(from, seq, target, getGossip(buf));
+          yield new SwimMessage.PingReq(from, seq, target, getGossip(buf, v2, accusers), accusers);
         }
         case ACK -> {
           String subject = getString(buf);
-          yield new SwimMessage.Ack(from, seq, subject, getGossip(buf));
+          yield new SwimMessage.Ack(from, seq, subject, getGossip(buf, v2, accusers), accusers);
         }
-        case JOIN -> new SwimMessage.Join(from, seq, getGossip(buf));
-        case JOIN_REPLY -> new SwimMessage.JoinReply(from, seq, getGossip(buf));
+        case NACK -> {
+          String subject = getString(buf);
+          yield new SwimMessage.Nack(from, seq, subject, getGossip(buf, v2, accusers), accusers);
+        }
+        case JOIN -> new SwimMessage.Join(from, seq, getGossip(buf, v2, accusers), accusers);
+        case JOIN_REPLY -> new SwimMessage.JoinReply(from, seq, getGossip(buf, v2, accusers), accusers);
+        case GOSSIP -> new SwimMessage.Gossip(from, seq, getGossip(buf, v2, accusers), accusers);
+        case SYNC, SYNC_REPLY -> new SwimMessage.Sync(from, seq, type == SYNC_REPLY, getGossip(buf, v2, accusers), accusers);
         default -> throw new MalformedDatagramException("unknown message type " + type);
       };
       if (buf.hasRemaining()) {
@@ -129,11 +194,18 @@ public final class WireCodec {
       return ACK;
     } else if (message instanceof SwimMessage.Join) {
       return JOIN;
+    } else if (message instanceof SwimMessage.JoinReply) {
+      return JOIN_REPLY;
+    } else if (message instanceof SwimMessage.Nack) {
+      return NACK;
+    } else if (message instanceof SwimMessage.Gossip) {
+      return GOSSIP;
     }
-    return JOIN_REPLY;
+    return ((SwimMessage.Sync) message).reply() ? SYNC_REPLY : SYNC;
   }
 
-  private static List<Member> getGossip(ByteBuffer buf) throws MalformedDatagramException {
+  private static List<Member> getGossip(ByteBuffer buf, boolean v2, Map<String, String> accusers)
+      throws MalformedDatagramException {
     int count = Short.toUnsignedInt(buf.getShort());
     // Each member takes at least 16 bytes: a count beyond that is garbage, not a reason to allocate.
     if (count * 16L > buf.remaining()) {
@@ -141,7 +213,14 @@ public final class WireCodec {
     }
     List<Member> gossip = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      gossip.add(getMember(buf));
+      Member m = getMember(buf);
+      gossip.add(m);
+      if (v2 && m.status() == MemberStatus.SUSPECT) {
+        String accuser = getString(buf);
+        if (!accuser.isEmpty()) {
+          accusers.put(m.name(), accuser);
+        }
+      }
     }
     return List.copyOf(gossip);
   }

@@ -31,7 +31,10 @@ import dhtnode.NodeSettings.Consistency;
  *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
  *   <li>{@code dht_write_fallbacks_total} one-round writes that refusals kept from W; of them,
  *       {@code dht_write_fallbacks_unavailable_total} were answered 503
- *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total}
+ *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total},
+ *       {@code dht_swim_refutations_total}, {@code dht_swim_probe_outcomes_total} by {@code outcome},
+ *       {@code dht_swim_probe_rtt_seconds} and {@code dht_swim_tick_lateness_seconds} histograms,
+ *       {@code dht_swim_members} by {@code status}
  *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
  *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
  *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link #withJvmMetrics})
@@ -64,6 +67,11 @@ public final class Metrics implements AutoCloseable {
   private final Counter probes;
   private final Counter suspicions;
   private final Counter deaths;
+  private final Timer swimRoundTrip;
+  private final Timer swimTickLateness;
+  private final Counter swimRefutations;
+  private final java.util.Map<String, Counter> swimOutcomes = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, AtomicLong> swimMembers = new java.util.concurrent.ConcurrentHashMap<>();
   private final Counter keysStreamed;
   private final Counter merkleMismatches;
   private final Counter keysHandedOff;
@@ -110,6 +118,12 @@ public final class Metrics implements AutoCloseable {
     probes = counter("dht.swim.probes", "SWIM probes this node started (one per protocol period with a target)");
     suspicions = counter("dht.swim.suspicions", "Members this node newly holds SUSPECT");
     deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
+    swimRoundTrip = Timer.builder("dht.swim.probe.rtt").description("SWIM direct probe round trip (PING to ACK)")
+        .serviceLevelObjectives(BUCKETS).register(registry);
+    swimTickLateness = Timer.builder("dht.swim.tick.lateness")
+        .description("How late SWIM protocol-period ticks ran (a busy or paused node)")
+        .serviceLevelObjectives(BUCKETS).register(registry);
+    swimRefutations = counter("dht.swim.refutations", "Times this node refuted a claim that it is SUSPECT, DEAD or LEFT");
     keysStreamed = counter("dht.stabilizer.keys.streamed", "Keys this node fetched from other replicas to fill ranges it gained (handoff)");
     merkleMismatches = counter("dht.stabilizer.merkle.mismatches", "Merkle tree leaves that differed between replicas");
     keysHandedOff = counter("dht.stabilizer.keys.handed.off",
@@ -189,6 +203,37 @@ public final class Metrics implements AutoCloseable {
 
   public void swimDeath() {
     deaths.increment();
+  }
+
+  /** A direct SWIM probe was answered after {@code nanos}. */
+  public void swimProbeRoundTrip(long nanos) {
+    swimRoundTrip.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A protocol-period tick ran {@code nanos} late (a busy or paused node). */
+  public void swimTickLateness(long nanos) {
+    swimTickLateness.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void swimRefutation() {
+    swimRefutations.increment();
+  }
+
+  /** A probe ended: {@code outcome} is acked_direct, acked_indirect or failed. */
+  public void swimProbeOutcome(String outcome) {
+    swimOutcomes.computeIfAbsent(outcome, o -> Counter.builder("dht.swim.probe.outcomes")
+        .description("SWIM probes by how they ended (direct ACK, ACK relayed by a PING_REQ helper, none)")
+        .tag("outcome", o).register(registry)).increment();
+  }
+
+  /** Members this node holds in {@code status} (ALIVE, SUSPECT, DEAD, LEFT), self included. */
+  public void swimMembers(String status, long count) {
+    swimMembers.computeIfAbsent(status, st -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder("dht.swim.members", value, AtomicLong::get)
+          .description("Members this node holds in each SWIM status").tag("status", st).register(registry);
+      return value;
+    }).set(count);
   }
 
   // ---- stabilization ----

@@ -19,10 +19,11 @@ class GossipBufferTest {
   @Test
   void retransmitLimitGrowsWithLogOfClusterSizeAndIsAtLeastOne() {
     assertEquals(1, GossipBuffer.retransmitLimit(4, 0));
-    assertEquals(2, GossipBuffer.retransmitLimit(4, 1));
-    assertEquals(3, GossipBuffer.retransmitLimit(4, 3));
-    assertEquals(5, GossipBuffer.retransmitLimit(4, 10));
-    assertEquals(9, GossipBuffer.retransmitLimit(4, 100));
+    assertEquals(4, GossipBuffer.retransmitLimit(4, 1));
+    assertEquals(4, GossipBuffer.retransmitLimit(4, 9));
+    assertEquals(8, GossipBuffer.retransmitLimit(4, 10));
+    assertEquals(12, GossipBuffer.retransmitLimit(4, 100));
+    assertEquals(16, GossipBuffer.retransmitLimit(4, 1000));
     assertEquals(1, GossipBuffer.retransmitLimit(0.1, 2));
   }
 

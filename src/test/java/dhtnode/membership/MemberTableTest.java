@@ -148,4 +148,43 @@ class MemberTableTest {
     assertEquals(List.of("b"), table.purge(100).stream().map(Member::name).toList());
     assertEquals(List.of("self"), table.all().stream().map(Member::name).toList());
   }
+
+  @Test
+  void upCountAndRandomUpOthersFollowEveryChange() {
+    MemberTable table = tableOf(member("a", ALIVE, 1), member("b", ALIVE, 1), member("c", SUSPECT, 1));
+    assertEquals(4, table.upCount());
+    table.apply(member("a", DEAD, 1), 1);
+    table.apply(member("b", LEFT, 1), 1);
+    assertEquals(2, table.upCount());
+    table.apply(member("a", ALIVE, 2), 2);
+    assertEquals(3, table.upCount());
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 20; i++) {
+      assertEquals(Set.of("a", "c"), Set.copyOf(table.randomUpOthers(5, null, random).stream().map(Member::name).toList()));
+      assertEquals(List.of("c"), table.randomUpOthers(3, "a", random).stream().map(Member::name).toList());
+    }
+    table.purge(100);
+    table.leave();
+    assertEquals(2, table.upCount());
+  }
+
+  @Test
+  void randomUpOthersSamplesDistinctMembersFromALargeTable() {
+    List<Member> many = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      many.add(member("m" + i, ALIVE, 1));
+    }
+    MemberTable table = tableOf(many.toArray(Member[]::new));
+    java.util.Random random = new java.util.Random(3);
+    java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+    for (int round = 0; round < 2000; round++) {
+      List<Member> picked = table.randomUpOthers(3, "m0", random);
+      assertEquals(3, Set.copyOf(picked).size());
+      picked.forEach(m -> counts.merge(m.name(), 1, Integer::sum));
+    }
+    assertTrue(!counts.containsKey("m0") && !counts.containsKey("self"));
+    // uniform: 6000 picks over 999 members, about 6 each; none should dominate
+    assertTrue(counts.values().stream().allMatch(c -> c < 25), "skewed sample " + counts);
+    assertTrue(counts.size() > 950, "only " + counts.size() + " distinct members picked");
+  }
 }

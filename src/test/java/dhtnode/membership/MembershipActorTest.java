@@ -13,7 +13,6 @@ import akka.actor.typed.ActorRef;
 import akka.util.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +37,14 @@ class MembershipActorTest {
   static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
 
-  private static final MembershipSettings SETTINGS = MembershipSettings.from(ConfigFactory.defaultReference());
+  /**
+   * Plain SWIM timing for these tests: no gossip tick or push-pull datagrams in between, no
+   * local-health stretching and no dogpile lengthening (those rules are tested on the pure core in
+   * SwimProtocolTest and measured in SwimSimulationTest).
+   */
+  private static final MembershipSettings SETTINGS = MembershipSettings.from(ConfigFactory.parseString(
+          "dht.membership { gossip-nodes = 0, push-pull-interval = 1h, max-local-health = 1, suspicion-max-multiplier = 1 }")
+      .withFallback(ConfigFactory.defaultReference()));
   private static final Duration T = SETTINGS.protocolPeriod;
   private static final Duration PING_TIMEOUT = SETTINGS.pingTimeout;
   private static final long SELF_INCARNATION = 1000;
@@ -78,11 +83,10 @@ class MembershipActorTest {
     final ActorRef<UdpTransport.Datagram> listener;
 
     Node(String... seeds) {
-      String seedList = seeds.length == 0 ? "\"127.0.0.1:7000\"" :
-          List.of(seeds).stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(","));
-      NodeSettings node = NodeSettings.from(ConfigFactory.parseString(
-              "dht.node { name = self, cluster-port = 7000, http-port = 8000, seeds = [" + seedList + "] }")
-          .withFallback(ConfigFactory.defaultReference()));
+      List<InetSocketAddress> seedList = seeds.length == 0
+          ? List.of(new InetSocketAddress("127.0.0.1", 7000))
+          : List.of(seeds).stream().map(s -> new InetSocketAddress("127.0.0.1", Integer.parseInt(s.substring(s.indexOf(':') + 1)))).toList();
+      LocalNode node = new LocalNode("self", "127.0.0.1", 7000, 8000, seedList);
       actor = testKit.spawn(MembershipActor.create(node, SETTINGS, udp.ref(), new Random(1), SELF_INCARNATION, false, new Metrics("node1")));
       spawned.add(actor);
       listener = udp.expectMessageClass(UdpTransport.Register.class).listener();
@@ -452,7 +456,7 @@ class MembershipActorTest {
     node.injectBytes(from, new byte[0]);
     node.injectBytes(from, "GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     byte[] future = WireCodec.encode(new SwimMessage.Ping(B, 1, "self", List.of()));
-    future[2] = 2;
+    future[2] = 3;
     node.injectBytes(from, future);
     byte[] random = new byte[300];
     new Random(3).nextBytes(random);
@@ -470,8 +474,8 @@ class MembershipActorTest {
     for (int i = 0; i < 120; i++) {
       many.add(peer("member-with-a-longish-name-" + i, 9000 + i));
     }
-    node.inject(new SwimMessage.JoinReply(B, 1, many));
-    node.inject(new SwimMessage.Ping(B, 2, "self", List.of()));
+    // news, not a whole table (a JOIN reply's members are not gossiped on)
+    node.inject(new SwimMessage.Ping(B, 2, "self", many));
     UdpTransport.Send send = node.udp.expectMessageClass(UdpTransport.Send.class);
     assertTrue(send.payload().size() <= SETTINGS.maxDatagramSize, "size " + send.payload().size());
     assertTrue(send.payload().size() > SETTINGS.maxDatagramSize - 100, "room left unused: " + send.payload().size());

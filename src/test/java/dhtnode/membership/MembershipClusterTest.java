@@ -15,7 +15,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeSettings;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -124,7 +123,8 @@ class MembershipClusterTest {
           .withFallback(ConfigFactory.load());
       kit = ActorTestKit.create(name, config);
       kits.add(kit);
-      NodeSettings node = NodeSettings.from(config);
+      LocalNode node = new LocalNode(name, "127.0.0.1", port, port == 1 ? 2 : 1,
+          List.of(new InetSocketAddress("127.0.0.1", seedPort)));
       MembershipSettings settings = MembershipSettings.from(config);
       line = kit.spawn(Line.create(new InetSocketAddress("127.0.0.1", port)), "line");
       membership = kit.spawn(MembershipActor.create(
@@ -213,7 +213,8 @@ class MembershipClusterTest {
         .withFallback(ConfigFactory.load());
     ActorTestKit kit = ActorTestKit.create("solo", config);
     kits.add(kit);
-    kit.spawn(MembershipActor.create(NodeSettings.from(config), MembershipSettings.from(config), new Metrics("test")), "membership");
+    LocalNode node = new LocalNode("solo", "127.0.0.1", port, 1, List.of(new InetSocketAddress("127.0.0.1", port)));
+    kit.spawn(MembershipActor.create(node, MembershipSettings.from(config), new Metrics("test")), "membership");
 
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       socket.setSoTimeout(200);

@@ -26,7 +26,7 @@ class MembershipSettingsTest {
     assertEquals(Duration.ofSeconds(2), s.suspicionTimeout(3));
     assertEquals(Duration.ofSeconds(2), s.suspicionTimeout(10));
     assertEquals(Duration.ofSeconds(4), s.suspicionTimeout(100));
-    assertEquals(3, s.retransmitLimit(3));
+    assertEquals(4, s.retransmitLimit(3));
   }
 
   @Test

@@ -104,4 +104,23 @@ class WireCodecTest {
   private static void assertRejected(byte[] bytes) {
     assertThrows(WireCodec.MalformedDatagramException.class, () -> WireCodec.decode(bytes));
   }
+
+  @Test
+  void versionTwoCarriesAccusersAndTheNewTypesWhileVersionOneIsWrittenWhenItSuffices() throws Exception {
+    Member suspect = GOSSIP.get(0).withStatus(MemberStatus.SUSPECT, 3);
+    java.util.Map<String, String> accusers = java.util.Map.of(suspect.name(), "node9");
+    List<SwimMessage> v2 = List.of(
+        new SwimMessage.Ping(FROM, 1, "node2", List.of(suspect), accusers),
+        new SwimMessage.Nack(FROM, 2, "node2", List.of(), java.util.Map.of()),
+        new SwimMessage.Gossip(FROM, 3, List.of(suspect, GOSSIP.get(1)), accusers),
+        new SwimMessage.Sync(FROM, 4, true, GOSSIP, java.util.Map.of()));
+    for (SwimMessage message : v2) {
+      byte[] bytes = WireCodec.encode(message);
+      assertEquals(2, bytes[2], "version of " + message);
+      assertEquals(bytes.length, WireCodec.encodedSize(message));
+      assertEquals(message, WireCodec.decode(bytes));
+    }
+    // a suspicion without accuser, and the five old types, stay readable by version-1 nodes
+    assertEquals(1, WireCodec.encode(new SwimMessage.Ping(FROM, 1, "node2", List.of(suspect)))[2]);
+  }
 }

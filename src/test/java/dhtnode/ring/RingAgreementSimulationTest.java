@@ -176,8 +176,17 @@ class RingAgreementSimulationTest {
         return;
       }
       proposals++;
-      RingConfig value = new RingConfig(randomSubset(-1), randomSubset(-1), Map.of(),
-          "n" + i + "#" + proposals, "n" + i);
+      List<RingMember> current = randomSubset(-1);
+      List<RingMember> next = randomSubset(-1);
+      // members this value drops are retired, as an operator's removal would: a member refuses
+      // to accept its own removal otherwise (RingAgreementTest), which is liveness, not safety
+      Map<String, Long> retired = new java.util.TreeMap<>();
+      for (RingMember m : universe) {
+        if (next.stream().noneMatch(n -> n.name().equals(m.name()))) {
+          retired.put(m.name(), 1L);
+        }
+      }
+      RingConfig value = new RingConfig(current, next, retired, "n" + i + "#" + proposals, "n" + i);
       node.propose(value);
     }
 

@@ -74,6 +74,23 @@ class RingAgreementTest {
   }
 
   @Test
+  void aMemberNeverAcceptsItsOwnRemovalUnlessItWasRetired() {
+    RingAgreement c = at(C, 3, ABC);
+    RingConfig withoutC = RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of(), "removing [c]", "a");
+    c.receive(new RingMessage.Prepare(A, 4, new Ballot(2, "a")));
+    c.drain();
+    c.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), withoutC));
+    RingAgreement.Ready refused = c.drain();
+    assertTrue(refused.messages().isEmpty(), "no vote for its own removal: " + refused.messages());
+    RingConfig decommissioned = RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of("c", 5L), "decommissioning c", "c");
+    c.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), decommissioned));
+    assertInstanceOf(RingMessage.Accepted.class, only(c.drain()), "retired by an operator: it votes");
+    RingAgreement b = at(B, 3, ABC);
+    b.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), withoutC));
+    assertInstanceOf(RingMessage.Accepted.class, only(b.drain()), "the others vote as usual");
+  }
+
+  @Test
   void aProposerAdoptsTheHighestAcceptedValueFromItsPromises() {
     RingAgreement a = at(A, 3, ABC);
     RingConfig mine = RingConfig.stable(List.of(A), Map.of(), "mine", "a");

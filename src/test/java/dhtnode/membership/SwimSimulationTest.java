@@ -1,0 +1,315 @@
+package dhtnode.membership;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SWIM as built, measured in the deterministic simulator against the SWIM paper (Das, Gupta,
+ * Motivala 2002): time to first detection, dissemination, message load, false positives by K and
+ * loss, and no false DEAD under loss with the shipped defaults. Each test prints its figures
+ * (the table in docs/membership.md comes from these lines).
+ */
+class SwimSimulationTest {
+  private static final MembershipSettings DEFAULTS = MembershipSettings.from(ConfigFactory.defaultReference());
+  private static final long T = DEFAULTS.protocolPeriod.toNanos();
+  private static final double E_OVER_E_MINUS_1 = Math.E / (Math.E - 1);
+
+  private static MembershipSettings with(String overrides) {
+    return MembershipSettings.from(ConfigFactory.parseString("dht.membership { " + overrides + " }")
+        .withFallback(ConfigFactory.defaultReference()));
+  }
+
+  private static double cpuSeconds() {
+    return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1e9;
+  }
+
+  /** First suspicion (by anyone) and the times each node first held the member not ALIVE. */
+  private static final class Spread {
+    long firstSuspicion = -1;
+    final Map<String, Long> heardAt = new HashMap<>();
+  }
+
+  /**
+   * Crashes one member at a time, just after a period boundary (the paper's model: periods in
+   * step, a failure at the start of one), and measures the periods until some member suspects it
+   * and until 99% of the live members hold it SUSPECT or DEAD.
+   */
+  private static double[] detectionAndDissemination(int n, int trials, long seed) {
+    double[] sum = new double[2];
+    int perRun = Math.max(1, n / 5);
+    int done = 0;
+    for (int run = 0; done < trials; run++) {
+      int now = Math.min(perRun, trials - done);
+      double[] r = detectionAndDissemination(n, now, seed * 31 + run, true);
+      sum[0] += r[0] * now;
+      sum[1] += r[1] * now;
+      done += now;
+    }
+    return new double[] {sum[0] / trials, sum[1] / trials};
+  }
+
+  private static double[] detectionAndDissemination(int n, int trials, long seed, boolean oneRun) {
+    SwimSimulator sim = new SwimSimulator(seed, DEFAULTS, SwimSimulator.NetworkModel.lan(0));
+    sim.recordEvents = false;
+    Map<String, Spread> spreads = new HashMap<>();
+    sim.onEvent(p -> {
+      String subject = p.event().member().name();
+      Spread s = spreads.get(subject);
+      if (s == null) {
+        return;
+      }
+      if (p.event() instanceof MemberEvent.MemberSuspected suspected) {
+        if (s.firstSuspicion < 0 && suspected.by().equals(p.at().name)) {
+          s.firstSuspicion = p.nanos();
+        }
+        s.heardAt.putIfAbsent(p.at().name, p.nanos());
+      } else if (p.event() instanceof MemberEvent.MemberDied) {
+        s.heardAt.putIfAbsent(p.at().name, p.nanos());
+      }
+    });
+    sim.startStable(n);
+    sim.runUntil(5 * T);
+    double detectionPeriods = 0;
+    double disseminationPeriods = 0;
+    for (int trial = 0; trial < trials; trial++) {
+      SwimSimulator.Node victim = sim.node(1 + trial);
+      Spread spread = new Spread();
+      spreads.put(victim.name, spread);
+      long crashAt = sim.now() - sim.now() % T + T + 100_000; // just after the next period starts
+      sim.crashAt(crashAt, victim);
+      sim.runUntil(crashAt + 12 * T);
+      assertTrue(spread.firstSuspicion > 0, victim.name + " was never suspected");
+      long live = n - trial - 1;
+      List<Long> heard = new ArrayList<>(spread.heardAt.values());
+      heard.sort(null);
+      long needed = (long) Math.ceil(0.99 * (live - 1));
+      assertTrue(heard.size() >= needed, "only " + heard.size() + " of " + live + " heard of " + victim.name);
+      // detection at the end of the j-th period after the crash counts j periods, as in the paper
+      detectionPeriods += Math.ceil((spread.firstSuspicion - crashAt) / (double) T);
+      disseminationPeriods += (heard.get((int) needed - 1) - spread.firstSuspicion) / (double) T;
+    }
+    return new double[] {detectionPeriods / trials, disseminationPeriods / trials};
+  }
+
+  @Test
+  void firstDetectionTakesAboutEOverEMinusOnePeriodsAndDisseminationLogNPeriodsAtEverySize() {
+    double cpu = cpuSeconds();
+    Map<Integer, double[]> results = new java.util.TreeMap<>();
+    for (int n : new int[] {20, 100, 300}) {
+      double[] r = detectionAndDissemination(n, 60, 11 + n);
+      results.put(n, r);
+      System.out.printf("SWIM-SIM detection N=%d: first detection %.2f periods (paper e/(e-1) = %.2f),"
+          + " 99%% dissemination %.2f periods (log2 N = %.1f)%n", n, r[0], E_OVER_E_MINUS_1, r[1], Math.log(n) / Math.log(2));
+      assertEquals(E_OVER_E_MINUS_1, r[0], 0.2 * E_OVER_E_MINUS_1, "first detection at N=" + n);
+      assertTrue(r[1] <= Math.log(n) / Math.log(2), "dissemination at N=" + n + " took " + r[1] + " periods");
+    }
+    System.out.printf("SWIM-SIM detection runs took %.1f s CPU%n", cpuSeconds() - cpu);
+  }
+
+  @Test
+  void aboutTwoMessagesSentAndReceivedPerMemberPerPeriodAtEverySize() {
+    // 1,000 members: see noFalseDeadAmongAThousandMembersAtOnePercentLossOverTenMinutes
+    for (int n : new int[] {10, 100, 300}) {
+      double cpu = cpuSeconds();
+      SwimSimulator sim = new SwimSimulator(5 + n, DEFAULTS, SwimSimulator.NetworkModel.lan(0));
+      sim.recordEvents = false;
+      sim.startStable(n);
+      sim.runFor(Duration.ofSeconds(20));
+      long sent = sim.totalSent();
+      long received = sim.totalReceived();
+      int periods = 200;
+      sim.runFor(Duration.ofNanos(periods * T));
+      double sentPer = (sim.totalSent() - sent) / (double) n / periods;
+      double receivedPer = (sim.totalReceived() - received) / (double) n / periods;
+      System.out.printf("SWIM-SIM load N=%d: %.2f sent, %.2f received per member per period (paper: 2 + push-pull)"
+          + " [%.1f s CPU]%n", n, sentPer, receivedPer, cpuSeconds() - cpu);
+      assertEquals(2.0, sentPer, 0.4, "sent per member per period at N=" + n);
+      assertEquals(2.0, receivedPer, 0.4, "received per member per period at N=" + n);
+    }
+  }
+
+  /** The paper's false-positive probability per probe of a live member: (1 - q^2)(1 - q^4)^K. */
+  private static double paperFalsePositive(double loss, int k) {
+    double q = 1 - loss;
+    return (1 - q * q) * Math.pow(1 - Math.pow(q, 4), k);
+  }
+
+  @Test
+  void falsePositivesPerProbeFollowThePaperByLossAndK() {
+    double cpu = cpuSeconds();
+    double[][] cases = {{0.01, 0}, {0.01, 1}, {0.05, 0}, {0.05, 1}, {0.05, 2}, {0.10, 0}, {0.10, 1}, {0.10, 2},
+        {0.10, 3}, {0.15, 0}, {0.15, 1}, {0.15, 2}, {0.15, 3}};
+    for (double[] c : cases) {
+      double loss = c[0];
+      int k = (int) c[1];
+      double expected = paperFalsePositive(loss, k);
+      // enough probes for about 200 expected false positives
+      int n = 50;
+      long periods = Math.max(200, (long) Math.ceil(200 / expected / n));
+      SwimSimulator sim = new SwimSimulator(1000 + (long) (loss * 100) * 10 + k,
+          with("indirect-probes = " + k), SwimSimulator.NetworkModel.lan(loss));
+      sim.recordEvents = false;
+      sim.startStable(n);
+      sim.runFor(Duration.ofSeconds(5));
+      long[] before = totals(sim);
+      sim.runFor(Duration.ofNanos(periods * T));
+      long[] after = totals(sim);
+      long probes = 0;
+      for (int i = 0; i < before.length; i++) {
+        probes += after[i] - before[i];
+      }
+      long failed = after[SwimProtocol.ProbeOutcome.FAILED.ordinal()] - before[SwimProtocol.ProbeOutcome.FAILED.ordinal()];
+      double measured = failed / (double) probes;
+      System.out.printf("SWIM-SIM false positives loss=%.0f%% K=%d: %.5f per probe (paper %.5f), %d of %d probes%n",
+          loss * 100, k, measured, expected, failed, probes);
+      assertEquals(expected, measured, 0.2 * expected, "loss " + loss + " K " + k);
+    }
+    System.out.printf("SWIM-SIM false-positive runs took %.1f s CPU%n", cpuSeconds() - cpu);
+  }
+
+  private static long[] totals(SwimSimulator sim) {
+    long[] sum = new long[SwimProtocol.ProbeOutcome.values().length];
+    for (SwimSimulator.Node node : sim.nodes()) {
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += node.outcomes[i];
+      }
+    }
+    return sum;
+  }
+
+  /** Runs {@code n} members for {@code minutes} under {@code loss}; returns the false DEAD count. */
+  private static long falseDeaths(int n, double loss, int minutes, long seed) {
+    double cpu = cpuSeconds();
+    SwimSimulator sim = new SwimSimulator(seed, DEFAULTS, SwimSimulator.NetworkModel.lan(loss));
+    sim.recordEvents = false;
+    long[] deaths = new long[1];
+    long[] suspicions = new long[1];
+    sim.onEvent(p -> {
+      if (p.event() instanceof MemberEvent.MemberDied died) {
+        deaths[0]++;
+        System.out.printf("SWIM-SIM false DEAD at %.1f s: %s declared %s dead (%s)%n",
+            p.nanos() / 1e9, p.at().name, died.member().name(), died.reason());
+      } else if (p.event() instanceof MemberEvent.MemberSuspected s && s.by().equals(p.at().name)) {
+        suspicions[0]++;
+      }
+    });
+    sim.startStable(n);
+    sim.runFor(Duration.ofMinutes(minutes));
+    long refutations = sim.nodes().stream().mapToLong(x -> x.refutations).sum();
+    System.out.printf("SWIM-SIM %d members, %.0f%% loss, %d min: %d false DEAD, %d suspicions raised, %d refutations,"
+        + " %.2f datagrams sent per member per period, max local health %d [%.1f s CPU]%n",
+        n, loss * 100, minutes, deaths[0], suspicions[0], refutations,
+        sim.totalSent() / (double) n / (minutes * 60.0 * 1e9 / T),
+        sim.nodes().stream().mapToInt(x -> x.protocol.localHealth()).max().orElse(0), cpuSeconds() - cpu);
+    double perPeriod = sim.totalSent() / (double) n / (minutes * 60.0 * 1e9 / T);
+    assertTrue(perPeriod < 2.0 + 60 * loss, "datagrams per member per period " + perPeriod);
+    return deaths[0];
+  }
+
+  @Test
+  void noFalseDeadAmongAHundredMembersAtFivePercentLossOverTenMinutes() {
+    assertEquals(0, falseDeaths(100, 0.05, 10, 7));
+  }
+
+  @Test
+  void noFalseDeadAmongAThousandMembersAtOnePercentLossOverTenMinutes() {
+    assertEquals(0, falseDeaths(1000, 0.01, 10, 8));
+  }
+
+  /**
+   * A member joins through a seed that knows {@code n} members: the seed's table arrives in parts
+   * no larger than max-datagram-size, and the joiner knows every member within two periods.
+   */
+  private static void joinsAt(int n) {
+    SwimSimulator sim = new SwimSimulator(n, DEFAULTS, SwimSimulator.NetworkModel.lan(0));
+    SwimSimulator.Node seed = sim.add(List.of(SwimSimulator.addressOf(0)), Duration.ZERO);
+    List<Member> others = new ArrayList<>();
+    for (int i = 2; i < n; i++) {
+      InetSocketAddress a = SwimSimulator.addressOf(i);
+      others.add(new Member("n" + i, a.getHostString(), a.getPort(), 1, MemberStatus.ALIVE, 1));
+    }
+    for (int start = 0; start < others.size(); start += 30) {
+      byte[] part = WireCodec.encode(new SwimMessage.JoinReply(others.get(0), 0,
+          others.subList(start, Math.min(others.size(), start + 30))));
+      sim.at(0, seed, () -> seed.protocol.onDatagram(SwimSimulator.addressOf(2), part));
+    }
+    sim.runFor(Duration.ofMillis(10));
+    SwimSimulator.Node joiner = sim.add(List.of(seed.address), Duration.ofMillis(20));
+    sim.runFor(Duration.ofNanos(2 * T));
+    Set<String> known = new HashSet<>();
+    joiner.protocol.members().forEach(m -> known.add(m.name()));
+    System.out.printf("SWIM-SIM join at N=%d: joiner knows %d members; largest datagram %d bytes; the seed sent %d datagrams%n",
+        n, known.size(), Math.max(seed.maxDatagram, joiner.maxDatagram), seed.sent);
+    assertEquals(n, known.size(), "members known to the joiner");
+    assertTrue(joiner.protocol.isJoined());
+    assertTrue(seed.maxDatagram <= DEFAULTS.maxDatagramSize, "largest datagram " + seed.maxDatagram);
+  }
+
+  @Test
+  void aJoinSucceedsAtTwoThousandAndFiveThousandMembers() {
+    joinsAt(2000);
+    joinsAt(5000);
+  }
+
+  @Test
+  void threeHundredMembersJoinThroughOneSeedAndConverge() {
+    double cpu = cpuSeconds();
+    SwimSimulator sim = new SwimSimulator(3, DEFAULTS, SwimSimulator.NetworkModel.lan(0.01));
+    sim.recordEvents = false;
+    sim.startCluster(300, Duration.ofMillis(10));
+    long deadline = sim.now() + Duration.ofSeconds(120).toNanos();
+    while (!sim.converged() && sim.now() < deadline) {
+      sim.runFor(Duration.ofSeconds(1));
+    }
+    int largest = sim.nodes().stream().mapToInt(x -> x.maxDatagram).max().orElse(0);
+    System.out.printf("SWIM-SIM 300 joins 10 ms apart: converged after %.1f s simulated; largest datagram %d bytes,"
+        + " %.0f bytes per datagram on average [%.1f s CPU]%n", sim.now() / 1e9, largest,
+        sim.nodes().stream().mapToLong(x -> x.sentBytes).sum() / (double) sim.totalSent(), cpuSeconds() - cpu);
+    assertTrue(sim.converged(), "not converged within 120 s");
+    assertTrue(largest <= DEFAULTS.maxDatagramSize);
+  }
+
+  /** Seconds from a crash among five until every survivor holds it DEAD, over many seeds. */
+  private static double[] crashConfirmedAmongFive(MembershipSettings settings, int trials) {
+    double sum = 0;
+    double max = 0;
+    for (int trial = 0; trial < trials; trial++) {
+      SwimSimulator sim = new SwimSimulator(500 + trial, settings, SwimSimulator.NetworkModel.lan(0));
+      sim.recordEvents = false;
+      sim.startStable(5);
+      sim.runFor(Duration.ofMillis(10_000 + 37 * trial));
+      SwimSimulator.Node victim = sim.node(1 + trial % 4);
+      long crashAt = sim.now();
+      sim.crashAt(crashAt, victim);
+      while (sim.liveHolding(victim, MemberStatus.DEAD) < 4 && sim.now() - crashAt < 30_000_000_000L) {
+        sim.runFor(Duration.ofMillis(50));
+      }
+      double seconds = (sim.now() - crashAt) / 1e9;
+      sum += seconds;
+      max = Math.max(max, seconds);
+    }
+    return new double[] {sum / trials, max};
+  }
+
+  @Test
+  void aCrashAmongFiveIsConfirmedDeadByEverySurvivorWithinSixSeconds() {
+    double[] plain = crashConfirmedAmongFive(
+        with("gossip-nodes = 0, max-local-health = 1, suspicion-max-multiplier = 1"), 100);
+    double[] lifeguard = crashConfirmedAmongFive(DEFAULTS, 100);
+    System.out.printf("SWIM-SIM crash among 5, until every survivor holds it DEAD: plain SWIM mean %.2f s max %.2f s;"
+        + " with Lifeguard defaults mean %.2f s max %.2f s%n", plain[0], plain[1], lifeguard[0], lifeguard[1]);
+    assertTrue(lifeguard[1] <= 6.0, "slowest confirmation " + lifeguard[1] + " s");
+  }
+}
