@@ -231,6 +231,15 @@ class PartitionIT {
         + " inTransition " + ring.path("inTransition") + "; node1 stabilization " + stab);
     assertTrue(ring.path("inTransition").asBoolean(),
         "ranges whose old replicas lost their majority cannot be filled: the transition stays open: " + ring);
+    List<String> blocked = new ArrayList<>();
+    for (int k : live) {
+      JsonNode s = cluster.json(k, "/cluster/stabilization");
+      if (s.path("rangesToFill").asInt() > 0 && !s.path("fillBlocked").asText("").isEmpty()) {
+        blocked.add("node" + k + ": " + s.path("rangesToFill").asInt() + " ranges, " + s.path("fillBlocked").asText());
+      }
+    }
+    System.out.println("[nemesis] two of five killed: fills blocked " + blocked);
+    assertTrue(!blocked.isEmpty(), "/cluster/stabilization on some survivor says which fill is blocked and why");
     Nemesis.assertLinearizable(history, "with two of five nodes dead");
 
     // the operator accepts the loss: forced removal of the dead members
