@@ -1,25 +1,34 @@
 package dhtnode.membership;
 
 import akka.actor.AbstractActor;
-import akka.actor.ActorRef;
 import akka.actor.Props;
 import akka.actor.typed.javadsl.Adapter;
 import akka.event.Logging;
 import akka.event.LoggingAdapter;
-import akka.io.Udp;
-import akka.io.UdpMessage;
 import akka.util.ByteString;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
 
 /**
- * Bridges Akka IO UDP (a classic API) to the typed membership actor: binds one UDP socket, sends
- * each {@link Send} as one datagram and delivers every received datagram as a {@link Datagram} to
- * the listener named by the latest {@link Register}. The membership actor sees only a typed
+ * The UDP socket of the membership actor: binds one datagram channel, sends each {@link Send} as
+ * one datagram and delivers every received datagram as a {@link Datagram} to the listener named
+ * by the latest {@link Register}. The membership actor sees only a typed
  * {@code ActorRef<UdpTransport.Command>}, so a test can put a probe in its place.
  *
- * <p>If the socket cannot be bound the transport logs an error and stops; the membership actor
- * watches it and stops too. Datagrams to send before the socket is bound are dropped: SWIM
- * retries every period anyway.
+ * <p>A plain NIO channel, not Akka IO UDP: Akka IO stops the socket's actor when a send throws
+ * (the kernel refuses a datagram to an address behind a blackhole or prohibit route, a firewall
+ * rule answering EPERM, a bad address) and leaves the port bound, so the node could neither send
+ * nor receive again nor rebind: it held every member DEAD for good. Here a refused send is one
+ * lost datagram (DEBUG line), which SWIM tolerates. Receiving is a blocking loop on a dedicated
+ * daemon thread (never an Akka dispatcher thread); a send is one {@code send} call, which for UDP
+ * waits at most for socket buffer space.
+ *
+ * <p>If the channel cannot be bound the transport logs an error and stops; the membership actor
+ * watches it and stops too. Closing the channel at stop ends the receiving thread.
  */
 public final class UdpTransport extends AbstractActor {
 
@@ -35,10 +44,15 @@ public final class UdpTransport extends AbstractActor {
   /** One datagram received from {@code from}. */
   public record Datagram(InetSocketAddress from, ByteString payload) {}
 
+  /** Largest datagram received whole (UDP's limit); SWIM's are far smaller. */
+  private static final int MAX_DATAGRAM = 65_507;
+
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final InetSocketAddress bindAddress;
-  private akka.actor.typed.ActorRef<Datagram> listener;
-  private ActorRef socket;
+  private volatile akka.actor.typed.ActorRef<Datagram> listener;
+  private DatagramChannel channel;
+  /** Destinations whose last send failed: one WARN when a destination starts failing, not one per datagram. */
+  private final java.util.Set<InetSocketAddress> failing = new java.util.HashSet<>();
 
   /** Spawns a transport bound to {@code bindAddress} as a child of a typed actor. */
   public static akka.actor.typed.ActorRef<Command> spawn(
@@ -62,73 +76,86 @@ public final class UdpTransport extends AbstractActor {
 
   @Override
   public void preStart() {
-    ActorRef manager = Udp.get(getContext().getSystem()).getManager();
-    manager.tell(UdpMessage.bind(getSelf(), bindAddress), getSelf());
+    try {
+      channel = DatagramChannel.open();
+      channel.bind(bindAddress);
+    } catch (IOException e) {
+      log.error("cannot bind UDP on {}: {}", bindAddress, e.toString());
+      closeQuietly();
+      getContext().stop(getSelf());
+      return;
+    }
+    log.debug("UDP bound on {}", bindAddress);
+    Thread receiver = new Thread(() -> receiveLoop(channel), "udp-receive-" + bindAddress.getPort());
+    receiver.setDaemon(true);
+    receiver.start();
   }
 
   @Override
   public void postStop() {
-    if (socket != null) {
-      socket.tell(UdpMessage.unbind(), getSelf());
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    if (channel != null) {
+      try {
+        channel.close(); // wakes the receiving thread with ClosedChannelException
+      } catch (IOException e) {
+        log.debug("closing UDP channel: {}", e.toString());
+      }
     }
   }
 
   @Override
   public Receive createReceive() {
     return receiveBuilder()
-        .match(Udp.Bound.class, this::onBound)
-        .match(Udp.CommandFailed.class, this::onBindFailed)
-        .match(Register.class, this::onRegister)
-        .match(Send.class, this::onSendBeforeBound)
-        .build();
-  }
-
-  private Receive bound() {
-    return receiveBuilder()
-        .match(Udp.Received.class, this::onReceived)
         .match(Send.class, this::onSend)
-        .match(Register.class, this::onRegister)
-        .match(Udp.CommandFailed.class, this::onSendFailed)
-        .match(Udp.Unbound.class, this::onUnbound)
+        .match(Register.class, register -> listener = register.listener())
         .build();
-  }
-
-  private void onBound(Udp.Bound bound) {
-    socket = getSender();
-    log.debug("UDP bound on {}", bound.localAddress());
-    getContext().become(bound());
-  }
-
-  private void onBindFailed(Udp.CommandFailed failed) {
-    log.error("cannot bind UDP on {}: {}", bindAddress, failed);
-    getContext().stop(getSelf());
-  }
-
-  private void onRegister(Register register) {
-    listener = register.listener();
-  }
-
-  private void onSendBeforeBound(Send send) {
-    log.debug("UDP not bound yet, dropping datagram to {}", send.to());
-  }
-
-  private void onReceived(Udp.Received received) {
-    if (listener != null) {
-      listener.tell(new Datagram(received.sender(), received.data()));
-    }
   }
 
   private void onSend(Send send) {
-    socket.tell(UdpMessage.send(send.payload(), send.to()), getSelf());
+    if (channel == null || !channel.isOpen()) {
+      return;
+    }
+    try {
+      // the channel is in blocking mode for the receiving thread; a UDP send only waits for
+      // socket buffer space, which SWIM's few small datagrams never exhaust
+      channel.send(send.payload().asByteBuffer(), send.to());
+      if (!failing.isEmpty() && failing.remove(send.to())) {
+        log.info("UDP datagrams to {} can be sent again", send.to());
+      }
+    } catch (ClosedChannelException e) {
+      // stopping
+    } catch (IOException | RuntimeException e) {
+      // refused by the kernel (route, firewall, bad address): a lost datagram, which SWIM
+      // tolerates, but one that cannot even be sent is a fault someone should see
+      if (failing.add(send.to())) {
+        log.warning("UDP datagrams to {} cannot be sent ({}); further failures at DEBUG until one is", send.to(),
+            e.toString());
+      } else {
+        log.debug("UDP send to {} failed: {}", send.to(), e.toString());
+      }
+    }
   }
 
-  private void onSendFailed(Udp.CommandFailed failed) {
-    // a lost datagram is what SWIM tolerates, but one that cannot even be sent (too large, no
-    // route, buffer full) is a fault someone should see
-    log.warning("UDP datagram could not be sent: {}", failed);
-  }
-
-  private void onUnbound(Udp.Unbound unbound) {
-    getContext().stop(getSelf());
+  private void receiveLoop(DatagramChannel from) {
+    ByteBuffer buffer = ByteBuffer.allocate(MAX_DATAGRAM);
+    while (from.isOpen()) {
+      try {
+        buffer.clear();
+        SocketAddress sender = from.receive(buffer);
+        buffer.flip();
+        akka.actor.typed.ActorRef<Datagram> to = listener;
+        if (to != null && sender instanceof InetSocketAddress address) {
+          to.tell(new Datagram(address, ByteString.fromByteBuffer(buffer)));
+        }
+      } catch (ClosedChannelException e) {
+        return; // closed at stop
+      } catch (IOException e) {
+        // e.g. an ICMP error reported on the socket: nothing was received, keep receiving
+        log.debug("UDP receive on {} failed: {}", bindAddress, e.toString());
+      }
+    }
   }
 }

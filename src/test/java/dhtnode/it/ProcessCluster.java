@@ -1,16 +1,9 @@
 package dhtnode.it;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,9 +15,8 @@ import java.util.stream.Stream;
  * project's own scripts. {@link #close()} always stops every process it started, by pid, even if
  * the stop script fails.
  */
-final class ProcessCluster implements AutoCloseable {
+final class ProcessCluster implements NodeHttp, AutoCloseable {
   final Path home;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
    * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
@@ -45,10 +37,8 @@ final class ProcessCluster implements AutoCloseable {
     Files.createDirectories(home.resolve("conf"));
     for (int k = 1; k <= 8; k++) {
       // the shipped conf files with only the ports (and so the seed) moved
-      String conf = Files.readString(project.resolve("conf/node" + k + ".conf"))
-          .replace("http-port = " + (8000 + k - 1), "http-port = " + (BASE_HTTP + k - 1))
-          .replace("cluster-port = " + (7000 + k - 1), "cluster-port = " + (BASE_CLUSTER + k - 1))
-          + "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n" + extraConf + "\n";
+      String conf = NodeHttp.nodeConf(project, k, BASE_HTTP, BASE_CLUSTER,
+          "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n" + extraConf);
       Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
     }
     Files.createDirectories(home.resolve("target"));
@@ -101,14 +91,9 @@ final class ProcessCluster implements AutoCloseable {
     return out.toString();
   }
 
-  HttpResponse<String> send(int node, String method, String path, String body) throws IOException, InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (BASE_HTTP + node - 1) + path))
-            .timeout(Duration.ofSeconds(10))
-            .header("Content-Type", "text/plain; charset=UTF-8")
-            .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body))
-            .build();
-    return http.send(request, BodyHandlers.ofString());
+  @Override
+  public String baseUrl(int node) {
+    return "http://127.0.0.1:" + (BASE_HTTP + node - 1);
   }
 
   /** Sends a signal ("STOP", "CONT", "KILL", "TERM") to node K's process, by its pid file. */
@@ -153,15 +138,19 @@ final class ProcessCluster implements AutoCloseable {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
     if (livePids().isEmpty()) {
-      try (Stream<Path> paths = Files.walk(home)) {
-        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
+      deleteTree(home);
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
       }
     }
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
+  static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> paths = Files.walk(from)) {
       for (Path p : paths.toList()) {
         Path target = to.resolve(from.relativize(p).toString());

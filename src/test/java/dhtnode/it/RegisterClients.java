@@ -4,33 +4,55 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 /**
  * Concurrent clients that write unique values to, and read, a few keys through random nodes at
  * the default (quorum) level, recording every operation with its real-time call and return for
  * {@link Linearizability}. A write answered 503 or not answered is recorded as unknown; a failed
- * read tells nothing and is left out.
+ * read tells nothing and is left out. Every request is also logged with the node it went to and
+ * its status ({@link #requests()}), so a test can count what each node served when. With
+ * {@code uniqueWrites}, every fourth operation instead writes a new key once ({@code u-C-N}); the
+ * acknowledged ones are in {@link #acknowledgedUnique()}.
  */
 final class RegisterClients {
-  private final ProcessCluster cluster;
+  /** One request: the node it went to, status (-1: no answer), call and return in nanoTime. */
+  record Request(int node, String key, boolean write, int status, long call, long ret) {
+    boolean served() {
+      return status == 200 || status == 404;
+    }
+  }
+
+  private final NodeHttp cluster;
   private final List<String> keys;
-  private final int nodes;
+  private final List<Integer> nodes;
+  private final boolean uniqueWrites;
   private final List<Linearizability.Op> history = Collections.synchronizedList(new ArrayList<>());
+  private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
+  private final Map<String, String> acknowledgedUnique = new ConcurrentHashMap<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final ExecutorService pool;
   private final List<Future<?>> work = new ArrayList<>();
 
   /** Starts {@code clients} threads against nodes 1..{@code nodes}. */
-  RegisterClients(ProcessCluster cluster, List<String> keys, int nodes, int clients) {
+  RegisterClients(NodeHttp cluster, List<String> keys, int nodes, int clients) {
+    this(cluster, keys, IntStream.rangeClosed(1, nodes).boxed().toList(), clients, false);
+  }
+
+  /** Starts {@code clients} threads against the given nodes. */
+  RegisterClients(NodeHttp cluster, List<String> keys, List<Integer> nodes, int clients, boolean uniqueWrites) {
     this.cluster = cluster;
     this.keys = keys;
-    this.nodes = nodes;
+    this.nodes = List.copyOf(nodes);
+    this.uniqueWrites = uniqueWrites;
     this.pool = Executors.newFixedThreadPool(clients);
     for (int c = 0; c < clients; c++) {
       int client = c;
@@ -42,31 +64,42 @@ final class RegisterClients {
     Random random = new Random(client);
     int n = 0;
     while (running.get()) {
-      String key = keys.get(random.nextInt(keys.size()));
-      int node = 1 + random.nextInt(nodes);
+      int node = nodes.get(random.nextInt(nodes.size()));
+      int choice = random.nextInt(4);
+      boolean unique = uniqueWrites && choice == 0;
+      String key = unique ? "u-" + client + "-" + n : keys.get(random.nextInt(keys.size()));
       long call = System.nanoTime();
-      if (random.nextBoolean()) {
+      if (unique || choice % 2 == 1) {
         String value = "c" + client + "-" + n++;
+        int status = -1;
         try {
-          int status = cluster.send(node, "PUT", "/d/" + key, value).statusCode();
-          history.add(status == 200
-              ? Linearizability.Op.write(key, value, call, System.nanoTime())
-              : Linearizability.Op.unknownWrite(key, value, call));
+          status = cluster.send(node, "PUT", "/d/" + key, value).statusCode();
         } catch (Exception e) {
-          history.add(Linearizability.Op.unknownWrite(key, value, call));
+          // no answer: the outcome is unknown
+        }
+        long ret = System.nanoTime();
+        requests.add(new Request(node, key, true, status, call, ret));
+        history.add(status == 200
+            ? Linearizability.Op.write(key, value, call, ret)
+            : Linearizability.Op.unknownWrite(key, value, call));
+        if (unique && status == 200) {
+          acknowledgedUnique.put(key, value);
         }
       } else {
+        int status = -1;
         try {
           HttpResponse<String> r = cluster.send(node, "GET", "/d/" + key, null);
           long ret = System.nanoTime();
-          if (r.statusCode() == 200) {
+          status = r.statusCode();
+          if (status == 200) {
             history.add(Linearizability.Op.read(key, r.body(), call, ret));
-          } else if (r.statusCode() == 404) {
+          } else if (status == 404) {
             history.add(Linearizability.Op.read(key, null, call, ret));
           }
         } catch (Exception e) {
-          // a failed read tells nothing: leave it out
+          // a failed read tells nothing: left out of the history
         }
+        requests.add(new Request(node, key, false, status, call, System.nanoTime()));
       }
     }
     return null;
@@ -80,6 +113,18 @@ final class RegisterClients {
     }
     pool.shutdownNow();
     return new ArrayList<>(history);
+  }
+
+  /** Every request sent so far. */
+  List<Request> requests() {
+    synchronized (requests) {
+      return new ArrayList<>(requests);
+    }
+  }
+
+  /** The unique keys whose write was acknowledged, with their value. */
+  Map<String, String> acknowledgedUnique() {
+    return Map.copyOf(acknowledgedUnique);
   }
 
   static long acknowledgedWrites(List<Linearizability.Op> history) {

@@ -36,7 +36,7 @@ class StabilizationIT {
    * Writes every key once, retrying a 503 (a replica briefly pending, e.g. after a stall it
    * noticed) within a deadline: the test needs the keys acknowledged, whatever it takes.
    */
-  static void load(ProcessCluster cluster, int nodes) throws Exception {
+  static void load(NodeHttp cluster, int nodes) throws Exception {
     for (int i = 0; i < KEYS; i++) {
       int index = i;
       within(30, "key-" + i + " is acknowledged", () -> {
@@ -46,7 +46,7 @@ class StabilizationIT {
     }
   }
 
-  static List<String> unreadable(ProcessCluster cluster, List<Integer> nodes, String consistency) throws Exception {
+  static List<String> unreadable(NodeHttp cluster, List<Integer> nodes, String consistency) throws Exception {
     List<String> bad = new ArrayList<>();
     for (int node : nodes) {
       for (int i = 0; i < KEYS; i++) {
