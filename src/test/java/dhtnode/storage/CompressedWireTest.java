@@ -39,7 +39,7 @@ class CompressedWireTest {
     byte[] value = new byte[256 << 10];
     Arrays.fill(value, (byte) 'a');
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 3, probe.getRef());
+        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
     assertEquals("akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
     byte[] bytes = serialization.serialize(put).get();
@@ -63,7 +63,7 @@ class CompressedWireTest {
     byte[] value = new byte[21 << 20];
     new java.util.Random(1).nextBytes(value); // incompressible: the frame stays over the limit
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "application/octet-stream", new Version(7, "node1")), 3, probe.getRef());
+        new StorageActor.Put("k", Versioned.of(value, "application/octet-stream", new Version(7, "node1")), 0, 3, probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
     byte[] bytes = serialization.serialize(put).get();
     assertTrue(bytes.length > value.length);
@@ -80,7 +80,7 @@ class CompressedWireTest {
       value[i] = (byte) ('a' + i % 7);
     }
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 3, probe.getRef());
+        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
     String manifest = Serializers.manifestFor(serializer, put);
     byte[] bytes = serialization.serialize(put).get();
