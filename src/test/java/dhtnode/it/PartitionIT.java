@@ -168,11 +168,15 @@ class PartitionIT {
     Map<String, String> written = new LinkedHashMap<>();
     List<String> both = new ArrayList<>(goneKeys);
     both.addAll(keptKeys);
+    List<Linearizability.Op> preload = new ArrayList<>();
     for (String key : both) {
+      long call = System.nanoTime();
       StabilizationIT.within(30, key + " is acknowledged", () -> {
         HttpResponse<String> r = cluster.send(1, "PUT", "/d/" + key, "v-" + key);
         return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
       });
+      // part of the history: the clients read these values
+      preload.add(Linearizability.Op.write(key, "v-" + key, call, System.nanoTime()));
       written.put(key, "v-" + key);
     }
     long epoch = Nemesis.ring(cluster, 1).path("epoch").asLong();
@@ -225,6 +229,7 @@ class PartitionIT {
     } finally {
       history = clients.stop();
     }
+    history.addAll(preload);
     JsonNode ring = Nemesis.ring(cluster, 1);
     JsonNode stab = cluster.json(1, "/cluster/stabilization");
     System.out.println("[nemesis] two of five killed: epoch " + epoch + " -> " + ring.path("epoch").asLong()
