@@ -35,10 +35,13 @@ for conf in conf/node*.conf; do
   fi
 done
 
+# a process killed with SIGKILL stays a zombie until it is reaped: kill -0 still finds it
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 started=()
 for k in $(seq 1 "$n"); do
   pidfile=run/node$k.pid
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
     echo "node$k already running (pid $(cat "$pidfile"))"
     continue
   fi
@@ -64,7 +67,7 @@ deadline=$(( $(date +%s) + ${START_TIMEOUT:-120} ))
 for k in $(seq 1 "$n"); do
   port=$(http_port "$k")
   until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do
-    if ! kill -0 "$(cat "run/node$k.pid")" 2>/dev/null; then
+    if ! alive "$(cat "run/node$k.pid")"; then
       echo "node$k exited during start; last lines of run/node$k.log:" >&2
       tail -n 20 "run/node$k.log" >&2
       rm -f "run/node$k.pid"

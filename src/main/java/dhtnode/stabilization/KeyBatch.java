@@ -32,11 +32,12 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
     INSTANCE
   }
 
-  static Behavior<Command> versions(ActorRef<StorageActor.Command> storage, List<String> keys, Duration timeout,
-      ActorRef<Stabilizer.PeerReply> replyTo) {
+  /** The stored versions of {@code keys}, read at ring {@code epoch} (the node's, checked by the caller). */
+  static Behavior<Command> versions(ActorRef<StorageActor.Command> storage, List<String> keys, long epoch,
+      Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
-      keys.forEach(key -> storage.tell(new StorageActor.Get(key, adapter)));
+      keys.forEach(key -> storage.tell(new StorageActor.Get(key, epoch, 0, adapter)));
       return new KeyBatch(context, timers, keys, false, timeout, replyTo);
     }));
   }

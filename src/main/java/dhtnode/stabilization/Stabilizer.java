@@ -280,7 +280,7 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
       return this;
     }
     getContext().spawnAnonymous(
-        KeyBatch.versions(storage, request.keys(), settings.stepTimeout, request.replyTo()));
+        KeyBatch.versions(storage, request.keys(), request.epoch(), settings.stepTimeout, request.replyTo()));
     return this;
   }
 
