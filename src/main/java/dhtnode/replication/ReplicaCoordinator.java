@@ -587,13 +587,18 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * the first version: see {@link #onOneRoundWritten}.
    */
   private void startOneRoundWrite() {
+    stampAndWrite(Step.ONE_ROUND_WRITE);
+  }
+
+  /** Stamps {@link #target} with the clock and sends it, or waits for the clock's reservation. */
+  private void stampAndWrite(Step step) {
     long timestamp = clock.tryNow();
     if (timestamp == HybridClock.NOT_RESERVED) {
-      awaitReservation(Step.ONE_ROUND_WRITE);
+      awaitReservation(step);
       return;
     }
     target = versioned(new Version(timestamp, nodeName));
-    startWriteRound(Step.ONE_ROUND_WRITE);
+    startWriteRound(step);
   }
 
   /** Sends {@link #target} to every replica of the placement, both sets during a transition. */
@@ -703,13 +708,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     // After observing, the next timestamp is above every one the read quorum holds, so this version
     // beats every write that completed before this one started, whatever the wall clocks said.
-    long timestamp = clock.tryNow();
-    if (timestamp == HybridClock.NOT_RESERVED) {
-      awaitReservation(Step.WRITE);
-      return;
-    }
-    target = versioned(new Version(timestamp, nodeName));
-    startWriteRound(Step.WRITE);
+    stampAndWrite(Step.WRITE);
   }
 
   /**
