@@ -107,7 +107,7 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
                 + "dht.node.seeds = [\"" + address(1) + ":" + ProcessCluster.BASE_CLUSTER + "\"]\n" + extraConf);
         Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
       }
-      Files.copy(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
+      ProcessCluster.copyWithAttributes(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
     } catch (RuntimeException | IOException e) {
       closeQuietly();
       throw e;
@@ -137,9 +137,8 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       if (processes.containsKey(k) && processes.get(k).isAlive()) {
         continue;
       }
-      List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace(k), "java", "-Xms64m", "-Xmx256m",
-          // fewer GC and compiler threads: several JVMs share the test machine's cores
-          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+      List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace(k), "java"));
+      cmd.addAll(NodeJvm.options());
       if (k == 1 && everStarted.isEmpty()) {
         cmd.add("-Ddht.ring.found-cluster=on");
       }

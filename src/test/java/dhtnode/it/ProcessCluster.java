@@ -42,7 +42,12 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
       Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
     }
     Files.createDirectories(home.resolve("target"));
-    Files.copy(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
+    copyWithAttributes(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
+  }
+
+  /** A copy with the same modification time, so the class-data-sharing archive still fits it. */
+  static void copyWithAttributes(Path from, Path to) throws IOException {
+    Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
   }
 
   /** Appends HOCON lines to node K's conf file (read at its next start), e.g. a clock offset. */
@@ -69,13 +74,27 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
   String script(String... command) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(command));
     cmd.set(0, home.resolve(cmd.get(0)).toString());
-    Process p =
-        new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true).start();
+    long start = System.nanoTime();
+    ProcessBuilder builder = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true);
+    builder.environment().put("JAVA_OPTS", NodeJvm.javaOpts());
+    Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out + logs());
     }
+    phase(String.join(" ", command), start);
     return out;
+  }
+
+  /**
+   * One line on the test's output per finished phase that took half a second or more, and how
+   * long it took, so a slow suite shows where its time goes.
+   */
+  static void phase(String what, long startNanos) {
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    if (seconds >= 0.5) {
+      System.out.printf("[it] %6.1f s  %s%n", seconds, what);
+    }
   }
 
   String logs() throws IOException {

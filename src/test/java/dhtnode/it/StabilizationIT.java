@@ -22,12 +22,14 @@ class StabilizationIT {
 
   /** Polls until the check finds nothing wrong, or fails with what was still wrong. */
   static void within(int seconds, String what, Check check) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
     List<String> failures = check.failures();
     while (!failures.isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(500); // pacing between polls; the deadline bounds the wait
       failures = check.failures();
     }
+    ProcessCluster.phase(what, start);
     assertTrue(failures.isEmpty(), what + " within " + seconds + " s; still failing: "
         + failures.subList(0, Math.min(10, failures.size())) + " (" + failures.size() + " in all)");
   }
@@ -37,6 +39,7 @@ class StabilizationIT {
    * noticed) within a deadline: the test needs the keys acknowledged, whatever it takes.
    */
   static void load(NodeHttp cluster, int nodes) throws Exception {
+    long start = System.nanoTime();
     for (int i = 0; i < KEYS; i++) {
       int index = i;
       within(30, "key-" + i + " is acknowledged", () -> {
@@ -44,6 +47,7 @@ class StabilizationIT {
         return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
       });
     }
+    ProcessCluster.phase("load " + KEYS + " keys", start);
   }
 
   static List<String> unreadable(NodeHttp cluster, List<Integer> nodes, String consistency) throws Exception {
