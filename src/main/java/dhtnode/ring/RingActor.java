@@ -130,9 +130,9 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    * @param addressOf a member's cluster address ({@code host:port}), or null when unknown
    */
   public static ReplicaHints hints(ActorRef<Command> ring, Function<String, String> addressOf) {
-    java.util.concurrent.atomic.AtomicLong hinted = new java.util.concurrent.atomic.AtomicLong();
+    LaterEpochs hinted = new LaterEpochs();
     return (epoch, node) -> {
-      if (hinted.getAndAccumulate(epoch, Math::max) < epoch) {
+      if (hinted.isNew(epoch)) {
         ring.tell(new Observed(epoch, addressOf.apply(node)));
       }
     };

@@ -1,10 +1,10 @@
 package dhtnode.stabilization;
 
+import dhtnode.ring.LaterEpochs;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.TokenRange;
 import dhtnode.ring.TokenRangeSet;
 import dhtnode.storage.ReplicaState;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
@@ -22,8 +22,7 @@ public final class ReplicaStatus implements ReplicaState {
   private final Supplier<RingSnapshot> view;
   private volatile TokenRangeSet recovering;
   private volatile LongConsumer catchUp = epoch -> { };
-  /** The highest later epoch already handed on: a burst of fenced requests gives one hint. */
-  private final AtomicLong hinted = new AtomicLong();
+  private final LaterEpochs hinted = new LaterEpochs();
 
   /**
    * @param view the current ring snapshot, e.g. {@code ringView::current}
@@ -52,7 +51,7 @@ public final class ReplicaStatus implements ReplicaState {
 
   @Override
   public void behind(long epoch) {
-    if (hinted.getAndAccumulate(epoch, Math::max) < epoch) {
+    if (hinted.isNew(epoch)) {
       catchUp.accept(epoch);
     }
   }
