@@ -67,6 +67,7 @@ public final class Routes extends AllDirectives {
   private final Duration timeout;
   private final Duration askTimeout;
   private final AtomicLong requestIds = new AtomicLong();
+  static final int CONTENT_TYPES_CACHED = 64;
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
 
   public Routes(
@@ -271,15 +272,32 @@ public final class Routes extends AllDirectives {
     }
   }
 
-  /** Stored content types are parsed once each, not per request. */
+  /**
+   * Stored content types are parsed once each, not per request. Clients choose them, so the cache
+   * holds at most {@link #CONTENT_TYPES_CACHED}; past that a type is parsed on each read.
+   */
   private ContentType contentType(String stored) {
-    return contentTypes.computeIfAbsent(stored, s -> {
-      try {
-        return ContentTypes.parse(s);
-      } catch (RuntimeException e) {
-        return ContentTypes.APPLICATION_OCTET_STREAM;
-      }
-    });
+    ContentType known = contentTypes.get(stored);
+    if (known != null) {
+      return known;
+    }
+    ContentType parsed = parseContentType(stored);
+    if (contentTypes.size() < CONTENT_TYPES_CACHED) {
+      contentTypes.putIfAbsent(stored, parsed);
+    }
+    return parsed;
+  }
+
+  static ContentType parseContentType(String stored) {
+    try {
+      return ContentTypes.parse(stored);
+    } catch (RuntimeException e) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+  }
+
+  int contentTypesCached() {
+    return contentTypes.size();
   }
 
   private HttpResponse entityFailure(Throwable failure) {

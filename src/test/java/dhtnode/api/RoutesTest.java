@@ -48,6 +48,7 @@ class RoutesTest {
   static ServerBinding binding;
   static String base;
   static int port;
+  static Routes routes;
 
   @BeforeAll
   static void bind() throws Exception {
@@ -63,7 +64,7 @@ class RoutesTest {
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
-    Routes routes =
+    routes =
         new Routes(settings, testKit.system(), storage,
             ReplicaLocator.fixed(List.of(new Replica("test-node", storage))), new HybridClock(),
             new Metrics("test-node"));
@@ -175,6 +176,20 @@ class RoutesTest {
     HttpResponse<byte[]> read = get("/d/blob");
     assertArrayEquals(bytes, read.body());
     assertEquals("image/png", read.headers().firstValue("Content-Type").orElseThrow());
+  }
+
+  @Test
+  void clientChosenContentTypesComeBackRightWhileTheCacheOfThemStaysBounded() throws Exception {
+    int types = Routes.CONTENT_TYPES_CACHED + 40;
+    for (int i = 0; i < types; i++) {
+      assertEquals(200, send("PUT", "/d/typed-" + i, new byte[] {(byte) i}, "application/x-type-" + i).statusCode());
+    }
+    for (int i = 0; i < types; i++) {
+      assertEquals("application/x-type-" + i,
+          get("/d/typed-" + i).headers().firstValue("Content-Type").orElseThrow(), "typed-" + i);
+    }
+    assertTrue(routes.contentTypesCached() <= Routes.CONTENT_TYPES_CACHED,
+        "cached " + routes.contentTypesCached() + " content types");
   }
 
   @Test
