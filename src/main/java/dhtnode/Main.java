@@ -16,6 +16,9 @@ public final class Main {
   /** JVM property sizing the common fork-join pool; see {@link #main}. */
   static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
+  /** The system property logback.xml prints on every line: this node's name. */
+  static final String LOG_NODE_PROPERTY = "dht.log.node";
+
   public static void main(String[] args) {
     // On 1 or 2 cores the common pool gets parallelism 1, and CompletableFuture then runs every
     // async callback on a new Thread. Akka's context.ask completes through one (whenComplete on a
@@ -34,6 +37,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // the logs name the node on every line (logback.xml); set before the first line is logged
+    System.setProperty(LOG_NODE_PROPERTY, settings.name);
     ActorSystem<NodeGuardian.Command> system;
     try {
       system = ActorSystem.create(NodeGuardian.create(settings), "dht", config);
