@@ -15,8 +15,7 @@
 #      THREADS (wrk threads, 2), KEYS (10000), VALUE_BYTES (100), CONSISTENCY (node default),
 #      JAVA_OPTS (for the nodes it starts), KEEP=1 keeps the temporary cluster directory.
 # Needs wrk (apt-get install -y wrk); --peer etcd needs etcd and etcdctl
-# (apt-get install -y etcd-server etcd-client) and ../shared/bench/etcd-cluster.sh
-# (or ETCD_CLUSTER_SH=path).
+# (apt-get install -y etcd-server etcd-client), started by scripts/etcd-peer.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 url=""; peer=""; record=1
@@ -34,9 +33,8 @@ if [ -n "$peer" ] && [ "$peer" != etcd ]; then
 fi
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is not installed: apt-get install -y curl" >&2; exit 1; }
-etcd_sh=${ETCD_CLUSTER_SH:-$root/../shared/bench/etcd-cluster.sh}
+etcd_sh=$root/scripts/etcd-peer.sh
 if [ -n "$peer" ]; then
-  [ -f "$etcd_sh" ] || { echo "--peer etcd needs $etcd_sh (the shared etcd cluster script) or ETCD_CLUSTER_SH=path" >&2; exit 1; }
   command -v etcd >/dev/null || { echo "etcd is not installed: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
 fi
 

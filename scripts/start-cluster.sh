@@ -11,6 +11,7 @@ if ! [[ "$n" =~ ^[1-8]$ ]]; then
   echo "usage: $0 [N]   (N = number of nodes, 1..8; conf/node1.conf .. conf/node8.conf)" >&2
   exit 2
 fi
+command -v curl >/dev/null || { echo "$0 needs curl to see the nodes come up: apt-get install -y curl" >&2; exit 2; }
 cd "$root"
 jar=target/dht-node.jar
 if [ ! -f "$jar" ]; then
