@@ -86,6 +86,22 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     return out;
   }
 
+  /** A finished command: its exit status and its output (stdout and stderr together). */
+  record Run(int exit, String output) {}
+
+  /** Runs a script of the copy (e.g. scripts/dhtctl) whatever it exits with, within a minute. */
+  Run run(String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, home.resolve(cmd.get(0)).toString());
+    Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " did not finish in 60 s:\n" + out);
+    }
+    return new Run(p.exitValue(), out);
+  }
+
   /**
    * One line on the test's output per finished phase that took half a second or more, and how
    * long it took, so a slow suite shows where its time goes.
