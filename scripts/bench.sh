@@ -2,7 +2,10 @@
 # Benchmarks dht-node with wrk: write (100% PUT), read (100% GET of preloaded keys) and mixed
 # (50/50) workloads, 10,000 keys of 100 bytes, at 16 and 64 connections, each after a warm-up,
 # all load sent to one node. Prints req/s, p50, p99 and errors per workload and appends one row
-# per workload to docs/benchmarks.md (with the git commit and the durability mode).
+# per workload to docs/benchmarks.md (with the git commit and the durability mode). After each
+# dht run it prints the SWIM suspicions and deaths every member counted during it (the change of
+# dht_swim_suspicions_total and dht_swim_deaths_total on each node's /metrics), and their totals
+# at the end: on a healthy cluster both stay 0.
 #
 #   scripts/bench.sh                  start a fresh 3-node cluster (a temporary copy of the
 #                                     project, so data/ and run/ here are left alone), run, stop it
@@ -24,7 +27,7 @@ while [ $# -gt 0 ]; do
     --url) url=${2:?--url needs a URL}; shift 2 ;;
     --peer) peer=${2:?--peer needs a name (etcd)}; shift 2 ;;
     --no-record) record=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see $0 --help)" >&2; exit 2 ;;
   esac
 done
@@ -115,10 +118,39 @@ to_ms() { # wrk latency (e.g. 812.00us, 3.21ms, 1.02s) -> milliseconds
     printf "%.2f", n }'
 }
 
+# SWIM's view of each run: every member the node under load lists (name and HTTP address)
+swim_nodes() {
+  local body listed
+  body=$(curl -sf --max-time 5 "$url/cluster/members" || true)
+  listed=$(grep -o '"name":"[^"]*","host":"[^"]*","httpPort":[0-9]*' <<<"$body" \
+    | sed 's/"name":"\([^"]*\)","host":"\([^"]*\)","httpPort":\([0-9]*\)/\1 http:\/\/\2:\3/' || true)
+  echo "${listed:-node $url}"
+}
+swim_counts() { # node URL -> "suspicions deaths" it has counted, or "? ?" if it does not answer
+  local metrics
+  metrics=$(curl -sf --max-time 5 "$1/metrics") || { echo "? ?"; return; }
+  awk '/^dht_swim_suspicions_total/ {s += $NF} /^dht_swim_deaths_total/ {d += $NF} END {printf "%d %d", s, d}' <<<"$metrics"
+}
+declare -A swim_before
+swim_mark() { local name u; while read -r name u; do swim_before[$name]=$(swim_counts "$u"); done <<<"$swim_nodes"; }
+swim_total_s=0; swim_total_d=0
+swim_report() { # one line: each member's new suspicions and deaths since swim_mark
+  local name u line="" s0 d0 s1 d1
+  while read -r name u; do
+    read -r s0 d0 <<<"${swim_before[$name]:-? ?}"
+    read -r s1 d1 <<<"$(swim_counts "$u")"
+    if [ "$s0" = "?" ] || [ "$s1" = "?" ]; then line+=" $name ?/?"; continue; fi
+    line+=" $name $((s1 - s0))/$((d1 - d0))"
+    swim_total_s=$((swim_total_s + s1 - s0)); swim_total_d=$((swim_total_d + d1 - d0))
+  done <<<"$swim_nodes"
+  echo "         SWIM suspicions/deaths seen during the run:$line"
+}
+
 declare -A rps_of
 rows=()
 measure() { # system workload read-ratio conns
   local system=$1 workload=$2 ratio=$3 conns=$4 out rps p50 p99 errs
+  [ "$system" = dht ] && swim_mark
   BENCH_READ_RATIO=$ratio wrk -t"$THREADS" -c"$conns" -d"${WARM}s" -s "$(script_of "$system")" "$(url_of "$system")" >/dev/null 2>&1 || true
   out=$(BENCH_READ_RATIO=$ratio wrk -t"$THREADS" -c"$conns" -d"${SECS}s" --latency -s "$(script_of "$system")" "$(url_of "$system")" 2>&1)
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
@@ -128,6 +160,7 @@ measure() { # system workload read-ratio conns
   rps_of[$system/$workload/$conns]=$rps
   printf '%-8s %-6s %3s conns %8s req/s   p50 %8s ms   p99 %8s ms   %s errors\n' \
     "$system" "$workload" "$conns" "$rps" "$p50" "$p99" "$errs"
+  [ "$system" = dht ] && swim_report
   local label="dht-node (3 nodes, ${CONSISTENCY:-quorum})" mode=$durability
   if [ "$system" = etcd ]; then label="etcd $(etcd --version 2>/dev/null | awk '/etcd Version/ {print $3}') (3 members)"; mode="raft log fsync"; fi
   rows+=("| $(date -u +%Y-%m-%d) | $commit | $label | $workload | $conns | $SECS s | $rps | $p50 ms | $p99 ms | $errs | $mode |")
@@ -136,6 +169,8 @@ measure() { # system workload read-ratio conns
 systems=(dht); [ -n "$peer" ] && systems+=(etcd)
 echo "workloads: ${SECS}s measured after ${WARM}s warm-up, conns: $CONNS, $THREADS wrk threads; dht $durability, commit $commit"
 for s in "${systems[@]}"; do preload "$s"; done
+swim_nodes=$(swim_nodes)
+echo "SWIM counted on: $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $1}' <<<"$swim_nodes")"
 for c in $CONNS; do
   for w in "write 0" "read 1" "mixed 0.5"; do
     set -- $w
@@ -144,6 +179,8 @@ for c in $CONNS; do
     for s in "${order[@]}"; do measure "$s" "$1" "$2" "$c"; done
   done
 done
+
+echo "SWIM over all dht runs: $swim_total_s suspicions, $swim_total_d deaths (summed over the members)"
 
 if [ -n "$peer" ]; then
   echo "dht/etcd throughput ratios:"

@@ -15,6 +15,7 @@ import dhtnode.ring.RingView;
 import java.util.Set;
 import java.util.TreeSet;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +30,10 @@ import java.util.concurrent.TimeoutException;
  * while they are remembered), or 503 with a JSON error body when the actor does not answer in
  * time. Beside each member's SWIM status, {@code ring} says where the agreed ring epoch has it:
  * {@code current}, {@code joining}, {@code leaving} or {@code none}; ring members SWIM does not
- * list appear with status {@code UNKNOWN}. SWIM detects; only the ring epoch decides.
+ * list appear with status {@code UNKNOWN}. SWIM detects; only the ring epoch decides. Each listed
+ * member also has {@code since}, when it entered its current status here (ISO-8601 UTC with
+ * milliseconds, this node's wall clock), and {@code suspectedBy}, the accusers of a running
+ * suspicion (empty unless SUSPECT).
  */
 public final class MembershipRoutes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -77,6 +81,13 @@ public final class MembershipRoutes extends AllDirectives {
         entry.put("clusterPort", m.clusterPort());
         entry.put("status", m.status().name());
         entry.put("incarnation", m.incarnation());
+        MembershipActor.Standing standing = members.standings().get(m.name());
+        if (standing != null) {
+          if (standing.since() != null) {
+            entry.put("since", standing.since().truncatedTo(ChronoUnit.MILLIS).toString());
+          }
+          entry.put("suspectedBy", standing.suspectedBy());
+        }
         if (snapshot != null) {
           entry.put("ring", ringMembership(snapshot, m.name()));
         }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.LongSupplier;
 
 /**
  * This node's view of the cluster: one {@link Member} record per known node, including itself.
@@ -15,6 +16,7 @@ import java.util.Random;
  * incarnation wins; at equal incarnation SUSPECT beats ALIVE and DEAD or LEFT beat both. Only this
  * node raises its own incarnation, and only to refute a SUSPECT, DEAD or LEFT claim about itself.
  * DEAD and LEFT records are kept (so stale gossip cannot resurrect them) until {@link #purge}.
+ * It also notes, on the clock it is given, when each member entered its current status.
  *
  * <p>Mutable and not thread-safe: it belongs to one actor.
  */
@@ -57,12 +59,21 @@ public final class MemberTable {
   private int upCount;
   /** Name of the member at each "host:port", for the seeds' liveness check. */
   private final Map<String, String> byAddress = new HashMap<>();
+  /** When (on {@link #nanoClock}) each member entered its current status. */
+  private final Map<String, Long> statusSince = new HashMap<>();
+  private final LongSupplier nanoClock;
 
   public MemberTable(Member self) {
+    this(self, System::nanoTime);
+  }
+
+  /** {@code nanoClock} is a monotonic clock in nanoseconds, read when a member changes status. */
+  public MemberTable(Member self, LongSupplier nanoClock) {
     if (self.status() != MemberStatus.ALIVE) {
       throw new IllegalArgumentException("a node starts ALIVE, was " + self.status());
     }
     this.selfName = self.name();
+    this.nanoClock = nanoClock;
     replace(self);
   }
 
@@ -100,6 +111,14 @@ public final class MemberTable {
     List<Member> list = new ArrayList<>(members.values());
     list.sort(Comparator.comparing(Member::name));
     return list;
+  }
+
+  /**
+   * When, on this table's clock, {@code name} entered its current status (a new incarnation in
+   * the same status does not count), or null when the member is not known.
+   */
+  public Long statusSinceNanos(String name) {
+    return statusSince.get(name);
   }
 
   /** ALIVE and SUSPECT members other than this node, ordered by name. */
@@ -256,6 +275,9 @@ public final class MemberTable {
   /** Stores {@code m} and keeps the up count and the up list in step; returns the previous record. */
   private Member replace(Member m) {
     Member previous = members.put(m.name(), m);
+    if (previous == null || previous.status() != m.status()) {
+      statusSince.put(m.name(), nanoClock.getAsLong());
+    }
     if (previous == null || previous.clusterPort() != m.clusterPort() || !previous.host().equals(m.host())) {
       if (previous != null) {
         byAddress.remove(previous.host() + ":" + previous.clusterPort(), m.name());
@@ -278,6 +300,7 @@ public final class MemberTable {
 
   private void remove(String name) {
     Member previous = members.remove(name);
+    statusSince.remove(name);
     if (previous != null) {
       byAddress.remove(previous.host() + ":" + previous.clusterPort(), name);
     }

@@ -18,9 +18,12 @@ import akka.util.ByteString;
 import dhtnode.metrics.Metrics;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -45,8 +48,22 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   /** Answered with {@link Members}. */
   public record GetMembers(ActorRef<Members> replyTo) implements Command {}
 
-  /** Every remembered member, this node and DEAD/LEFT ones included, ordered by name. */
-  public record Members(String self, List<Member> members) {}
+  /**
+   * Every remembered member, this node and DEAD/LEFT ones included, ordered by name, with the
+   * {@link Standing} of each by name (a member without one is shown without it).
+   */
+  public record Members(String self, List<Member> members, Map<String, Standing> standings) {
+    public Members(String self, List<Member> members) {
+      this(self, members, Map.of());
+    }
+  }
+
+  /**
+   * When a member entered its current status, by this node's wall clock (a later incarnation in
+   * the same status does not move it), and the accusers of a running suspicion of it, by name
+   * (empty unless it is SUSPECT here; a suspicion heard from a version-1 node has no accuser).
+   */
+  public record Standing(Instant since, List<String> suspectedBy) {}
 
   /**
    * Gossip LEFT to several members, wait a moment for the datagrams to go out, answer
@@ -278,7 +295,17 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   }
 
   private Behavior<Command> onGetMembers(GetMembers get) {
-    get.replyTo().tell(new Members(protocol.selfName(), protocol.members()));
+    List<Member> members = protocol.members();
+    // the protocol's clock is System.nanoTime (monotonic); shown against the wall clock
+    long nowNanos = System.nanoTime();
+    Instant now = Instant.now();
+    Map<String, Standing> standings = new HashMap<>();
+    for (Member m : members) {
+      Long since = protocol.statusSinceNanos(m.name());
+      List<String> accusers = protocol.accusers(m.name()).stream().sorted().toList();
+      standings.put(m.name(), new Standing(since == null ? null : now.minusNanos(nowNanos - since), accusers));
+    }
+    get.replyTo().tell(new Members(protocol.selfName(), members, Map.copyOf(standings)));
     return this;
   }
 

@@ -210,7 +210,8 @@ public final class SwimProtocol {
     this.selfName = node.name();
     this.probeOrder = new ProbeOrder(random);
     this.table = new MemberTable(
-        new Member(node.name(), node.host(), node.clusterPort(), node.httpPort(), MemberStatus.ALIVE, incarnation));
+        new Member(node.name(), node.host(), node.clusterPort(), node.httpPort(), MemberStatus.ALIVE, incarnation),
+        nanoClock);
     this.retentionPeriods =
         Math.max(1, settings.deadMemberRetention.toNanos() / settings.protocolPeriod.toNanos());
     this.seeds = node.otherSeeds();
@@ -278,6 +279,14 @@ public final class SwimProtocol {
   public Set<String> accusers(String name) {
     Suspicion s = suspicions.get(name);
     return s == null ? Set.of() : Set.copyOf(s.accusers);
+  }
+
+  /**
+   * When, on this protocol's clock, {@code name} entered its current status, or null when it is
+   * not known. A refuted suspicion counts as a new entry into ALIVE.
+   */
+  public Long statusSinceNanos(String name) {
+    return table.statusSinceNanos(name);
   }
 
   /** How long the running suspicion of {@code name} lasts in all, or null when there is none. */

@@ -23,7 +23,8 @@ import java.nio.channels.DatagramChannel;
  * (the kernel refuses a datagram to an address behind a blackhole or prohibit route, a firewall
  * rule answering EPERM, a bad address) and leaves the port bound, so the node could neither send
  * nor receive again nor rebind: it held every member DEAD for good. Here a refused send is one
- * lost datagram (DEBUG line), which SWIM tolerates. Receiving is a blocking loop on a dedicated
+ * lost datagram, which SWIM tolerates; it is a WARN line at most once a minute per destination
+ * ({@link SendFailures}), DEBUG otherwise. Receiving is a blocking loop on a dedicated
  * daemon thread (never an Akka dispatcher thread); a send is one {@code send} call, which for UDP
  * waits at most for socket buffer space.
  *
@@ -47,12 +48,15 @@ public final class UdpTransport extends AbstractActor {
   /** Largest datagram received whole (UDP's limit); SWIM's are far smaller. */
   private static final int MAX_DATAGRAM = 65_507;
 
+  /** How often a destination that keeps failing is reported again. */
+  static final java.time.Duration WARN_INTERVAL = java.time.Duration.ofMinutes(1);
+
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final InetSocketAddress bindAddress;
   private volatile akka.actor.typed.ActorRef<Datagram> listener;
   private DatagramChannel channel;
-  /** Destinations whose last send failed: one WARN when a destination starts failing, not one per datagram. */
-  private final java.util.Set<InetSocketAddress> failing = new java.util.HashSet<>();
+  /** Which failed sends are a WARN: at most one per destination per minute. */
+  private final SendFailures failures = new SendFailures(WARN_INTERVAL, 1024, System::nanoTime);
 
   /** Spawns a transport bound to {@code bindAddress} as a child of a typed actor. */
   public static akka.actor.typed.ActorRef<Command> spawn(
@@ -122,17 +126,18 @@ public final class UdpTransport extends AbstractActor {
       // the channel is in blocking mode for the receiving thread; a UDP send only waits for
       // socket buffer space, which SWIM's few small datagrams never exhaust
       channel.send(send.payload().asByteBuffer(), send.to());
-      if (!failing.isEmpty() && failing.remove(send.to())) {
-        log.info("UDP datagrams to {} can be sent again", send.to());
+      String recovered = failures.sent(send.to());
+      if (recovered != null) {
+        log.info(recovered);
       }
     } catch (ClosedChannelException e) {
       // stopping
     } catch (IOException | RuntimeException e) {
       // refused by the kernel (route, firewall, bad address): a lost datagram, which SWIM
       // tolerates, but one that cannot even be sent is a fault someone should see
-      if (failing.add(send.to())) {
-        log.warning("UDP datagrams to {} cannot be sent ({}); further failures at DEBUG until one is", send.to(),
-            e.toString());
+      String warning = failures.failed(send.to(), e.toString());
+      if (warning != null) {
+        log.warning(warning);
       } else {
         log.debug("UDP send to {} failed: {}", send.to(), e.toString());
       }

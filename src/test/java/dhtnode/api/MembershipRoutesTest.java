@@ -18,7 +18,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +67,35 @@ class MembershipRoutesTest {
         [{"name":"node1","host":"127.0.0.1","httpPort":8000,"clusterPort":7000,"status":"ALIVE","incarnation":17},
          {"name":"node2","host":"127.0.0.1","httpPort":8001,"clusterPort":7001,"status":"DEAD","incarnation":3}]
         """), body.get("members"));
+  }
+
+  @Test
+  void eachMemberSaysSinceWhenItHasItsStatusAndWhoSuspectsIt() throws Exception {
+    List<Member> members = List.of(
+        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
+        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.SUSPECT, 3),
+        new Member("node3", "127.0.0.1", 7002, 8002, MemberStatus.ALIVE, 4));
+    Map<String, MembershipActor.Standing> standings = Map.of(
+        "node1", new MembershipActor.Standing(Instant.parse("2026-11-29T08:00:00.123456Z"), List.of()),
+        "node2", new MembershipActor.Standing(Instant.parse("2026-11-29T08:01:02.500Z"), List.of("node1", "node3")),
+        "node3", new MembershipActor.Standing(null, List.of()));
+    ActorRef<MembershipActor.Command> membership = testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
+        .onMessage(MembershipActor.GetMembers.class, get -> {
+          get.replyTo().tell(new MembershipActor.Members("node1", members, standings));
+          return Behaviors.same();
+        })
+        .build());
+
+    HttpResponse<String> response = getMembers(membership);
+    assertEquals(200, response.statusCode());
+    assertEquals(json.readTree("""
+        [{"name":"node1","host":"127.0.0.1","httpPort":8000,"clusterPort":7000,"status":"ALIVE","incarnation":17,
+          "since":"2026-11-29T08:00:00.123Z","suspectedBy":[]},
+         {"name":"node2","host":"127.0.0.1","httpPort":8001,"clusterPort":7001,"status":"SUSPECT","incarnation":3,
+          "since":"2026-11-29T08:01:02.500Z","suspectedBy":["node1","node3"]},
+         {"name":"node3","host":"127.0.0.1","httpPort":8002,"clusterPort":7002,"status":"ALIVE","incarnation":4,
+          "suspectedBy":[]}]
+        """), json.readTree(response.body()).get("members"));
   }
 
   @Test

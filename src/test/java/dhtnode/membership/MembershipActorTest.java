@@ -125,6 +125,12 @@ class MembershipActorTest {
       return byName;
     }
 
+    MembershipActor.Standing standing(String name) {
+      TestProbe<MembershipActor.Members> reply = testKit.createTestProbe();
+      actor.tell(new MembershipActor.GetMembers(reply.ref()));
+      return reply.receiveMessage().standings().get(name);
+    }
+
     MemberStatus status(String name) {
       return members().get(name).status();
     }
@@ -260,6 +266,10 @@ class MembershipActorTest {
     assertEquals(silent, suspected.member().name());
     assertEquals("self", suspected.by());
     assertEquals("no ack direct or via 2 helpers", suspected.reason());
+    MembershipActor.Standing standing = node.standing(silent);
+    assertEquals(List.of("self"), standing.suspectedBy());
+    assertTrue(standing.since() != null, "since when it is SUSPECT");
+    assertEquals(List.of(), node.standing("self").suspectedBy());
 
     // suspicion timeout with 4 members is 2 periods: still suspect after one
     ping = node.endPeriod(ping, !ping.target().equals(silent));

@@ -224,6 +224,33 @@ class SwimProtocolTest {
   }
 
   @Test
+  void eachMemberIsKnownSinceItEnteredItsStatusNotSinceItsLatestIncarnation() {
+    // every step well before the first protocol-period tick, so no probe of this node's own interferes
+    Harness h = new Harness(PEERS);
+    Member b = PEERS.get(0);
+    long joined = h.protocol.statusSinceNanos(b.name());
+    h.advance(Duration.ofMillis(100));
+    h.deliver(new SwimMessage.Gossip(PEERS.get(1), 1, List.of(b.withStatus(MemberStatus.ALIVE, 2)), Map.of()));
+    assertEquals(joined, h.protocol.statusSinceNanos(b.name()), "a new incarnation, still ALIVE");
+    h.advance(Duration.ofMillis(100));
+    h.deliver(new SwimMessage.Gossip(PEERS.get(1), 2, List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
+        Map.of(b.name(), "c")));
+    assertEquals(h.now, h.protocol.statusSinceNanos(b.name()));
+    assertEquals(java.util.Set.of("c"), h.protocol.accusers(b.name()));
+    long suspected = h.now;
+    h.advance(Duration.ofMillis(100));
+    h.deliver(new SwimMessage.Gossip(PEERS.get(2), 3, List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
+        Map.of(b.name(), "d")));
+    assertEquals(suspected, h.protocol.statusSinceNanos(b.name()), "a confirmation does not move it");
+    assertEquals(java.util.Set.of("c", "d"), h.protocol.accusers(b.name()));
+    h.advance(Duration.ofMillis(100));
+    h.deliver(new SwimMessage.Gossip(b, 4, List.of(b.withStatus(MemberStatus.ALIVE, 3)), Map.of()));
+    assertEquals(h.now, h.protocol.statusSinceNanos(b.name()), "refuted: ALIVE again from now");
+    assertEquals(java.util.Set.of(), h.protocol.accusers(b.name()));
+    assertEquals(null, h.protocol.statusSinceNanos("nobody"));
+  }
+
+  @Test
   void aConfirmationArrivingAfterTheShorterTimeoutDeclaresDeadAtOnce() {
     Harness h = new Harness(PEERS);
     Member suspect = PEERS.get(4).withStatus(MemberStatus.SUSPECT, 1);
