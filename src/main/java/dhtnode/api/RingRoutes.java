@@ -4,9 +4,9 @@ import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
-import dhtnode.NodeSettings;
+import dhtnode.node.NodeSettings;
 import dhtnode.ring.HashRing;
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import java.util.ArrayList;
@@ -57,7 +57,7 @@ public final class RingRoutes extends AllDirectives {
 
   private static Map<String, Object> ringBody(RingSnapshot snapshot, RingView view) {
     HashRing ring = snapshot.ring();
-    List<dhtnode.ring.TokenRange> moving = snapshot.rangesInTransition();
+    List<dhtnode.keyspace.TokenRange> moving = snapshot.rangesInTransition();
     List<Map<String, String>> tokens = new ArrayList<>(ring.size());
     for (HashRing.VNodeToken vnode : ring.tokens()) {
       Map<String, String> entry = new LinkedHashMap<>();

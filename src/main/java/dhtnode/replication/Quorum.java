@@ -1,6 +1,6 @@
 package dhtnode.replication;
 
-import dhtnode.NodeSettings;
+import dhtnode.node.NodeSettings;
 
 /**
  * How many replicas must answer: {@code read} for a read (and for the version read that opens a

@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.metrics.Metrics;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StorageActor.Get;
 import dhtnode.storage.StorageActor.Put;

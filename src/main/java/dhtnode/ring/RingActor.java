@@ -9,7 +9,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MemberStatus;

@@ -9,8 +9,9 @@ import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeSettings;
+import dhtnode.node.NodeSettings;
 import dhtnode.api.RingRoutes;
+import dhtnode.keyspace.Murmur3;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,7 +58,7 @@ class RingRoutesTest {
 
   private static String bind(RingRoutes routes) throws Exception {
     ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-        .withSettings(dhtnode.NodeGuardian.serverSettings(testKit.system(), settings))
+        .withSettings(dhtnode.node.NodeGuardian.serverSettings(testKit.system(), settings))
         .bind(routes.route()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     bindings.add(binding);
     return "http://127.0.0.1:" + binding.localAddress().getPort();

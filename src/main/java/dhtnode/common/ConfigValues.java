@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.common;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;

@@ -1,13 +1,14 @@
-package dhtnode;
+package dhtnode.node;
 
-import static dhtnode.ConfigValues.bad;
-import static dhtnode.ConfigValues.bytesIn;
-import static dhtnode.ConfigValues.durationIn;
-import static dhtnode.ConfigValues.get;
-import static dhtnode.ConfigValues.intIn;
-import static dhtnode.ConfigValues.string;
+import static dhtnode.common.ConfigValues.bad;
+import static dhtnode.common.ConfigValues.bytesIn;
+import static dhtnode.common.ConfigValues.durationIn;
+import static dhtnode.common.ConfigValues.get;
+import static dhtnode.common.ConfigValues.intIn;
+import static dhtnode.common.ConfigValues.string;
 
 import com.typesafe.config.Config;
+import dhtnode.common.HostPort;
 import dhtnode.membership.MembershipSettings;
 import dhtnode.ring.RingSettings;
 import dhtnode.stabilization.StabilizerSettings;

@@ -1,10 +1,12 @@
-package dhtnode;
+package dhtnode.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dhtnode.common.HostPort;
+import dhtnode.common.SettingsException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
