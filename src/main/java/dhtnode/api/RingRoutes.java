@@ -4,7 +4,6 @@ import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
-import dhtnode.node.NodeSettings;
 import dhtnode.ring.HashRing;
 import dhtnode.keyspace.Murmur3;
 import dhtnode.ring.RingSnapshot;
@@ -25,14 +24,14 @@ import java.util.Map;
  */
 public final class RingRoutes extends AllDirectives {
 
-  private final NodeSettings settings;
+  private final HttpSettings settings;
   private final RingView view;
   // the ring body only changes with the epoch, and a big ring is thousands of tokens
   private volatile Rendered rendered;
 
   private record Rendered(RingSnapshot snapshot, RingView.Fills fills, byte[] json) {}
 
-  public RingRoutes(NodeSettings settings, RingView view) {
+  public RingRoutes(HttpSettings settings, RingView view) {
     this.settings = settings;
     this.view = view;
   }

@@ -10,12 +10,8 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
-import akka.http.javadsl.settings.ParserSettings;
-import akka.http.javadsl.settings.ServerSettings;
 import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
-import dhtnode.node.NodeSettings.Engine;
-import dhtnode.api.JsonParsingErrorHandler;
 import dhtnode.api.StabilizationRoutes;
 import dhtnode.membership.MemberStatus;
 import dhtnode.stabilization.ReplicaStatus;
@@ -42,12 +38,9 @@ import dhtnode.api.Routes;
 import dhtnode.replication.ClockFile;
 import dhtnode.replication.ClockKeeper;
 import dhtnode.storage.HybridClock;
-import dhtnode.storage.InMemoryEngine;
-import dhtnode.storage.RocksDbEngine;
 import dhtnode.storage.StorageActor;
-import dhtnode.storage.StorageEngine;
+import dhtnode.storage.StorageSettings;
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
  * The root of a node: spawns one actor per concern and binds the HTTP API. If the port cannot be
@@ -100,13 +93,13 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     super(context);
     this.settings = settings;
     this.metrics = Metrics.withJvmMetrics(settings.name);
-    metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
+    metrics.nodeInfo(settings.storage.engineName(), settings.storage.fsync);
     HybridClock clock;
     ActorRef<ClockKeeper.Command> clockKeeper = null;
-    if (settings.engine == Engine.ROCKSDB) {
+    if (settings.storage.durable()) {
       // one small read at start, like the cluster memory's: the node must begin above every
       // version its earlier runs issued, and must not start if it cannot know them
-      ClockFile clockFile = new ClockFile(settings.dataDir);
+      ClockFile clockFile = new ClockFile(settings.storage.dataDir);
       clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
       try {
         clockFile.read().ifPresent(clock::restore);
@@ -122,17 +115,17 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     } else {
       clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
     }
-    RingView ringView = new RingView(settings.ring, settings.replicationFactor);
-    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings));
+    RingView ringView = new RingView(settings.ring, settings.replication.replicationFactor);
+    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings.storage));
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings), status, clock::observe),
+            StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     ring = context.spawn(
         RingActor.create(
-            new RingMember(settings.name, settings.host, settings.clusterPort, settings.httpPort),
-            ringView, settings.ring, ringStateStore(settings),
+            new RingMember(settings.name, settings.identity.host(), settings.identity.clusterPort(), settings.identity.httpPort()),
+            ringView, settings.ring, ringStateStore(settings.storage),
             RingActor.remotePeers(context.getSystem()),
             reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
             System::currentTimeMillis),
@@ -152,7 +145,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     planner =
         context.spawn(
             StabilizationPlanner.create(
-                ring, settings.name, settings.writeQuorum, stabilizer,
+                ring, settings.name, settings.replication.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), status,
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
                 new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
@@ -163,19 +156,19 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
     context.watch(membership);
     membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, clockKeeper,
+    Routes routes = new Routes(settings.http, settings.replication, settings.name, context.getSystem(), storage, directory, clock, clockKeeper,
         RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
     Route api =
         routes.route(
-            new RingRoutes(settings, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout, ringView).route(),
-            new RingOperatorRoutes(context.getSystem(), ring, settings.requestTimeout).route(),
-            new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route(),
+            new RingRoutes(settings.http, ringView).route(),
+            new MembershipRoutes(context.getSystem(), membership, settings.http.requestTimeout, ringView).route(),
+            new RingOperatorRoutes(context.getSystem(), ring, settings.http.requestTimeout).route(),
+            new StabilizationRoutes(context.getSystem(), planner, settings.http.requestTimeout).route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
-            .newServerAt(settings.host, settings.httpPort)
-            .withSettings(serverSettings(context.getSystem(), settings))
+            .newServerAt(settings.identity.host(), settings.identity.httpPort())
+            .withSettings(settings.http.serverSettings(context.getSystem()))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
   }
@@ -202,7 +195,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   /** Ring epochs live beside the data they place: durable with RocksDB, gone with memory. */
-  static RingStateStore ringStateStore(NodeSettings settings) {
+  static RingStateStore ringStateStore(StorageSettings settings) {
     return switch (settings.engine) {
       case ROCKSDB -> RingStateStore.inDirectory(settings.dataDir);
       case MEMORY -> RingStateStore.inMemory();
@@ -211,33 +204,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   /** This node as SWIM sees it: name, addresses and seeds. */
   static LocalNode localNode(NodeSettings settings) {
-    return new LocalNode(settings.name, settings.host, settings.clusterPort, settings.httpPort,
-        settings.seeds.stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
-  }
-
-  static Supplier<StorageEngine> engineFactory(NodeSettings settings) {
-    return switch (settings.engine) {
-      case ROCKSDB -> () -> new RocksDbEngine(settings.dataDir, settings.fsync, settings.blockCacheBytes);
-      case MEMORY -> InMemoryEngine::new;
-    };
-  }
-
-  /** Parser limits follow the node's own limits, so oversized input is refused early. */
-  public static ServerSettings serverSettings(akka.actor.typed.ActorSystem<?> system, NodeSettings settings) {
-    ServerSettings defaults = ServerSettings.create(system.classicSystem());
-    ParserSettings parser =
-        defaults
-            .getParserSettings()
-            // a backstop only: the write route enforces max-value-size itself, so that an
-            // oversized value gets a clear 413 rather than a parser error
-            .withMaxContentLength(settings.maxValueBytes + (64 << 10))
-            // percent-encoding can triple a key's length; leave room for the prefix and query
-            .withMaxUriLength(settings.maxKeyBytes * 3 + 256);
-    return defaults
-        .withParserSettings(parser)
-        // keys are decoded from the URI exactly as sent (see KeyPath.rawKeyPath)
-        .withRawRequestUriHeader(true)
-        .withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
+    return new LocalNode(settings.name, settings.identity.host(), settings.identity.clusterPort(),
+        settings.identity.httpPort(), settings.identity.seeds().stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
   }
 
   @Override
@@ -255,9 +223,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     bound.binding().addToCoordinatedShutdown(Duration.ofSeconds(3), getContext().getSystem());
     getContext().getLog().info(
         "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
-        settings.name, settings.host, settings.httpPort,
-        settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.dataDir,
-        settings.fsync ? "on" : "off");
+        settings.name, settings.identity.host(), settings.identity.httpPort(),
+        settings.storage.engineName(), settings.storage.dataDir,
+        settings.storage.fsync ? "on" : "off");
     return this;
   }
 
@@ -265,8 +233,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
    * Whether this node starts without the data it may have held: an in-memory engine always does;
    * RocksDB when the data directory is missing or empty (first start, or a replaced disk).
    */
-  private static boolean startsEmpty(NodeSettings settings) {
-    if (settings.engine != Engine.ROCKSDB) {
+  private static boolean startsEmpty(StorageSettings settings) {
+    if (!settings.durable()) {
       return true;
     }
     try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(settings.dataDir)) {
@@ -294,7 +262,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     if (terminated.getRef().equals(membership) && shutdown.getShutdownReason().isEmpty()) {
       getContext().getLog().error(
           "{} membership stopped unexpectedly (is UDP port {} free?); shutting down",
-          settings.name, settings.clusterPort);
+          settings.name, settings.identity.clusterPort());
       shutdown.run(new StartupFailed());
     }
     return this;
@@ -308,7 +276,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private Behavior<Command> onBindFailed(BindFailed failed) {
     getContext().getLog().error(
         "{} cannot bind HTTP on {}:{}: {}",
-        settings.name, settings.host, settings.httpPort, failed.cause().getMessage());
+        settings.name, settings.identity.host(), settings.identity.httpPort(), failed.cause().getMessage());
     CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());
     return this;
   }
