@@ -13,9 +13,7 @@ import akka.http.javadsl.ServerBinding;
 import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
 import dhtnode.api.StabilizationRoutes;
-import dhtnode.membership.MemberStatus;
 import dhtnode.stabilization.ReplicaStatus;
-import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.stabilization.Stabilizer;
 import dhtnode.stabilization.StabilizationPlanner;
 import dhtnode.api.RingOperatorRoutes;
@@ -26,7 +24,6 @@ import dhtnode.api.MetricsRoutes;
 import dhtnode.metrics.Metrics;
 import dhtnode.storage.StoragePoller;
 import akka.actor.typed.PostStop;
-import dhtnode.membership.MemberEvent;
 import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
@@ -43,9 +40,11 @@ import dhtnode.storage.StorageSettings;
 import java.time.Duration;
 
 /**
- * The root of a node: spawns one actor per concern and binds the HTTP API. If the port cannot be
- * bound the node shuts down with {@link StartupFailed}, which {@link Main} turns into a non-zero
- * exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
+ * The root of a node: spawns one actor per concern, hands each the refs it needs, and binds the
+ * HTTP API. It decides nothing: the ring subscribes to membership itself (recording each member's
+ * address in the {@link ReplicaDirectory} before it can name the member), the planner to the
+ * ring. If the port cannot be bound the node shuts down with {@link StartupFailed}, which
+ * {@link Main} turns into a non-zero exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
  * which closes storage cleanly.
  */
 public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
@@ -55,9 +54,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private record Bound(ServerBinding binding) implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
-
-  /** A membership change, adapted from the membership actor's events. */
-  private record MemberChanged(MemberEvent event) implements Command {}
 
   /** The shutdown reason when the node could not start. */
   public static final class StartupFailed implements CoordinatedShutdown.Reason {
@@ -83,10 +79,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   private final NodeSettings settings;
-  private final ActorRef<RingActor.Command> ring;
   private final ActorRef<MembershipActor.Command> membership;
-  private final ActorRef<StabilizationPlanner.Command> planner;
-  private final ReplicaDirectory directory;
   private final Metrics metrics;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
@@ -122,13 +115,21 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
-    ring = context.spawn(
+    ReplicaDirectory directory =
+        new ReplicaDirectory(
+            settings.name, storage, ActorRefResolver.get(context.getSystem()),
+            context.getSystem().name(), ringView);
+    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
+        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
+    context.watch(membership);
+    ActorRef<RingActor.Command> ring = context.spawn(
         RingActor.create(
             new RingMember(settings.name, settings.identity.host(), settings.identity.clusterPort(), settings.identity.httpPort()),
             ringView, settings.ring, ringStateStore(settings.storage),
             RingActor.remotePeers(context.getSystem()),
             reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
-            System::currentTimeMillis),
+            System::currentTimeMillis,
+            new RingActor.MemberFeed(membership, directory::memberUp)),
         "ring",
         // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
         DispatcherSelector.blocking());
@@ -136,13 +137,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     metrics.ringRangesInTransition(new RangesInTransition(ringView));
     status.onBehind(epoch -> ring.tell(new RingActor.Observed(epoch, null)));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
-    directory =
-        new ReplicaDirectory(
-            settings.name, storage, ActorRefResolver.get(context.getSystem()),
-            context.getSystem().name(), ringView);
     ActorRef<Stabilizer.Command> stabilizer =
         context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, status), "stabilizer");
-    planner =
+    ActorRef<StabilizationPlanner.Command> planner =
         context.spawn(
             StabilizationPlanner.create(
                 ring, settings.name, settings.replication.writeQuorum, stabilizer,
@@ -152,10 +149,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.tombstoneGrace),
                 metrics, settings::wallMillis),
             "planner");
-    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
-        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
-    context.watch(membership);
-    membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
     Routes routes = new Routes(settings.http, settings.replication, settings.name, context.getSystem(), storage, directory, clock, clockKeeper,
         RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
     Route api =
@@ -213,7 +206,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     return newReceiveBuilder()
         .onMessage(Bound.class, this::onBound)
         .onMessage(BindFailed.class, this::onBindFailed)
-        .onMessage(MemberChanged.class, this::onMemberChanged)
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
@@ -242,15 +234,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     } catch (java.io.IOException e) {
       return true; // missing or unreadable: RocksDB creates it empty
     }
-  }
-
-  /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
-  private Behavior<Command> onMemberChanged(MemberChanged changed) {
-    if (changed.event().member().isUp()) {
-      directory.memberUp(changed.event().member());
-    }
-    ring.tell(new RingActor.MemberEventReceived(changed.event()));
-    return this;
   }
 
   /**

@@ -13,6 +13,7 @@ import dhtnode.common.CborSerializable;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +25,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -45,7 +47,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
   public sealed interface Command {}
 
-  /** A membership event, adapted by the node's guardian from the membership actor. */
+  /** A membership event: adapted from the membership actor this ring subscribed to (see {@link MemberFeed}). */
   public record MemberEventReceived(MemberEvent event) implements Command {}
 
   /** Tells {@code subscriber} the current snapshot now (if this node has an epoch) and every new one after. */
@@ -103,6 +105,32 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   }
 
   /**
+   * Where the node's ring hears of members: it subscribes to {@code membership} itself, and tells
+   * {@code addresses} of each member that is up before it looks at the event, so a member's
+   * address is known before any ring can name it and a replica the ring names always resolves.
+   */
+  public record MemberFeed(ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
+
+  /**
+   * The node's ring: {@link #create(RingMember, RingView, RingSettings, RingStateStore, Function,
+   * Stopper, LongSupplier) create} that subscribes itself to membership through {@code feed}.
+   */
+  public static Behavior<Command> create(
+      RingMember self,
+      RingView view,
+      RingSettings settings,
+      RingStateStore store,
+      Function<RingMember, ActorRef<Command>> peers,
+      Stopper stopper,
+      LongSupplier wallClock,
+      MemberFeed feed) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, feed)));
+  }
+
+  /**
+   * A ring that hears of members only through {@link MemberEventReceived} sent to it (tests).
+   *
    * @param self this node as configurations name it
    * @param view where each epoch is published; its settings (vnodes, N) shape every ring
    * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
@@ -120,7 +148,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       Stopper stopper,
       LongSupplier wallClock) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock)));
+        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, null)));
   }
 
   /**
@@ -158,6 +186,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private final Function<RingMember, ActorRef<Command>> peers;
   private final Stopper stopper;
   private final LongSupplier wallClock;
+  private final Consumer<Member> addresses;
   private final RingAgreement agreement;
   private final RingPolicy policy;
   private final int readQuorum;
@@ -182,7 +211,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       RingStateStore store,
       Function<RingMember, ActorRef<Command>> peers,
       Stopper stopper,
-      LongSupplier wallClock) {
+      LongSupplier wallClock,
+      MemberFeed feed) {
     super(context);
     this.self = self;
     this.view = view;
@@ -190,6 +220,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     this.peers = peers;
     this.stopper = stopper;
     this.wallClock = wallClock;
+    this.addresses = feed == null ? member -> { } : feed.addresses();
     this.policy = new RingPolicy(self.name(), settings.removalDelay.toMillis());
     this.readQuorum = settings.readQuorum;
     RingState restored = store.load();
@@ -206,6 +237,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     }
     timers.startTimerWithFixedDelay(Tick.INSTANCE, RingSettings.TICK);
     flush();
+    if (feed != null) {
+      feed.membership().tell(new MembershipActor.Subscribe(
+          context.messageAdapter(MemberEvent.class, MemberEventReceived::new)));
+    }
   }
 
   @Override
@@ -289,6 +324,9 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private Behavior<Command> onMemberEventReceived(MemberEventReceived received) {
     MemberEvent event = received.event();
     Member member = event.member();
+    if (member.isUp()) {
+      addresses.accept(member); // before anything below can put the member on a ring
+    }
     if (event instanceof MemberEvent.SelfRefuted || event instanceof MemberEvent.SelfAway) {
       return this;
     }
