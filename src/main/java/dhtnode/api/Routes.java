@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -309,7 +308,7 @@ public final class Routes extends AllDirectives {
   }
 
   private HttpResponse entityFailure(Throwable failure) {
-    Throwable cause = unwrap(failure);
+    Throwable cause = ErrorBody.unwrap(failure);
     if (cause instanceof StreamLimitReachedException) {
       return tooLarge();
     }
@@ -321,21 +320,13 @@ public final class Routes extends AllDirectives {
   }
 
   private HttpResponse unavailable(Throwable failure, Metrics.Op op) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof TimeoutException) {
+    if (ErrorBody.isTimeout(failure)) {
       metrics.timeout(op);
-      return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
-          "no answer within " + askTimeout.toMillis() + " ms; the outcome of a write is unknown");
+    } else {
+      log.warn("request failed", ErrorBody.unwrap(failure));
     }
-    log.warn("request failed", cause);
-    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the node could not serve the request");
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return ErrorBody.askFailed(failure, "the request's coordinator", askTimeout,
+        "the outcome of a write is unknown");
   }
 
   /** Akka HTTP's default rejections keep their status and headers; the body becomes JSON. */
