@@ -145,8 +145,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 ring, settings.name, settings.replication.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), status,
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
-                new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
-                    settings.tombstoneGrace),
+                settings.stabilizer.plannerTiming(),
                 metrics, settings::wallMillis),
             "planner");
     Routes routes = new Routes(settings.http, settings.replication, settings.name, context.getSystem(), storage, directory, clock, clockKeeper,

@@ -31,9 +31,6 @@ public final class NodeSettings {
   public final RingSettings ring;
   public final MembershipSettings membership;
   public final StabilizerSettings stabilizer;
-  public final Duration antiEntropyInterval;
-  public final Duration fillRetryInterval;
-  public final Duration tombstoneGrace;
   /** How far ahead of the clock the reservation in the data directory reaches. */
   public final Duration clockReserveAhead;
   /** Fault injection only: added to every wall-clock reading of the hybrid clock and tombstone ages. */
@@ -48,9 +45,6 @@ public final class NodeSettings {
     ring = RingSettings.from(c);
     membership = MembershipSettings.from(c);
     stabilizer = StabilizerSettings.from(c);
-    antiEntropyInterval = durationIn(c, "dht.stabilization.anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
-    fillRetryInterval = durationIn(c, "dht.stabilization.fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
-    tombstoneGrace = durationIn(c, "dht.stabilization.tombstone-grace", Duration.ofSeconds(1), Duration.ofDays(365));
     clockReserveAhead = durationIn(c, "dht.clock.reserve-ahead", Duration.ofMillis(100), Duration.ofHours(1));
     clockOffset = durationIn(c, "dht.testing.clock-offset", Duration.ofDays(-365), Duration.ofDays(365));
   }
