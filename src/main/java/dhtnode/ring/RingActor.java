@@ -29,6 +29,12 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
+// Why this file stays long (about 520 lines): the agreement and the proposal policy are plain
+// classes (RingAgreement, RingPolicy, RingConfig); this actor only carries them, but it carries a
+// lot: peer messages and ticks, persistence before every answer, the SWIM view and down-times the
+// policy reads, the operator's force-remove and decommission waiters, and the publication of each
+// epoch to the view and subscribers. All of it is sequenced by the one Ready the agreement drains,
+// so it stays one actor rather than several that would have to order their effects among them.
 /**
  * This node's part in the agreed sequence of ring epochs: a thin adapter around the pure
  * {@link RingAgreement} (Paxos per epoch slot, catch-up) and {@link RingPolicy} (what to propose).
