@@ -2,15 +2,14 @@ package dhtnode.replication;
 
 import static dhtnode.common.ConfigValues.bad;
 import static dhtnode.common.ConfigValues.durationIn;
+import static dhtnode.common.ConfigValues.enumIn;
 import static dhtnode.common.ConfigValues.get;
 import static dhtnode.common.ConfigValues.intIn;
-import static dhtnode.common.ConfigValues.string;
 
 import com.typesafe.config.Config;
 import dhtnode.common.Consistency;
 import dhtnode.common.SettingsException;
 import java.time.Duration;
-import java.util.Locale;
 
 /**
  * The validated {@code dht.replication { }}: N, R, W, the default consistency level, whether
@@ -34,12 +33,7 @@ public final class ReplicationSettings {
           "read-quorum + write-quorum must exceed factor for quorum reads to see quorum writes (R="
               + readQuorum + ", W=" + writeQuorum + ", N=" + replicationFactor + ")");
     }
-    String level = string(c, "dht.replication.default-consistency");
-    try {
-      defaultConsistency = Consistency.valueOf(level.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw bad("dht.replication.default-consistency", "must be one, quorum or all, was \"" + level + "\"");
-    }
+    defaultConsistency = enumIn(c, "dht.replication.default-consistency", Consistency.class, "one, quorum or all");
     oneRoundWrites = get("dht.replication.one-round-writes", () -> c.getBoolean("dht.replication.one-round-writes"));
     epochRetryInterval =
         durationIn(c, "dht.replication.epoch-retry-interval", Duration.ofMillis(1), Duration.ofSeconds(10));

@@ -118,8 +118,15 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   public record MemberFeed(ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
 
   /**
-   * The node's ring: {@link #create(RingMember, RingView, RingSettings, RingStateStore, Function,
-   * Stopper, LongSupplier) create} that subscribes itself to membership through {@code feed}.
+   * @param self this node as configurations name it
+   * @param view where each epoch is published; its settings (vnodes, N) shape every ring
+   * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
+   * @param store where the agreement's state is kept across restarts
+   * @param peers a peer's ring actor by member (see {@link #remotePeers})
+   * @param stopper stops this node once its decommission is complete
+   * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
+   * @param feed the membership actor this ring subscribes to, and where it records addresses;
+   *     null for a ring that hears of members only through {@link MemberEventReceived} (tests)
    */
   public static Behavior<Command> create(
       RingMember self,
@@ -132,29 +139,6 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       MemberFeed feed) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
         new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, feed)));
-  }
-
-  /**
-   * A ring that hears of members only through {@link MemberEventReceived} sent to it (tests).
-   *
-   * @param self this node as configurations name it
-   * @param view where each epoch is published; its settings (vnodes, N) shape every ring
-   * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
-   * @param store where the agreement's state is kept across restarts
-   * @param peers a peer's ring actor by member (see {@link #remotePeers})
-   * @param stopper stops this node once its decommission is complete
-   * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
-   */
-  public static Behavior<Command> create(
-      RingMember self,
-      RingView view,
-      RingSettings settings,
-      RingStateStore store,
-      Function<RingMember, ActorRef<Command>> peers,
-      Stopper stopper,
-      LongSupplier wallClock) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, null)));
   }
 
   /**

@@ -2,6 +2,7 @@ package dhtnode.storage;
 
 import static dhtnode.common.ConfigValues.bad;
 import static dhtnode.common.ConfigValues.bytesIn;
+import static dhtnode.common.ConfigValues.enumIn;
 import static dhtnode.common.ConfigValues.get;
 import static dhtnode.common.ConfigValues.string;
 
@@ -30,12 +31,7 @@ public final class StorageSettings {
       throw bad("dht.node.data-dir", "must not be empty");
     }
     dataDir = Path.of(dir);
-    String engineName = string(c, "dht.storage.engine");
-    try {
-      engine = Engine.valueOf(engineName.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw bad("dht.storage.engine", "must be rocksdb or memory, was \"" + engineName + "\"");
-    }
+    engine = enumIn(c, "dht.storage.engine", Engine.class, "rocksdb or memory");
     fsync = get("dht.storage.fsync", () -> c.getBoolean("dht.storage.fsync"));
     blockCacheBytes = bytesIn(c, "dht.storage.block-cache-size", 1 << 20, 1L << 40);
   }

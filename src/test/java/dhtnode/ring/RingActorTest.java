@@ -95,7 +95,7 @@ class RingActorTest {
         peers.put("node" + i, testKit.createTestProbe());
       }
       ring = testKit.spawn(RingActor.create(rm("node1"), view, settings, store,
-          m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL));
+          m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL, null));
       ring.tell(new RingActor.Subscribe(snapshots.getRef()));
       status(); // the actor has started, and with it its tick timer
     }
