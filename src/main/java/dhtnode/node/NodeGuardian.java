@@ -109,7 +109,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
       clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
     }
     RingView ringView = new RingView(settings.ring, settings.replication.replicationFactor);
-    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings.storage));
+    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, settings.storage.startsEmpty());
     ActorRef<StorageActor.Command> storage =
         context.spawn(
             StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
@@ -218,21 +218,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         settings.storage.engineName(), settings.storage.dataDir,
         settings.storage.fsync ? "on" : "off");
     return this;
-  }
-
-  /**
-   * Whether this node starts without the data it may have held: an in-memory engine always does;
-   * RocksDB when the data directory is missing or empty (first start, or a replaced disk).
-   */
-  private static boolean startsEmpty(StorageSettings settings) {
-    if (!settings.durable()) {
-      return true;
-    }
-    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(settings.dataDir)) {
-      return files.findAny().isEmpty();
-    } catch (java.io.IOException e) {
-      return true; // missing or unreadable: RocksDB creates it empty
-    }
   }
 
   /**

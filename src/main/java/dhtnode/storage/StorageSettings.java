@@ -8,9 +8,12 @@ import static dhtnode.common.ConfigValues.string;
 
 import com.typesafe.config.Config;
 import dhtnode.common.SettingsException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The validated {@code dht.storage { }} and the node's data directory: which engine stores the
@@ -52,6 +55,21 @@ public final class StorageSettings {
   /** Whether data (and what the node remembers of its cluster) outlives the process. */
   public boolean durable() {
     return engine == Engine.ROCKSDB;
+  }
+
+  /**
+   * Whether this node starts without the data it may have held: an in-memory engine always does;
+   * RocksDB when the data directory is missing or empty (first start, or a replaced disk).
+   */
+  public boolean startsEmpty() {
+    if (!durable()) {
+      return true;
+    }
+    try (Stream<Path> files = Files.list(dataDir)) {
+      return files.findAny().isEmpty();
+    } catch (IOException e) {
+      return true; // missing or unreadable: RocksDB creates it empty
+    }
   }
 
   /** The engine's name as logged and shown in /metrics. */
