@@ -5,7 +5,6 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import dhtnode.membership.Member;
@@ -20,9 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code GET /cluster/members}: this node's membership view, asked of the {@link MembershipActor}.
@@ -126,15 +123,6 @@ public final class MembershipRoutes extends AllDirectives {
   }
 
   private HttpResponse unavailable(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof TimeoutException) {
-      return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
-          "membership did not answer within " + timeout.toMillis() + " ms");
-    }
-    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
-        "membership could not answer: " + cause.getMessage());
+    return ErrorBody.askFailed(failure, "membership", timeout, "");
   }
 }

@@ -4,9 +4,8 @@ import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
-import dhtnode.NodeSettings;
 import dhtnode.ring.HashRing;
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import java.util.ArrayList;
@@ -25,14 +24,14 @@ import java.util.Map;
  */
 public final class RingRoutes extends AllDirectives {
 
-  private final NodeSettings settings;
+  private final HttpSettings settings;
   private final RingView view;
   // the ring body only changes with the epoch, and a big ring is thousands of tokens
   private volatile Rendered rendered;
 
   private record Rendered(RingSnapshot snapshot, RingView.Fills fills, byte[] json) {}
 
-  public RingRoutes(NodeSettings settings, RingView view) {
+  public RingRoutes(HttpSettings settings, RingView view) {
     this.settings = settings;
     this.view = view;
   }
@@ -57,7 +56,7 @@ public final class RingRoutes extends AllDirectives {
 
   private static Map<String, Object> ringBody(RingSnapshot snapshot, RingView view) {
     HashRing ring = snapshot.ring();
-    List<dhtnode.ring.TokenRange> moving = snapshot.rangesInTransition();
+    List<dhtnode.keyspace.TokenRange> moving = snapshot.rangesInTransition();
     List<Map<String, String>> tokens = new ArrayList<>(ring.size());
     for (HashRing.VNodeToken vnode : ring.tokens()) {
       Map<String, String> entry = new LinkedHashMap<>();

@@ -19,16 +19,16 @@ import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
 import akka.stream.StreamLimitReachedException;
 import akka.util.ByteString;
-import dhtnode.NodeSettings;
-import dhtnode.NodeSettings.Consistency;
+import dhtnode.common.Consistency;
 import dhtnode.metrics.Metrics;
 import akka.actor.typed.Props;
 import dhtnode.replication.ClockKeeper;
-import dhtnode.replication.HybridClock;
+import dhtnode.storage.HybridClock;
 import dhtnode.replication.Quorum;
 import dhtnode.replication.ReplicaLocator;
 import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.replication.ReplicaCoordinator.Operation;
+import dhtnode.replication.ReplicationSettings;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.Versioned;
 import java.time.Duration;
@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -56,7 +55,9 @@ public final class Routes extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(Routes.class);
 
-  private final NodeSettings settings;
+  private final HttpSettings settings;
+  private final ReplicationSettings replication;
+  private final String nodeName;
   private final ActorSystem<?> system;
   private final ActorRef<StorageActor.Command> storage;
   private final ReplicaLocator replicas;
@@ -71,13 +72,15 @@ public final class Routes extends AllDirectives {
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
 
   public Routes(
-      NodeSettings settings,
+      HttpSettings settings,
+      ReplicationSettings replication,
+      String nodeName,
       ActorSystem<?> system,
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
       HybridClock clock,
       Metrics metrics) {
-    this(settings, system, storage, replicas, clock, null, ReplicaCoordinator.EpochListener.IGNORE, metrics);
+    this(settings, replication, nodeName, system, storage, replicas, clock, null, ReplicaCoordinator.EpochListener.IGNORE, metrics);
   }
 
   /**
@@ -85,7 +88,9 @@ public final class Routes extends AllDirectives {
    * @param epochs told when a replica answered from a later ring epoch, so the ring catches up
    */
   public Routes(
-      NodeSettings settings,
+      HttpSettings settings,
+      ReplicationSettings replication,
+      String nodeName,
       ActorSystem<?> system,
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
@@ -94,6 +99,8 @@ public final class Routes extends AllDirectives {
       ReplicaCoordinator.EpochListener epochs,
       Metrics metrics) {
     this.settings = settings;
+    this.replication = replication;
+    this.nodeName = nodeName;
     this.system = system;
     this.storage = storage;
     this.replicas = replicas;
@@ -145,7 +152,7 @@ public final class Routes extends AllDirectives {
           "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
     }
     Consistency chosen = consistency.get();
-    Quorum quorum = Quorum.of(settings, chosen);
+    Quorum quorum = Quorum.of(replication, chosen);
     HttpMethod method = request.method();
     if (method.equals(HttpMethods.GET)) {
       return completeWithFuture(coordinate(key, new Operation.Read(), quorum, chosen));
@@ -197,8 +204,8 @@ public final class Routes extends AllDirectives {
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas, quorum, clock, clockKeeper, settings.name, timeout, epochs,
-                settings.epochRetryInterval, metrics),
+                operation, key, replicas, quorum, clock, clockKeeper, nodeName, timeout, epochs,
+                replication.epochRetryInterval, metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =
@@ -255,7 +262,7 @@ public final class Routes extends AllDirectives {
       }
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("status", "ok");
-      body.put("node", settings.name);
+      body.put("node", nodeName);
       body.put("keys", stats.keys());
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
     }));
@@ -263,7 +270,7 @@ public final class Routes extends AllDirectives {
 
   private Optional<Consistency> parseConsistency(Optional<String> level) {
     if (level.isEmpty()) {
-      return Optional.of(settings.defaultConsistency);
+      return Optional.of(replication.defaultConsistency);
     }
     try {
       return Optional.of(Consistency.valueOf(level.get().toUpperCase(Locale.ROOT)));
@@ -301,7 +308,7 @@ public final class Routes extends AllDirectives {
   }
 
   private HttpResponse entityFailure(Throwable failure) {
-    Throwable cause = unwrap(failure);
+    Throwable cause = ErrorBody.unwrap(failure);
     if (cause instanceof StreamLimitReachedException) {
       return tooLarge();
     }
@@ -313,21 +320,13 @@ public final class Routes extends AllDirectives {
   }
 
   private HttpResponse unavailable(Throwable failure, Metrics.Op op) {
-    Throwable cause = unwrap(failure);
-    if (cause instanceof TimeoutException) {
+    if (ErrorBody.isTimeout(failure)) {
       metrics.timeout(op);
-      return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
-          "no answer within " + askTimeout.toMillis() + " ms; the outcome of a write is unknown");
+    } else {
+      log.warn("request failed", ErrorBody.unwrap(failure));
     }
-    log.warn("request failed", cause);
-    return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the node could not serve the request");
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return ErrorBody.askFailed(failure, "the request's coordinator", askTimeout,
+        "the outcome of a write is unknown");
   }
 
   /** Akka HTTP's default rejections keep their status and headers; the body becomes JSON. */

@@ -39,7 +39,7 @@ public final class StabilizationRoutes extends AllDirectives {
     CompletionStage<StabilizationPlanner.Status> status =
         AskPattern.ask(planner, StabilizationPlanner.GetStatus::new, timeout, system.scheduler());
     return completeWithFuture(status.handle((s, failure) -> failure != null
-        ? ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout", "the stabilizer did not answer in time")
+        ? ErrorBody.askFailed(failure, "the stabilizer", timeout, "")
         : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(s))));
   }
 
@@ -48,7 +48,7 @@ public final class StabilizationRoutes extends AllDirectives {
         AskPattern.ask(planner, StabilizationPlanner.RepairNow::new, timeout, system.scheduler());
     return completeWithFuture(started.handle((s, failure) -> {
       if (failure != null) {
-        return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "timeout", "the stabilizer did not answer in time");
+        return ErrorBody.askFailed(failure, "the stabilizer", timeout, "");
       }
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("sessions", s.sessions());

@@ -1,6 +1,6 @@
 package dhtnode.membership;
 
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 
 /**
  * What the cluster knows of one node: its identity and addresses, its SWIM status and the

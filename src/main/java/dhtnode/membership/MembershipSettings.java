@@ -1,8 +1,8 @@
 package dhtnode.membership;
 
 import com.typesafe.config.Config;
-import dhtnode.ConfigValues;
-import dhtnode.SettingsException;
+import dhtnode.common.ConfigValues;
+import dhtnode.common.SettingsException;
 import java.time.Duration;
 
 /**

@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import dhtnode.NodeSettings.Consistency;
+import dhtnode.common.Consistency;
 
 /**
  * Every meter of one node, in one Prometheus registry that {@code GET /metrics} scrapes. Created

@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import dhtnode.storage.HybridClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dhtnode.replication;
 
-import dhtnode.NodeSettings;
+import dhtnode.common.Consistency;
 
 /**
  * How many replicas must answer: {@code read} for a read (and for the version read that opens a
@@ -21,7 +21,7 @@ public record Quorum(int read, int write, boolean oneRoundWrites) {
   }
 
   /** The counts a consistency level asks for under these settings. */
-  public static Quorum of(NodeSettings settings, NodeSettings.Consistency level) {
+  public static Quorum of(ReplicationSettings settings, Consistency level) {
     return new Quorum(settings.quorumFor(level, true), settings.quorumFor(level, false), settings.oneRoundWrites);
   }
 

@@ -3,7 +3,7 @@ package dhtnode.replication;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import dhtnode.membership.Member;
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import dhtnode.storage.StorageActor;

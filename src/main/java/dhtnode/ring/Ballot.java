@@ -1,6 +1,6 @@
 package dhtnode.ring;
 
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 import java.util.Comparator;
 
 /**

@@ -1,5 +1,8 @@
 package dhtnode.ring;
 
+import dhtnode.keyspace.Murmur3;
+import dhtnode.keyspace.Ranges;
+import dhtnode.keyspace.TokenRange;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package dhtnode.ring;
 
+import dhtnode.keyspace.Ranges;
+import dhtnode.keyspace.TokenRange;
 import java.util.List;
 
 /**

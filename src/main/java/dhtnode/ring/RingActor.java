@@ -9,10 +9,11 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,9 +25,16 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
+// Why this file stays long (about 520 lines): the agreement and the proposal policy are plain
+// classes (RingAgreement, RingPolicy, RingConfig); this actor only carries them, but it carries a
+// lot: peer messages and ticks, persistence before every answer, the SWIM view and down-times the
+// policy reads, the operator's force-remove and decommission waiters, and the publication of each
+// epoch to the view and subscribers. All of it is sequenced by the one Ready the agreement drains,
+// so it stays one actor rather than several that would have to order their effects among them.
 /**
  * This node's part in the agreed sequence of ring epochs: a thin adapter around the pure
  * {@link RingAgreement} (Paxos per epoch slot, catch-up) and {@link RingPolicy} (what to propose).
@@ -45,7 +53,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
   public sealed interface Command {}
 
-  /** A membership event, adapted by the node's guardian from the membership actor. */
+  /** A membership event: adapted from the membership actor this ring subscribed to (see {@link MemberFeed}). */
   public record MemberEventReceived(MemberEvent event) implements Command {}
 
   /** Tells {@code subscriber} the current snapshot now (if this node has an epoch) and every new one after. */
@@ -103,6 +111,13 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   }
 
   /**
+   * Where the node's ring hears of members: it subscribes to {@code membership} itself, and tells
+   * {@code addresses} of each member that is up before it looks at the event, so a member's
+   * address is known before any ring can name it and a replica the ring names always resolves.
+   */
+  public record MemberFeed(ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
+
+  /**
    * @param self this node as configurations name it
    * @param view where each epoch is published; its settings (vnodes, N) shape every ring
    * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
@@ -110,6 +125,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    * @param peers a peer's ring actor by member (see {@link #remotePeers})
    * @param stopper stops this node once its decommission is complete
    * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
+   * @param feed the membership actor this ring subscribes to, and where it records addresses;
+   *     null for a ring that hears of members only through {@link MemberEventReceived} (tests)
    */
   public static Behavior<Command> create(
       RingMember self,
@@ -118,9 +135,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       RingStateStore store,
       Function<RingMember, ActorRef<Command>> peers,
       Stopper stopper,
-      LongSupplier wallClock) {
+      LongSupplier wallClock,
+      MemberFeed feed) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock)));
+        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, feed)));
   }
 
   /**
@@ -158,6 +176,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private final Function<RingMember, ActorRef<Command>> peers;
   private final Stopper stopper;
   private final LongSupplier wallClock;
+  private final Consumer<Member> addresses;
   private final RingAgreement agreement;
   private final RingPolicy policy;
   private final int readQuorum;
@@ -182,7 +201,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       RingStateStore store,
       Function<RingMember, ActorRef<Command>> peers,
       Stopper stopper,
-      LongSupplier wallClock) {
+      LongSupplier wallClock,
+      MemberFeed feed) {
     super(context);
     this.self = self;
     this.view = view;
@@ -190,6 +210,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     this.peers = peers;
     this.stopper = stopper;
     this.wallClock = wallClock;
+    this.addresses = feed == null ? member -> { } : feed.addresses();
     this.policy = new RingPolicy(self.name(), settings.removalDelay.toMillis());
     this.readQuorum = settings.readQuorum;
     RingState restored = store.load();
@@ -206,6 +227,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     }
     timers.startTimerWithFixedDelay(Tick.INSTANCE, RingSettings.TICK);
     flush();
+    if (feed != null) {
+      feed.membership().tell(new MembershipActor.Subscribe(
+          context.messageAdapter(MemberEvent.class, MemberEventReceived::new)));
+    }
   }
 
   @Override
@@ -289,6 +314,9 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private Behavior<Command> onMemberEventReceived(MemberEventReceived received) {
     MemberEvent event = received.event();
     Member member = event.member();
+    if (member.isUp()) {
+      addresses.accept(member); // before anything below can put the member on a ring
+    }
     if (event instanceof MemberEvent.SelfRefuted || event instanceof MemberEvent.SelfAway) {
       return this;
     }

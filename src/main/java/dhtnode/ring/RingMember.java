@@ -1,6 +1,6 @@
 package dhtnode.ring;
 
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 
 /**
  * A member as an agreed ring configuration names it: its name (which places its tokens) and the

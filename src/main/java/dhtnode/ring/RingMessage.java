@@ -2,7 +2,7 @@ package dhtnode.ring;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import dhtnode.CborSerializable;
+import dhtnode.common.CborSerializable;
 
 /**
  * What ring agreements of different nodes send each other (see {@link RingAgreement} and

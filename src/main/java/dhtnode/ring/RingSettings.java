@@ -1,11 +1,11 @@
 package dhtnode.ring;
 
-import static dhtnode.ConfigValues.durationIn;
-import static dhtnode.ConfigValues.get;
+import static dhtnode.common.ConfigValues.durationIn;
+import static dhtnode.common.ConfigValues.get;
 
 import com.typesafe.config.Config;
-import dhtnode.ConfigValues;
-import dhtnode.SettingsException;
+import dhtnode.common.ConfigValues;
+import dhtnode.common.SettingsException;
 import java.time.Duration;
 
 /**

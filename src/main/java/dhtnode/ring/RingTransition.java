@@ -1,5 +1,6 @@
 package dhtnode.ring;
 
+import dhtnode.keyspace.TokenRange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -3,8 +3,8 @@ package dhtnode.stabilization;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingTransition;
-import dhtnode.ring.TokenRange;
-import dhtnode.ring.TokenRangeSet;
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package dhtnode.stabilization;
 
-import dhtnode.ring.Murmur3;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.Murmur3;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.storage.Versioned;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;

@@ -2,8 +2,8 @@ package dhtnode.stabilization;
 
 import dhtnode.ring.LaterEpochs;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.ring.TokenRange;
-import dhtnode.ring.TokenRangeSet;
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import dhtnode.storage.ReplicaState;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;

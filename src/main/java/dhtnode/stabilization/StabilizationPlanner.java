@@ -8,12 +8,12 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.metrics.Metrics;
-import dhtnode.replication.HybridClock;
+import dhtnode.storage.HybridClock;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.ring.TokenRange;
-import dhtnode.ring.TokenRangeSet;
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +25,12 @@ import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
+// Why this file stays long (about 530 lines): its decisions are already plain classes with fast
+// tests (EpochWork: what to fill and refill, from whom, what to drop; ReplicaStatus: what is
+// pending; the sessions' FetchPlan and Reconciliation; the wall clock is injected), and what
+// remains is the actor that carries them: one ring snapshot drives four kinds of work (fills, drops, repair rounds,
+// tombstone collection), each a send, an adapted reply and a retry timer against the same
+// snapshot and status. Splitting by kind would give four actors that must agree on one snapshot.
 /**
  * Runs this node's part of every ring epoch (see {@link EpochWork} for the rules): in the first
  * step of a transition it fills the ranges it gains from their old replicas and then reports the

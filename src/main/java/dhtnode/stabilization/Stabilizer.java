@@ -6,8 +6,8 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import dhtnode.CborSerializable;
-import dhtnode.ring.TokenRange;
+import dhtnode.common.CborSerializable;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
 import dhtnode.storage.Version;
@@ -26,11 +26,17 @@ import java.util.Queue;
  * ({@link GetBatch}) and pushed entries ({@link ApplyEntries}).
  *
  * <p>Peers are remote in production and there is no remote death watch, so every wait on a peer
- * has a timeout, and every message between Stabilizers is {@link CborSerializable}.
+ * has a timeout. Only the serving side's requests ({@link PeerCommand}) and the replies are
+ * {@link CborSerializable}; the planner's commands ({@link Repair}, {@link Fetch}, {@link Drop},
+ * {@link CollectTombstones}) have no wire format, so no peer can send them.
  */
 public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
 
-  public sealed interface Command extends CborSerializable {}
+  /** Everything this actor accepts; the planner's commands are local-only. */
+  public sealed interface Command {}
+
+  /** What a peer's Stabilizer (or one of its sessions) may send over the wire. */
+  public sealed interface PeerCommand extends Command, CborSerializable {}
 
   /**
    * Compare {@code range} with {@code peer} and exchange the keys that differ, both ways; the peer
@@ -60,10 +66,10 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
       ActorRef<CollectDone> replyTo) implements Command {}
 
   /** Serving side: the stored version of each key, at ring {@code epoch}; {@link VersionsOf}. */
-  public record GetVersions(List<String> keys, long epoch, ActorRef<PeerReply> replyTo) implements Command {}
+  public record GetVersions(List<String> keys, long epoch, ActorRef<PeerReply> replyTo) implements PeerCommand {}
 
   /** Serving side: delete each key only if it holds exactly that version; {@link EntriesPurged}. */
-  public record PurgeEntries(List<KeyVersion> entries, ActorRef<PeerReply> replyTo) implements Command {}
+  public record PurgeEntries(List<KeyVersion> entries, ActorRef<PeerReply> replyTo) implements PeerCommand {}
 
   public record KeyVersion(String key, Version version) implements CborSerializable {}
 
@@ -71,17 +77,17 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   public record Source(String name, ActorRef<Command> stabilizer) implements CborSerializable {}
 
   /** Serving side: this node's Merkle tree of {@code range} at ring {@code epoch}; {@link TreeBuilt}. */
-  public record GetTree(TokenRange range, int depth, long epoch, ActorRef<PeerReply> replyTo) implements Command {}
+  public record GetTree(TokenRange range, int depth, long epoch, ActorRef<PeerReply> replyTo) implements PeerCommand {}
 
   /**
    * Serving side: entries of {@code range} strictly after {@code afterKey} (null: from the start),
    * only while this node is at ring {@code epoch}.
    */
   public record GetBatch(TokenRange range, String afterKey, int limit, long epoch, ActorRef<PeerReply> replyTo)
-      implements Command {}
+      implements PeerCommand {}
 
   /** Serving side: store these entries (last writer wins); answered with {@link EntriesApplied}. */
-  public record ApplyEntries(List<StoredEntry> entries, ActorRef<PeerReply> replyTo) implements Command {}
+  public record ApplyEntries(List<StoredEntry> entries, ActorRef<PeerReply> replyTo) implements PeerCommand {}
 
   /** Replies between Stabilizers (and from their helper children). */
   public sealed interface PeerReply extends CborSerializable {}

@@ -1,17 +1,22 @@
 package dhtnode.stabilization;
 
 import com.typesafe.config.Config;
-import dhtnode.ConfigValues;
-import dhtnode.SettingsException;
+import com.typesafe.config.ConfigFactory;
+import dhtnode.common.ConfigValues;
+import dhtnode.common.SettingsException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The typed, validated view of {@code dht.stabilization { }}: how the Stabilizer batches, how deep
- * its Merkle trees are, how long it waits for each step and how many sessions it runs at once. A
- * missing or out-of-range value throws {@link SettingsException} with one line naming the key.
- * Defaults and their meaning live in {@code reference.conf}.
+ * its Merkle trees are, how long it waits for each step and how many sessions it runs at once,
+ * and how often the planner repairs, retries fills and collects tombstones. A missing or
+ * out-of-range value throws {@link SettingsException} with one line naming the key. Defaults and
+ * their meaning live in {@code reference.conf}.
  */
 public final class StabilizerSettings {
+  private static final String PREFIX = "dht.stabilization.";
 
   /** Entries per scan, per streamed batch and per pushed batch. */
   public final int batchSize;
@@ -25,55 +30,57 @@ public final class StabilizerSettings {
   public final Duration treeTimeout;
   /** Repair and fetch sessions running at once; further ones wait in a queue. */
   public final int maxConcurrentSessions;
+  /** How often the ranges this node is primary for are compared with their other replicas. */
+  public final Duration antiEntropyInterval;
+  /** Wait before retrying a failed fill. */
+  public final Duration fillRetryInterval;
+  /** Age after which a tombstone every replica holds is purged. */
+  public final Duration tombstoneGrace;
 
-  private StabilizerSettings(
-      int batchSize, long maxBatchBytes, int merkleDepth, Duration stepTimeout, Duration treeTimeout, int maxConcurrentSessions) {
-    this.batchSize = check("dht.stabilization.batch-size", batchSize, 1, 100_000);
-    this.maxBatchBytes = check("dht.stabilization.max-batch-bytes", maxBatchBytes, 1024, 64L << 20);
-    this.merkleDepth = check("dht.stabilization.merkle-depth", merkleDepth, 0, 20);
-    this.stepTimeout = check("dht.stabilization.step-timeout", stepTimeout);
-    this.treeTimeout = check("dht.stabilization.tree-timeout", treeTimeout);
-    this.maxConcurrentSessions =
-        check("dht.stabilization.max-concurrent-sessions", maxConcurrentSessions, 1, 1024);
+  private StabilizerSettings(Config c) {
+    batchSize = intIn(c, "batch-size", 1, 100_000);
+    maxBatchBytes = ConfigValues.bytesIn(c, PREFIX + "max-batch-bytes", 1024, 64L << 20);
+    merkleDepth = intIn(c, "merkle-depth", 0, 20);
+    stepTimeout = duration(c, "step-timeout", Duration.ofMillis(10), Duration.ofHours(1));
+    treeTimeout = duration(c, "tree-timeout", Duration.ofMillis(10), Duration.ofHours(1));
+    maxConcurrentSessions = intIn(c, "max-concurrent-sessions", 1, 1024);
+    antiEntropyInterval = duration(c, "anti-entropy-interval", Duration.ofSeconds(1), Duration.ofDays(7));
+    fillRetryInterval = duration(c, "fill-retry-interval", Duration.ofMillis(100), Duration.ofMinutes(10));
+    tombstoneGrace = duration(c, "tombstone-grace", Duration.ofSeconds(1), Duration.ofDays(365));
   }
 
-  /** Validated settings from explicit values (tests, embedding); same rules as {@link #from}. */
+  /**
+   * Validated settings from explicit values (tests, embedding), the other keys at their
+   * {@code reference.conf} defaults; the same rules as {@link #from}.
+   */
   public static StabilizerSettings of(int batchSize, long maxBatchBytes, int merkleDepth, Duration stepTimeout,
       Duration treeTimeout, int maxConcurrentSessions) {
-    return new StabilizerSettings(batchSize, maxBatchBytes, merkleDepth, stepTimeout, treeTimeout, maxConcurrentSessions);
+    Map<String, Object> values = new HashMap<>();
+    values.put(PREFIX + "batch-size", batchSize);
+    values.put(PREFIX + "max-batch-bytes", maxBatchBytes);
+    values.put(PREFIX + "merkle-depth", merkleDepth);
+    values.put(PREFIX + "step-timeout", stepTimeout.toMillis() + "ms");
+    values.put(PREFIX + "tree-timeout", treeTimeout.toMillis() + "ms");
+    values.put(PREFIX + "max-concurrent-sessions", maxConcurrentSessions);
+    return from(ConfigFactory.parseMap(values).withFallback(ConfigFactory.defaultReference()));
   }
 
-  /** Reads {@code dht.stabilization.*} from the node's config. */
+  /** Reads {@code dht.stabilization.*}; throws {@link SettingsException} naming the first bad key. */
   public static StabilizerSettings from(Config c) {
-    return new StabilizerSettings(
-        ConfigValues.get("dht.stabilization.batch-size", () -> c.getInt("dht.stabilization.batch-size")),
-        ConfigValues.get("dht.stabilization.max-batch-bytes", () -> c.getBytes("dht.stabilization.max-batch-bytes")),
-        ConfigValues.get("dht.stabilization.merkle-depth", () -> c.getInt("dht.stabilization.merkle-depth")),
-        ConfigValues.get("dht.stabilization.step-timeout", () -> c.getDuration("dht.stabilization.step-timeout")),
-        ConfigValues.get("dht.stabilization.tree-timeout", () -> c.getDuration("dht.stabilization.tree-timeout")),
-        ConfigValues.get("dht.stabilization.max-concurrent-sessions",
-            () -> c.getInt("dht.stabilization.max-concurrent-sessions")));
+    return new StabilizerSettings(c);
   }
 
-  private static int check(String key, int v, int min, int max) {
-    if (v < min || v > max) {
-      throw new SettingsException(key + " must be between " + min + " and " + max + ", was " + v);
-    }
-    return v;
+  /** The planner's intervals. */
+  public StabilizationPlanner.Timing plannerTiming() {
+    return new StabilizationPlanner.Timing(antiEntropyInterval, fillRetryInterval, tombstoneGrace);
   }
 
-  private static long check(String key, long v, long min, long max) {
-    if (v < min || v > max) {
-      throw new SettingsException(key + " must be between " + min + " and " + max + " bytes, was " + v);
-    }
-    return v;
+  private static int intIn(Config c, String key, int min, int max) {
+    return ConfigValues.intIn(c, PREFIX + key, min, max);
   }
 
-  private static Duration check(String key, Duration v) {
-    if (v == null || v.compareTo(Duration.ofMillis(10)) < 0 || v.compareTo(Duration.ofHours(1)) > 0) {
-      throw new SettingsException(key + " must be between 10ms and 1h, was " + (v == null ? "null" : v.toMillis() + "ms"));
-    }
-    return v;
+  private static Duration duration(Config c, String key, Duration min, Duration max) {
+    return ConfigValues.durationIn(c, PREFIX + key, min, max);
   }
 
   @Override

@@ -6,7 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
 import dhtnode.storage.Version;

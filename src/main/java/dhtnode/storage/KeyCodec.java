@@ -1,6 +1,6 @@
 package dhtnode.storage;
 
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

@@ -1,6 +1,6 @@
 package dhtnode.storage;
 
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dhtnode.storage;
 
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -7,9 +7,9 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import dhtnode.CborSerializable;
-import dhtnode.ring.Murmur3;
-import dhtnode.ring.TokenRange;
+import dhtnode.common.CborSerializable;
+import dhtnode.keyspace.Murmur3;
+import dhtnode.keyspace.TokenRange;
 import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -26,7 +26,15 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   /** Config path of the dispatcher this actor must be spawned on. */
   public static final String DISPATCHER = "dht.storage.dispatcher";
 
-  public sealed interface Command extends CborSerializable {}
+  /**
+   * Everything this actor accepts. Only {@link PeerCommand}s (a coordinator's reads and writes)
+   * have a wire format; the rest are this node's own (stabilization's scans, applies, purges and
+   * sweeps; the stats poll), so no peer can send them.
+   */
+  public sealed interface Command {}
+
+  /** What a coordinator on another node may send: serialized with CBOR. */
+  public sealed interface PeerCommand extends Command, CborSerializable {}
 
   /**
    * A coordinator's read at ring {@code epoch}: answered only if this node is at the same epoch
@@ -34,7 +42,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * apart the replies to many requests (the coordinator's replica and phase); callers that ask one
    * at a time leave it 0.
    */
-  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo) implements Command {
+  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo) implements PeerCommand {
     /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Get(String key, ActorRef<Reply> replyTo) {
       this(key, 0, 0, replyTo);
@@ -43,7 +51,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   /** A coordinator's write at ring {@code epoch}, fenced and tagged as for {@link Get}. */
   public record Put(String key, Versioned value, long epoch, int tag, ActorRef<Reply> replyTo)
-      implements Command {
+      implements PeerCommand {
     /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Put(String key, Versioned value, ActorRef<Reply> replyTo) {
       this(key, value, 0, 0, replyTo);

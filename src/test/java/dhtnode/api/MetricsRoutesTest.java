@@ -9,11 +9,10 @@ import akka.actor.typed.ActorRef;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeGuardian;
-import dhtnode.NodeSettings;
+import dhtnode.node.NodeSettings;
 import dhtnode.metrics.Metrics;
-import dhtnode.metrics.StoragePoller;
-import dhtnode.replication.HybridClock;
+import dhtnode.storage.StoragePoller;
+import dhtnode.storage.HybridClock;
 import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
 import dhtnode.replication.ReplicaCoordinator;
@@ -71,13 +70,13 @@ class MetricsRoutesTest {
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     testKit.spawn(StoragePoller.create(storage, metrics, Duration.ofMillis(50)));
     Routes routes =
-        new Routes(settings, testKit.system(), storage,
+        new Routes(settings.http, settings.replication, settings.name, testKit.system(), storage,
             key -> Placement.stable(0, key.equals(NOWHERE) ? List.of() : List.of(new Replica("metrics-node", storage))),
             new HybridClock(), metrics);
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)
-            .withSettings(NodeGuardian.serverSettings(testKit.system(), settings))
+            .withSettings(settings.http.serverSettings(testKit.system()))
             .bind(routes.route(new MetricsRoutes(metrics).route()))
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);

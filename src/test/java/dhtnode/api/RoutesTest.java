@@ -12,9 +12,8 @@ import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeGuardian;
-import dhtnode.NodeSettings;
-import dhtnode.replication.HybridClock;
+import dhtnode.node.NodeSettings;
+import dhtnode.storage.HybridClock;
 import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
 import dhtnode.replication.ReplicaCoordinator;
@@ -65,13 +64,13 @@ class RoutesTest {
                 .resolve());
     ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
     routes =
-        new Routes(settings, testKit.system(), storage,
+        new Routes(settings.http, settings.replication, settings.name, testKit.system(), storage,
             ReplicaLocator.fixed(List.of(new Replica("test-node", storage))), new HybridClock(),
             new Metrics("test-node"));
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)
-            .withSettings(NodeGuardian.serverSettings(testKit.system(), settings))
+            .withSettings(settings.http.serverSettings(testKit.system()))
             .bind(routes.route())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import dhtnode.storage.HybridClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

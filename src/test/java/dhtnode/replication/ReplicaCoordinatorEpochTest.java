@@ -12,6 +12,7 @@ import dhtnode.replication.ReplicaCoordinator.Operation;
 import dhtnode.replication.ReplicaCoordinator.Result;
 import dhtnode.replication.ReplicaCoordinator.Run;
 import dhtnode.replication.ReplicaCoordinator.Written;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StorageActor.Get;
 import dhtnode.storage.StorageActor.Put;

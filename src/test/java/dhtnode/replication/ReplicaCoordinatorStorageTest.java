@@ -16,6 +16,7 @@ import dhtnode.replication.ReplicaCoordinator.Operation;
 import dhtnode.replication.ReplicaCoordinator.Result;
 import dhtnode.replication.ReplicaCoordinator.Run;
 import dhtnode.replication.ReplicaCoordinator.Written;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.Version;

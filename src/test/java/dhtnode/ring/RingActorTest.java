@@ -15,6 +15,7 @@ import com.typesafe.config.ConfigFactory;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberEvent;
 import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -93,7 +95,7 @@ class RingActorTest {
         peers.put("node" + i, testKit.createTestProbe());
       }
       ring = testKit.spawn(RingActor.create(rm("node1"), view, settings, store,
-          m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL));
+          m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL, null));
       ring.tell(new RingActor.Subscribe(snapshots.getRef()));
       status(); // the actor has started, and with it its tick timer
     }
@@ -134,6 +136,28 @@ class RingActorTest {
 
   private static void ticks(int n) {
     manualTime.timePasses(RingSettings.TICK.multipliedBy(n));
+  }
+
+  @Test
+  void theNodesRingSubscribesToMembershipItselfAndLearnsEachAddressBeforeNamingTheMember() {
+    TestProbe<MembershipActor.Command> membership = testKit.createTestProbe();
+    List<String> addresses = new CopyOnWriteArrayList<>();
+    List<String> knownWhenNamed = new CopyOnWriteArrayList<>();
+    RingView view = new RingView(SETTINGS, 3);
+    TestProbe<RingSnapshot> snapshots = testKit.createTestProbe();
+    ActorRef<RingActor.Command> ring = testKit.spawn(RingActor.create(rm("node1"), view, FOUNDING,
+        RingStateStore.inMemory(), m -> testKit.<RingActor.Command>createTestProbe().getRef(), reason -> { },
+        () -> WALL, new RingActor.MemberFeed(membership.getRef(), m -> addresses.add(m.name()))));
+    ActorRef<MemberEvent> subscriber = membership.expectMessageClass(MembershipActor.Subscribe.class).subscriber();
+    ring.tell(new RingActor.Subscribe(snapshots.getRef()));
+    assertEquals(1, snapshots.receiveMessage().epoch());
+    subscriber.tell(new MemberEvent.MemberDied(member("node3", MemberStatus.DEAD), "node1", "gone"));
+    subscriber.tell(new MemberEvent.MemberJoined(member("node2", MemberStatus.ALIVE), "node1"));
+    ticks(1);
+    RingSnapshot named = snapshots.receiveMessage();
+    knownWhenNamed.addAll(addresses);
+    assertTrue(named.next().members().contains("node2"), named.toString());
+    assertEquals(List.of("node2"), knownWhenNamed, "only members that are up, and before the ring named them");
   }
 
   @Test

@@ -9,8 +9,9 @@ import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.NodeSettings;
+import dhtnode.api.HttpSettings;
 import dhtnode.api.RingRoutes;
+import dhtnode.keyspace.Murmur3;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,11 +39,11 @@ class RingRoutesTest {
   private static String urlA;
   private static String urlB;
 
-  private static NodeSettings settings;
+  private static HttpSettings settings;
 
   @BeforeAll
   static void bind() throws Exception {
-    settings = NodeSettings.from(
+    settings = HttpSettings.from(
         ConfigFactory.parseString("dht.node.name = node1\ndht.http.max-key-size = 64")
             .withFallback(ConfigFactory.load()));
     viewA = new RingView(SETTINGS, 3);
@@ -57,7 +58,7 @@ class RingRoutesTest {
 
   private static String bind(RingRoutes routes) throws Exception {
     ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-        .withSettings(dhtnode.NodeGuardian.serverSettings(testKit.system(), settings))
+        .withSettings(settings.serverSettings(testKit.system()))
         .bind(routes.route()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     bindings.add(binding);
     return "http://127.0.0.1:" + binding.localAddress().getPort();
@@ -109,7 +110,7 @@ class RingRoutesTest {
   void theRingAnswerFollowsTheViewAsItChanges() throws Exception {
     RingView view = new RingView(SETTINGS, 3);
     String url = bind(new RingRoutes(
-        NodeSettings.from(ConfigFactory.parseString("dht.node.name = node9").withFallback(ConfigFactory.load())),
+        HttpSettings.from(ConfigFactory.load()),
         view));
     assertEquals(0, json(get(url + "/cluster/ring")).get("tokens").size());
     view.publish(new RingSnapshot(1, HashRing.of(List.of("node9"), SETTINGS.vnodes, 3)));

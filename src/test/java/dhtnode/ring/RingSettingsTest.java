@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import dhtnode.SettingsException;
+import dhtnode.common.SettingsException;
 import org.junit.jupiter.api.Test;
 
 class RingSettingsTest {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dhtnode.keyspace.TokenRange;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.ring.TokenRange;
-import dhtnode.ring.TokenRangeSet;
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

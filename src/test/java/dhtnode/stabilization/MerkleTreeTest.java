@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dhtnode.ring.Murmur3;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.Murmur3;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.storage.Version;
 import dhtnode.storage.Versioned;
 import java.nio.charset.StandardCharsets;

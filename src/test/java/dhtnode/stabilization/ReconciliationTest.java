@@ -2,7 +2,7 @@ package dhtnode.stabilization;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import dhtnode.storage.StoredEntry;
 import dhtnode.storage.Version;
 import dhtnode.storage.Versioned;

@@ -13,7 +13,7 @@ import akka.actor.typed.ActorRef;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -19,9 +19,9 @@ import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
 import dhtnode.ring.HashRing;
-import dhtnode.ring.Murmur3;
+import dhtnode.keyspace.Murmur3;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
@@ -575,8 +575,6 @@ class StabilizerTest {
   void messagesBetweenStabilizersSurviveTheirWireFormat() {
     Serialization serialization = SerializationExtension.get(testKit.system());
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
-    TestProbe<Stabilizer.Command> peer = testKit.createTestProbe();
-    TestProbe<Stabilizer.FetchDone> fetchReplies = testKit.createTestProbe();
     StoredEntry live = new StoredEntry("k", Murmur3.token("k"), value("k", 3, "node2"));
     StoredEntry dead = new StoredEntry("d", Murmur3.token("d"), Versioned.tombstone(new Version(4, "node3")));
     TokenRange range = new TokenRange(5, -5);
@@ -588,7 +586,6 @@ class StabilizerTest {
         new Stabilizer.Batch(range, null, List.of(live, dead), true),
         new Stabilizer.EntriesApplied(2, 1, 40),
         new Stabilizer.PeerFailed("why"),
-        new Stabilizer.Fetch(range, 9, List.of(new Stabilizer.Source("n", peer.getRef())), 1, fetchReplies.getRef()),
         new Stabilizer.RepairDone(range, "n", 1, 2, 3, false, "e"),
         new Stabilizer.FetchDone(range, 9, List.of("n"), 2, 3, true, null),
         new Stabilizer.GetVersions(List.of("k", "d"), 9, probe.getRef()),

@@ -3,7 +3,7 @@ package dhtnode.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -9,7 +9,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.TokenRange;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -185,7 +185,7 @@ class StorageActorTest {
 
   @Test
   void everyVersionAReplicaStoresMovesTheNodesClockPastIt() {
-    dhtnode.replication.HybridClock clock = new dhtnode.replication.HybridClock(() -> 1_000L);
+    dhtnode.storage.HybridClock clock = new dhtnode.storage.HybridClock(() -> 1_000L);
     ActorRef<StorageActor.Command> storage =
         testKit.spawn(StorageActor.create(InMemoryEngine::new, ReplicaState.UNFENCED, clock::observe));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();

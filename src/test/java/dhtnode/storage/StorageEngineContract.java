@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dhtnode.ring.Murmur3;
-import dhtnode.ring.TokenRange;
+import dhtnode.keyspace.Murmur3;
+import dhtnode.keyspace.TokenRange;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package dhtnode.ring;
+package dhtnode.keyspace;
 
 /**
  * A half-open arc of the token ring, {@code (start, end]}, in signed 64-bit token order.

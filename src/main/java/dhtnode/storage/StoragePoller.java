@@ -1,4 +1,4 @@
-package dhtnode.metrics;
+package dhtnode.storage;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -7,7 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import dhtnode.storage.StorageActor;
+import dhtnode.metrics.Metrics;
 import java.time.Duration;
 
 /**

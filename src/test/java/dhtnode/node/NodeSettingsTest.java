@@ -1,10 +1,14 @@
-package dhtnode;
+package dhtnode.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dhtnode.common.Consistency;
+import dhtnode.common.HostPort;
+import dhtnode.common.SettingsException;
+import dhtnode.storage.StorageSettings;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -28,17 +32,17 @@ class NodeSettingsTest {
   void defaultsAreSane() {
     NodeSettings s = parse("");
     assertEquals("node1", s.name);
-    assertEquals("127.0.0.1", s.host);
-    assertEquals(8000, s.httpPort);
-    assertEquals(7000, s.clusterPort);
-    assertEquals(NodeSettings.Engine.ROCKSDB, s.engine);
-    assertEquals(false, s.fsync);
-    assertEquals(1 << 20, s.maxValueBytes);
-    assertEquals(3, s.replicationFactor);
-    assertEquals(2, s.readQuorum);
-    assertEquals(2, s.writeQuorum);
-    assertEquals(NodeSettings.Consistency.QUORUM, s.defaultConsistency);
-    assertEquals(new HostPort("127.0.0.1", 7000), s.seeds.get(0));
+    assertEquals("127.0.0.1", s.identity.host());
+    assertEquals(8000, s.identity.httpPort());
+    assertEquals(7000, s.identity.clusterPort());
+    assertEquals(StorageSettings.Engine.ROCKSDB, s.storage.engine);
+    assertEquals(false, s.storage.fsync);
+    assertEquals(1 << 20, s.http.maxValueBytes);
+    assertEquals(3, s.replication.replicationFactor);
+    assertEquals(2, s.replication.readQuorum);
+    assertEquals(2, s.replication.writeQuorum);
+    assertEquals(Consistency.QUORUM, s.replication.defaultConsistency);
+    assertEquals(new HostPort("127.0.0.1", 7000), s.identity.seeds().get(0));
   }
 
   @Test
@@ -50,9 +54,9 @@ class NodeSettingsTest {
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
     assertEquals("node5", s.name);
-    assertEquals(8004, s.httpPort);
-    assertEquals(7004, s.clusterPort);
-    assertEquals(Path.of("data/node5"), s.dataDir);
+    assertEquals(8004, s.identity.httpPort());
+    assertEquals(7004, s.identity.clusterPort());
+    assertEquals(Path.of("data/node5"), s.storage.dataDir);
   }
 
   @Test
@@ -96,9 +100,9 @@ class NodeSettingsTest {
   @Test
   void quorumCountsFollowTheConsistencyLevel() {
     NodeSettings s = parse("dht.replication { factor = 5, read-quorum = 2, write-quorum = 4 }");
-    assertEquals(1, s.quorumFor(NodeSettings.Consistency.ONE, true));
-    assertEquals(2, s.quorumFor(NodeSettings.Consistency.QUORUM, true));
-    assertEquals(4, s.quorumFor(NodeSettings.Consistency.QUORUM, false));
-    assertEquals(5, s.quorumFor(NodeSettings.Consistency.ALL, false));
+    assertEquals(1, s.replication.quorumFor(Consistency.ONE, true));
+    assertEquals(2, s.replication.quorumFor(Consistency.QUORUM, true));
+    assertEquals(4, s.replication.quorumFor(Consistency.QUORUM, false));
+    assertEquals(5, s.replication.quorumFor(Consistency.ALL, false));
   }
 }

@@ -1,8 +1,9 @@
-package dhtnode;
+package dhtnode.common;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Reads one validated value from the config, the same way for every settings class: a missing or
@@ -62,6 +63,16 @@ public final class ConfigValues {
           + v.toMillis() + "ms");
     }
     return v;
+  }
+
+  /** The constant of {@code type} the key names, in any case; {@code choices} lists them for the message. */
+  public static <E extends Enum<E>> E enumIn(Config c, String key, Class<E> type, String choices) {
+    String v = string(c, key);
+    try {
+      return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad(key, "must be " + choices + ", was \"" + v + "\"");
+    }
   }
 
   public static SettingsException bad(String key, String problem) {

@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dhtnode.replication;
+package dhtnode.storage;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  *
  * <p>A <em>reserving</em> clock ({@link #reserving}) also keeps versions unique across restarts:
  * it issues no timestamp above its reservation, a high-water mark that its owner writes durably
- * (see {@link ClockKeeper}) before raising it with {@link #reserved(long)}, and a restarted node
+ * (see {@code replication.ClockKeeper}) before raising it with {@link #reserved(long)}, and a restarted node
  * {@link #restore restores} the last one it wrote. Every timestamp of an earlier run is at most
  * that mark, and every timestamp of the new run is above it, whatever the wall clock did in
  * between (stepped back, frozen, or a peer had pushed this clock far ahead of it). The owner

@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.node;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
@@ -10,16 +10,10 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
-import akka.http.javadsl.settings.ParserSettings;
-import akka.http.javadsl.settings.ServerSettings;
 import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
-import dhtnode.NodeSettings.Engine;
-import dhtnode.api.JsonParsingErrorHandler;
 import dhtnode.api.StabilizationRoutes;
-import dhtnode.membership.MemberStatus;
 import dhtnode.stabilization.ReplicaStatus;
-import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.stabilization.Stabilizer;
 import dhtnode.stabilization.StabilizationPlanner;
 import dhtnode.api.RingOperatorRoutes;
@@ -28,9 +22,8 @@ import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
 import dhtnode.api.MetricsRoutes;
 import dhtnode.metrics.Metrics;
-import dhtnode.metrics.StoragePoller;
+import dhtnode.storage.StoragePoller;
 import akka.actor.typed.PostStop;
-import dhtnode.membership.MemberEvent;
 import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.replication.ReplicaDirectory;
@@ -41,18 +34,17 @@ import dhtnode.ring.RingView;
 import dhtnode.api.Routes;
 import dhtnode.replication.ClockFile;
 import dhtnode.replication.ClockKeeper;
-import dhtnode.replication.HybridClock;
-import dhtnode.storage.InMemoryEngine;
-import dhtnode.storage.RocksDbEngine;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.StorageActor;
-import dhtnode.storage.StorageEngine;
+import dhtnode.storage.StorageSettings;
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
- * The root of a node: spawns one actor per concern and binds the HTTP API. If the port cannot be
- * bound the node shuts down with {@link StartupFailed}, which {@link Main} turns into a non-zero
- * exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
+ * The root of a node: spawns one actor per concern, hands each the refs it needs, and binds the
+ * HTTP API. It decides nothing: the ring subscribes to membership itself (recording each member's
+ * address in the {@link ReplicaDirectory} before it can name the member), the planner to the
+ * ring. If the port cannot be bound the node shuts down with {@link StartupFailed}, which
+ * {@link Main} turns into a non-zero exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
  * which closes storage cleanly.
  */
 public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
@@ -62,9 +54,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private record Bound(ServerBinding binding) implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
-
-  /** A membership change, adapted from the membership actor's events. */
-  private record MemberChanged(MemberEvent event) implements Command {}
 
   /** The shutdown reason when the node could not start. */
   public static final class StartupFailed implements CoordinatedShutdown.Reason {
@@ -90,23 +79,20 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   private final NodeSettings settings;
-  private final ActorRef<RingActor.Command> ring;
   private final ActorRef<MembershipActor.Command> membership;
-  private final ActorRef<StabilizationPlanner.Command> planner;
-  private final ReplicaDirectory directory;
   private final Metrics metrics;
 
   private NodeGuardian(ActorContext<Command> context, NodeSettings settings) {
     super(context);
     this.settings = settings;
     this.metrics = Metrics.withJvmMetrics(settings.name);
-    metrics.nodeInfo(settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.fsync);
+    metrics.nodeInfo(settings.storage.engineName(), settings.storage.fsync);
     HybridClock clock;
     ActorRef<ClockKeeper.Command> clockKeeper = null;
-    if (settings.engine == Engine.ROCKSDB) {
+    if (settings.storage.durable()) {
       // one small read at start, like the cluster memory's: the node must begin above every
       // version its earlier runs issued, and must not start if it cannot know them
-      ClockFile clockFile = new ClockFile(settings.dataDir);
+      ClockFile clockFile = new ClockFile(settings.storage.dataDir);
       clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
       try {
         clockFile.read().ifPresent(clock::restore);
@@ -122,20 +108,28 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     } else {
       clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
     }
-    RingView ringView = new RingView(settings.ring, settings.replicationFactor);
-    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, startsEmpty(settings));
+    RingView ringView = new RingView(settings.ring, settings.replication.replicationFactor);
+    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, settings.storage.startsEmpty());
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(engineFactory(settings), status, clock::observe),
+            StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
-    ring = context.spawn(
+    ReplicaDirectory directory =
+        new ReplicaDirectory(
+            settings.name, storage, ActorRefResolver.get(context.getSystem()),
+            context.getSystem().name(), ringView);
+    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
+        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
+    context.watch(membership);
+    ActorRef<RingActor.Command> ring = context.spawn(
         RingActor.create(
-            new RingMember(settings.name, settings.host, settings.clusterPort, settings.httpPort),
-            ringView, settings.ring, ringStateStore(settings),
+            new RingMember(settings.name, settings.identity.host(), settings.identity.clusterPort(), settings.identity.httpPort()),
+            ringView, settings.ring, ringStateStore(settings.storage),
             RingActor.remotePeers(context.getSystem()),
             reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
-            System::currentTimeMillis),
+            System::currentTimeMillis,
+            new RingActor.MemberFeed(membership, directory::memberUp)),
         "ring",
         // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
         DispatcherSelector.blocking());
@@ -143,39 +137,30 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     metrics.ringRangesInTransition(new RangesInTransition(ringView));
     status.onBehind(epoch -> ring.tell(new RingActor.Observed(epoch, null)));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
-    directory =
-        new ReplicaDirectory(
-            settings.name, storage, ActorRefResolver.get(context.getSystem()),
-            context.getSystem().name(), ringView);
     ActorRef<Stabilizer.Command> stabilizer =
         context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, status), "stabilizer");
-    planner =
+    ActorRef<StabilizationPlanner.Command> planner =
         context.spawn(
             StabilizationPlanner.create(
-                ring, settings.name, settings.writeQuorum, stabilizer,
+                ring, settings.name, settings.replication.writeQuorum, stabilizer,
                 name -> directory.remoteActor(name, "stabilizer"), status,
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
-                new StabilizationPlanner.Timing(settings.antiEntropyInterval, settings.fillRetryInterval,
-                    settings.tombstoneGrace),
+                settings.stabilizer.plannerTiming(),
                 metrics, settings::wallMillis),
             "planner");
-    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
-        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
-    context.watch(membership);
-    membership.tell(new MembershipActor.Subscribe(context.messageAdapter(MemberEvent.class, MemberChanged::new)));
-    Routes routes = new Routes(settings, context.getSystem(), storage, directory, clock, clockKeeper,
+    Routes routes = new Routes(settings.http, settings.replication, settings.name, context.getSystem(), storage, directory, clock, clockKeeper,
         RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
     Route api =
         routes.route(
-            new RingRoutes(settings, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.requestTimeout, ringView).route(),
-            new RingOperatorRoutes(context.getSystem(), ring, settings.requestTimeout).route(),
-            new StabilizationRoutes(context.getSystem(), planner, settings.requestTimeout).route(),
+            new RingRoutes(settings.http, ringView).route(),
+            new MembershipRoutes(context.getSystem(), membership, settings.http.requestTimeout, ringView).route(),
+            new RingOperatorRoutes(context.getSystem(), ring, settings.http.requestTimeout).route(),
+            new StabilizationRoutes(context.getSystem(), planner, settings.http.requestTimeout).route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
-            .newServerAt(settings.host, settings.httpPort)
-            .withSettings(serverSettings(context.getSystem(), settings))
+            .newServerAt(settings.identity.host(), settings.identity.httpPort())
+            .withSettings(settings.http.serverSettings(context.getSystem()))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
   }
@@ -202,7 +187,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   /** Ring epochs live beside the data they place: durable with RocksDB, gone with memory. */
-  static RingStateStore ringStateStore(NodeSettings settings) {
+  static RingStateStore ringStateStore(StorageSettings settings) {
     return switch (settings.engine) {
       case ROCKSDB -> RingStateStore.inDirectory(settings.dataDir);
       case MEMORY -> RingStateStore.inMemory();
@@ -211,33 +196,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   /** This node as SWIM sees it: name, addresses and seeds. */
   static LocalNode localNode(NodeSettings settings) {
-    return new LocalNode(settings.name, settings.host, settings.clusterPort, settings.httpPort,
-        settings.seeds.stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
-  }
-
-  static Supplier<StorageEngine> engineFactory(NodeSettings settings) {
-    return switch (settings.engine) {
-      case ROCKSDB -> () -> new RocksDbEngine(settings.dataDir, settings.fsync, settings.blockCacheBytes);
-      case MEMORY -> InMemoryEngine::new;
-    };
-  }
-
-  /** Parser limits follow the node's own limits, so oversized input is refused early. */
-  public static ServerSettings serverSettings(akka.actor.typed.ActorSystem<?> system, NodeSettings settings) {
-    ServerSettings defaults = ServerSettings.create(system.classicSystem());
-    ParserSettings parser =
-        defaults
-            .getParserSettings()
-            // a backstop only: the write route enforces max-value-size itself, so that an
-            // oversized value gets a clear 413 rather than a parser error
-            .withMaxContentLength(settings.maxValueBytes + (64 << 10))
-            // percent-encoding can triple a key's length; leave room for the prefix and query
-            .withMaxUriLength(settings.maxKeyBytes * 3 + 256);
-    return defaults
-        .withParserSettings(parser)
-        // keys are decoded from the URI exactly as sent (see KeyPath.rawKeyPath)
-        .withRawRequestUriHeader(true)
-        .withParsingErrorHandler(JsonParsingErrorHandler.class.getName());
+    return new LocalNode(settings.name, settings.identity.host(), settings.identity.clusterPort(),
+        settings.identity.httpPort(), settings.identity.seeds().stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
   }
 
   @Override
@@ -245,7 +205,6 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     return newReceiveBuilder()
         .onMessage(Bound.class, this::onBound)
         .onMessage(BindFailed.class, this::onBindFailed)
-        .onMessage(MemberChanged.class, this::onMemberChanged)
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
@@ -255,33 +214,9 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     bound.binding().addToCoordinatedShutdown(Duration.ofSeconds(3), getContext().getSystem());
     getContext().getLog().info(
         "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
-        settings.name, settings.host, settings.httpPort,
-        settings.engine.name().toLowerCase(java.util.Locale.ROOT), settings.dataDir,
-        settings.fsync ? "on" : "off");
-    return this;
-  }
-
-  /**
-   * Whether this node starts without the data it may have held: an in-memory engine always does;
-   * RocksDB when the data directory is missing or empty (first start, or a replaced disk).
-   */
-  private static boolean startsEmpty(NodeSettings settings) {
-    if (settings.engine != Engine.ROCKSDB) {
-      return true;
-    }
-    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(settings.dataDir)) {
-      return files.findAny().isEmpty();
-    } catch (java.io.IOException e) {
-      return true; // missing or unreadable: RocksDB creates it empty
-    }
-  }
-
-  /** Addresses are learnt before the ring can name a member, so replicas always resolve. */
-  private Behavior<Command> onMemberChanged(MemberChanged changed) {
-    if (changed.event().member().isUp()) {
-      directory.memberUp(changed.event().member());
-    }
-    ring.tell(new RingActor.MemberEventReceived(changed.event()));
+        settings.name, settings.identity.host(), settings.identity.httpPort(),
+        settings.storage.engineName(), settings.storage.dataDir,
+        settings.storage.fsync ? "on" : "off");
     return this;
   }
 
@@ -294,7 +229,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     if (terminated.getRef().equals(membership) && shutdown.getShutdownReason().isEmpty()) {
       getContext().getLog().error(
           "{} membership stopped unexpectedly (is UDP port {} free?); shutting down",
-          settings.name, settings.clusterPort);
+          settings.name, settings.identity.clusterPort());
       shutdown.run(new StartupFailed());
     }
     return this;
@@ -308,7 +243,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private Behavior<Command> onBindFailed(BindFailed failed) {
     getContext().getLog().error(
         "{} cannot bind HTTP on {}:{}: {}",
-        settings.name, settings.host, settings.httpPort, failed.cause().getMessage());
+        settings.name, settings.identity.host(), settings.identity.httpPort(), failed.cause().getMessage());
     CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());
     return this;
   }

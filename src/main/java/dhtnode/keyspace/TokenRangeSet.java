@@ -1,4 +1,4 @@
-package dhtnode.ring;
+package dhtnode.keyspace;
 
 import java.util.ArrayList;
 import java.util.Arrays;

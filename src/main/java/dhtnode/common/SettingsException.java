@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.common;
 
 /** A configuration value is missing or wrong; the message names the key and what to change. */
 public final class SettingsException extends RuntimeException {

@@ -1,10 +1,11 @@
-package dhtnode;
+package dhtnode.node;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.common.SettingsException;
 
 /**
  * Starts one node: {@code java -Dconfig.file=conf/node1.conf -jar target/dht-node.jar}. A bad

@@ -1,4 +1,4 @@
-package dhtnode.ring;
+package dhtnode.keyspace;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,15 +10,15 @@ import java.util.function.LongPredicate;
  * contributed boundaries changes its preference list, so one lookup at the segment's end token
  * speaks for the whole segment.
  */
-final class Ranges {
+public final class Ranges {
   private Ranges() {}
 
-  interface SegmentVisitor {
+  public interface SegmentVisitor {
     void visit(long start, long end);
   }
 
   /** Visits every segment in ring order; one boundary is the whole ring, none is no ring. */
-  static void forEachSegment(long[] boundaries, SegmentVisitor visitor) {
+  public static void forEachSegment(long[] boundaries, SegmentVisitor visitor) {
     int n = boundaries.length;
     for (int k = 0; k < n; k++) {
       visitor.visit(boundaries[(k - 1 + n) % n], boundaries[k]);
@@ -29,7 +29,7 @@ final class Ranges {
    * The segments whose end token satisfies {@code selected}, adjacent ones merged (across the
    * wrap point too), in ring order; all of them is {@link TokenRange#full()}.
    */
-  static List<TokenRange> collect(long[] boundaries, LongPredicate selected) {
+  public static List<TokenRange> collect(long[] boundaries, LongPredicate selected) {
     int n = boundaries.length;
     List<TokenRange> ranges = new ArrayList<>();
     boolean previousSelected = false;
@@ -66,7 +66,7 @@ final class Ranges {
   }
 
   /** Whether {@code range} and the arc {@code (start, end]} share a token. */
-  static boolean overlaps(TokenRange range, long start, long end) {
+  public static boolean overlaps(TokenRange range, long start, long end) {
     // two arcs meet iff one contains the other's end: a common stretch ends at one of the ends
     return range.contains(end) || new TokenRange(start, end).contains(range.end());
   }

@@ -1,4 +1,4 @@
-package dhtnode.ring;
+package dhtnode.keyspace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

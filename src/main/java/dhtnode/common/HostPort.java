@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.common;
 
 /** A {@code host:port} address, as seeds are written in the config. */
 public record HostPort(String host, int port) {

@@ -1,4 +1,4 @@
-package dhtnode;
+package dhtnode.common;
 
 /**
  * Marker for every message that may cross nodes. Bound to Akka's {@code jackson-cbor} serializer

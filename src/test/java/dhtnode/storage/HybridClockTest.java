@@ -1,4 +1,4 @@
-package dhtnode.replication;
+package dhtnode.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
