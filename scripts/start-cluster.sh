@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts nodes 1..N (default 3) of the local cluster in the background, from conf/nodeK.conf,
-# and waits until every node answers /health. Builds target/dht-node.jar first if it is missing.
+# and waits until every node answers /health, is ready (/ready) and is settled. Builds
+# target/dht-node.jar first if it is missing.
 #   scripts/start-cluster.sh [N]        N in 1..8
 # Logs: run/nodeK.log   pids: run/nodeK.pid   data: data/nodeK   (all under the project root)
 # Env: JAVA_OPTS (default "-Xms64m -Xmx512m"), START_TIMEOUT seconds (default 120).
@@ -91,6 +92,18 @@ for k in $(seq 1 "$n"); do
   until [ "$(ring_size "$port")" -ge "$n" ]; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "node$k does not see all $n nodes in its ring yet; see run/node$k.log and /cluster/members" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+done
+
+# ... once every node is ready: in the ring, reaching a majority of it, not refilling (GET /ready)
+for k in $(seq 1 "$n"); do
+  port=$(http_port "$k")
+  until curl -sf -o /dev/null "http://127.0.0.1:$port/ready"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "node$k is not ready yet; see run/node$k.log and http://127.0.0.1:$port/ready" >&2
       exit 1
     fi
     sleep 0.2

@@ -33,7 +33,7 @@ class LayersTest {
           .should().resideInAnyPackage(
               "dhtnode.node", "dhtnode.api", "dhtnode.replication", "dhtnode.stabilization",
               "dhtnode.ring", "dhtnode.membership", "dhtnode.storage", "dhtnode.keyspace",
-              "dhtnode.common", "dhtnode.metrics")
+              "dhtnode.common", "dhtnode.metrics", "dhtnode.cli")
           .because("a package outside the layer picture would escape the rules below");
 
   @ArchTest
@@ -50,7 +50,11 @@ class LayersTest {
           .layer("keyspace").definedBy("dhtnode.keyspace..")
           .layer("common").definedBy("dhtnode.common..")
           .layer("metrics").definedBy("dhtnode.metrics..")
+          .layer("cli").definedBy("dhtnode.cli..")
           .whereLayer("node").mayNotBeAccessedByAnyLayer()
+          // dhtctl talks to nodes over HTTP only: it shares no code with them but common's
+          .whereLayer("cli").mayNotBeAccessedByAnyLayer()
+          .whereLayer("cli").mayOnlyAccessLayers("common")
           .whereLayer("api").mayOnlyAccessLayers(
               "replication", "stabilization", "ring", "membership", "storage", "keyspace", "common", "metrics")
           // replication and stabilization stand side by side: neither names the other

@@ -12,6 +12,7 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
+import dhtnode.api.ReadinessRoutes;
 import dhtnode.api.StabilizationRoutes;
 import dhtnode.stabilization.ReplicaStatus;
 import dhtnode.stabilization.Stabilizer;
@@ -156,6 +157,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             new MembershipRoutes(context.getSystem(), membership, settings.http.requestTimeout, ringView).route(),
             new RingOperatorRoutes(context.getSystem(), ring, settings.http.requestTimeout).route(),
             new StabilizationRoutes(context.getSystem(), planner, settings.http.requestTimeout).route(),
+            new ReadinessRoutes(context.getSystem(), settings.name, membership, planner, ringView,
+                settings.http.requestTimeout).route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())

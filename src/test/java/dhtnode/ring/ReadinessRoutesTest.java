@@ -1,0 +1,113 @@
+package dhtnode.ring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dhtnode.membership.Member;
+import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
+import dhtnode.api.ReadinessRoutes;
+import dhtnode.stabilization.StabilizationPlanner;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code GET /ready} over HTTP, with membership and the stabilizer played by stub actors (in the
+ * ring's test package, to publish a ring snapshot by hand).
+ */
+class ReadinessRoutesTest {
+  static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load()));
+  static final HttpClient client = HttpClient.newHttpClient();
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  static ActorRef<MembershipActor.Command> membership(MemberStatus node3) {
+    List<Member> members = List.of(
+        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1),
+        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.ALIVE, 1),
+        new Member("node3", "127.0.0.1", 7002, 8002, node3, 1));
+    return testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
+        .onMessage(MembershipActor.GetMembers.class, get -> {
+          get.replyTo().tell(new MembershipActor.Members("node1", members));
+          return Behaviors.same();
+        })
+        .build());
+  }
+
+  /** A planner that reports {@code recovering} ranges still to refill. */
+  static ActorRef<StabilizationPlanner.Command> planner(AtomicInteger recovering) {
+    return testKit.spawn(Behaviors.receive(StabilizationPlanner.Command.class)
+        .onMessage(StabilizationPlanner.GetStatus.class, get -> {
+          get.replyTo().tell(new StabilizationPlanner.Status(4, recovering.get() == 0, 0, false, false, 0, false,
+              null, recovering.get(), 0, 0, 0, 0, 0, 0, 0, Map.of(), 0, 0));
+          return Behaviors.same();
+        })
+        .build());
+  }
+
+  static HttpResponse<String> ready(ActorRef<MembershipActor.Command> membership,
+      ActorRef<StabilizationPlanner.Command> planner) throws Exception {
+    RingView view = new RingView(RingSettings.from(ConfigFactory.load()), 3);
+    view.publish(new RingSnapshot(4, HashRing.of(List.of("node1", "node2", "node3"), 16, 3)));
+    ReadinessRoutes routes = new ReadinessRoutes(testKit.system(), "node1", membership, planner, view,
+        Duration.ofSeconds(3));
+    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(routes.route())
+        .toCompletableFuture().get();
+    try {
+      URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ready");
+      return client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+    } finally {
+      binding.unbind().toCompletableFuture().get();
+    }
+  }
+
+  @Test
+  void notReadyWhileRefillingThenReadyOnceRefilled() throws Exception {
+    AtomicInteger recovering = new AtomicInteger(7);
+    ActorRef<MembershipActor.Command> membership = membership(MemberStatus.ALIVE);
+    ActorRef<StabilizationPlanner.Command> planner = planner(recovering);
+
+    HttpResponse<String> filling = ready(membership, planner);
+    assertEquals(503, filling.statusCode(), filling.body());
+    JsonNode body = JSON.readTree(filling.body());
+    assertFalse(body.path("ready").asBoolean());
+    assertTrue(body.path("reasons").toString().contains("refilling 7 range(s)"), filling.body());
+
+    recovering.set(0);
+    HttpResponse<String> filled = ready(membership, planner);
+    assertEquals(200, filled.statusCode(), filled.body());
+    JsonNode ok = JSON.readTree(filled.body());
+    assertTrue(ok.path("ready").asBoolean());
+    assertEquals(4, ok.path("epoch").asLong());
+    assertEquals(3, ok.path("reachable").asInt());
+  }
+
+  @Test
+  void aDeadMemberOfThreeStillLeavesAQuorum() throws Exception {
+    HttpResponse<String> r = ready(membership(MemberStatus.DEAD), planner(new AtomicInteger()));
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(2, JSON.readTree(r.body()).path("reachable").asInt());
+  }
+}
