@@ -13,7 +13,9 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-/** The per-request ring lookup: key to its N replicas (Murmur3 of the key, then a binary search). */
+/**
+ * The per-request ring lookup: key to its N replicas (Murmur3 of the key, then a binary search).
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

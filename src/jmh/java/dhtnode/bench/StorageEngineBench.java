@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * get and put of 100-byte values over 10,000 preloaded keys, on RocksDB (a temporary directory,
- * fsync off, the node's default) and the in-memory engine. Every put carries a newer version, so
- * it is applied (read, compare, write), as a client write is.
+ * fsync off, the node's default) and the in-memory engine. Every put carries a newer version, so it
+ * is applied (read, compare, write), as a client write is.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,7 +55,8 @@ public class StorageEngineBench {
     keys = new String[KEYS];
     for (int i = 0; i < KEYS; i++) {
       keys[i] = "key" + i;
-      store.put(keys[i], Versioned.of(value, "application/octet-stream", new Version(++clock, "node1")));
+      store.put(
+          keys[i], Versioned.of(value, "application/octet-stream", new Version(++clock, "node1")));
     }
   }
 
@@ -83,6 +84,7 @@ public class StorageEngineBench {
 
   @Benchmark
   public Versioned put() {
-    return store.put(nextKey(), Versioned.of(value, "application/octet-stream", new Version(++clock, "node1")));
+    return store.put(
+        nextKey(), Versioned.of(value, "application/octet-stream", new Version(++clock, "node1")));
   }
 }

@@ -16,8 +16,10 @@ import org.openjdk.jmh.annotations.State;
 public class VersionBench {
   Version older = new Version(1_000L << 16, "node1");
   Version newer = new Version(1_001L << 16, "node2");
+
   /** Same timestamp: the writer's name breaks the tie. */
   Version tieA = new Version(1_000L << 16, "node1");
+
   Version tieB = new Version(1_000L << 16, "node2");
 
   @Benchmark

@@ -32,9 +32,17 @@ public class WireCodecBench {
   public void setup() {
     List<Member> updates = new ArrayList<>();
     for (int i = 0; i < gossip; i++) {
-      updates.add(new Member("node" + i, "127.0.0.1", 7000 + i, 8000 + i, MemberStatus.ALIVE, 1_700_000_000_000L + i));
+      updates.add(
+          new Member(
+              "node" + i,
+              "127.0.0.1",
+              7000 + i,
+              8000 + i,
+              MemberStatus.ALIVE,
+              1_700_000_000_000L + i));
     }
-    Member self = new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1_700_000_000_000L);
+    Member self =
+        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1_700_000_000_000L);
     ping = new SwimMessage.Ping(self, 42, "node2", updates);
     bytes = WireCodec.encode(ping);
   }

@@ -41,14 +41,19 @@ public final class ErrorBody {
    * {@code timeout}, {@code unavailable} for any other failure; {@code note} (may be empty) is
    * appended to the message, e.g. that a write's outcome is unknown.
    */
-  public static HttpResponse askFailed(Throwable failure, String who, Duration timeout, String note) {
+  public static HttpResponse askFailed(
+      Throwable failure, String who, Duration timeout, String note) {
     Throwable cause = unwrap(failure);
     String suffix = note.isEmpty() ? "" : "; " + note;
     if (cause instanceof TimeoutException) {
-      return response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
+      return response(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          "timeout",
           who + " did not answer within " + timeout.toMillis() + " ms" + suffix);
     }
-    return response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
+    return response(
+        StatusCodes.SERVICE_UNAVAILABLE,
+        "unavailable",
         who + " could not answer: " + cause.getMessage() + suffix);
   }
 

@@ -13,9 +13,9 @@ import dhtnode.common.SettingsException;
 import java.time.Duration;
 
 /**
- * The validated {@code dht.http { }}: how large a key and a value may be and how long a request
- * may take. A value travels to remote replicas in one Artery frame, so the largest value plus a
- * key must fit in {@code akka.remote.artery.advanced.maximum-frame-size} when remoting is on.
+ * The validated {@code dht.http { }}: how large a key and a value may be and how long a request may
+ * take. A value travels to remote replicas in one Artery frame, so the largest value plus a key
+ * must fit in {@code akka.remote.artery.advanced.maximum-frame-size} when remoting is on.
  */
 public final class HttpSettings {
   public final long maxValueBytes;
@@ -25,15 +25,25 @@ public final class HttpSettings {
   private HttpSettings(Config c) {
     maxValueBytes = bytesIn(c, "dht.http.max-value-size", 1, 64L << 20);
     maxKeyBytes = (int) bytesIn(c, "dht.http.max-key-size", 1, 64 << 10);
-    requestTimeout = durationIn(c, "dht.http.request-timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
-    boolean remoting = c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
-    long frame = !remoting ? Long.MAX_VALUE
-        : get("akka.remote.artery.advanced.maximum-frame-size",
-            () -> c.getBytes("akka.remote.artery.advanced.maximum-frame-size"));
+    requestTimeout =
+        durationIn(c, "dht.http.request-timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
+    boolean remoting =
+        c.hasPath("akka.actor.provider") && !c.getString("akka.actor.provider").equals("local");
+    long frame =
+        !remoting
+            ? Long.MAX_VALUE
+            : get(
+                "akka.remote.artery.advanced.maximum-frame-size",
+                () -> c.getBytes("akka.remote.artery.advanced.maximum-frame-size"));
     if (maxValueBytes + maxKeyBytes + 4096 > frame) {
-      throw bad("dht.http.max-value-size",
-          "(" + maxValueBytes + " bytes) plus a key must fit in one remoting frame: raise "
-              + "akka.remote.artery.advanced.maximum-frame-size above it (now " + frame + ")");
+      throw bad(
+          "dht.http.max-value-size",
+          "("
+              + maxValueBytes
+              + " bytes) plus a key must fit in one remoting frame: raise "
+              + "akka.remote.artery.advanced.maximum-frame-size above it (now "
+              + frame
+              + ")");
     }
   }
 
@@ -42,7 +52,10 @@ public final class HttpSettings {
     return new HttpSettings(config);
   }
 
-  /** The HTTP server's settings: parser limits follow these limits, so oversized input is refused early. */
+  /**
+   * The HTTP server's settings: parser limits follow these limits, so oversized input is refused
+   * early.
+   */
   public ServerSettings serverSettings(ActorSystem<?> system) {
     ServerSettings defaults = ServerSettings.create(system.classicSystem());
     ParserSettings parser =

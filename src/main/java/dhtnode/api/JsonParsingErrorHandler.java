@@ -3,10 +3,10 @@ package dhtnode.api;
 import akka.event.LoggingAdapter;
 import akka.http.ParsingErrorHandler;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
 import akka.http.scaladsl.model.ErrorInfo;
 import akka.http.scaladsl.model.StatusCode;
 import akka.http.scaladsl.settings.ServerSettings;
-import akka.http.javadsl.model.StatusCodes;
 
 /**
  * Answers requests that Akka HTTP rejects before routing (a URI over the length limit, an illegal
@@ -25,14 +25,19 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
     if (code == 505) {
       // Akka reads "GET /d/a b HTTP/1.1" as protocol "b HTTP/1.1": almost always an unencoded
       // space in the URI, a client error
-      return ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_request",
+      return ErrorBody.response(
+          StatusCodes.BAD_REQUEST,
+          "bad_request",
           "malformed request line: percent-encode spaces in the key (%20)");
     }
     String error =
-        code == StatusCodes.URI_TOO_LONG.intValue() ? "uri_too_long"
-            : code == StatusCodes.PAYLOAD_TOO_LARGE.intValue() ? "value_too_large"
-            : code == StatusCodes.REQUEST_HEADER_FIELDS_TOO_LARGE.intValue() ? "headers_too_large"
-            : "bad_request";
+        code == StatusCodes.URI_TOO_LONG.intValue()
+            ? "uri_too_long"
+            : code == StatusCodes.PAYLOAD_TOO_LARGE.intValue()
+                ? "value_too_large"
+                : code == StatusCodes.REQUEST_HEADER_FIELDS_TOO_LARGE.intValue()
+                    ? "headers_too_large"
+                    : "bad_request";
     return ErrorBody.response(StatusCodes.get(code), error, info.summary());
   }
 }

@@ -13,9 +13,9 @@ import java.util.Optional;
 
 /**
  * Decodes the key from the request path after {@code /d/}. A key is any UTF-8 string; in the path
- * it is percent-encoded, and an unencoded '/' is part of the key (so {@code /d/a/b} and
- * {@code /d/a%2Fb} name the same key). Malformed escapes and invalid UTF-8 are rejected rather
- * than silently replaced, so two different requests never collapse onto one stored key.
+ * it is percent-encoded, and an unencoded '/' is part of the key (so {@code /d/a/b} and {@code
+ * /d/a%2Fb} name the same key). Malformed escapes and invalid UTF-8 are rejected rather than
+ * silently replaced, so two different requests never collapse onto one stored key.
  */
 public final class KeyPath {
   private KeyPath() {}
@@ -24,8 +24,8 @@ public final class KeyPath {
    * If the request is for {@code /d} or {@code /d/...}, the still-encoded key part after "/d",
    * taken from the raw request URI exactly as the client sent it. Akka's parsed path has already
    * decoded escapes, replacing invalid UTF-8 and resolving "." and ".." segments, which would let
-   * different requests name the same key (or none). The raw header is enabled in
-   * {@code NodeGuardian.serverSettings}.
+   * different requests name the same key (or none). The raw header is enabled in {@code
+   * NodeGuardian.serverSettings}.
    */
   public static Optional<String> rawDataPath(HttpRequest request) {
     return rawPathAfter(request, "/d");
@@ -69,7 +69,9 @@ public final class KeyPath {
     }
   }
 
-  /** @param encoded the path after "/d", starting with '/' (or empty) */
+  /**
+   * @param encoded the path after "/d", starting with '/' (or empty)
+   */
   public static String decode(String encoded, int maxKeyBytes) throws BadKey {
     String raw = encoded.startsWith("/") ? encoded.substring(1) : encoded;
     if (raw.isEmpty()) {
@@ -85,7 +87,8 @@ public final class KeyPath {
         int hi = Character.digit(raw.charAt(i + 1), 16);
         int lo = Character.digit(raw.charAt(i + 2), 16);
         if (hi < 0 || lo < 0) {
-          throw new BadKey("malformed percent-escape \"" + raw.substring(i, i + 3) + "\" in the key", false);
+          throw new BadKey(
+              "malformed percent-escape \"" + raw.substring(i, i + 3) + "\" in the key", false);
         }
         bytes.write(hi << 4 | lo);
         i += 2;

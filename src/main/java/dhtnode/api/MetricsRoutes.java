@@ -21,7 +21,16 @@ public final class MetricsRoutes extends AllDirectives {
 
   public Route route() {
     // extractRequest: the scrape runs per request, not once when the route is built
-    return path("metrics", () -> get(() -> extractRequest(request ->
-        complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.scrape()))))));
+    return path(
+        "metrics",
+        () ->
+            get(
+                () ->
+                    extractRequest(
+                        request ->
+                            complete(
+                                HttpResponse.create()
+                                    .withEntity(
+                                        HttpEntities.create(PROMETHEUS_TEXT, metrics.scrape()))))));
   }
 }

@@ -34,8 +34,13 @@ public final class ReadinessRoutes extends AllDirectives {
   private final RingView ring;
   private final Duration timeout;
 
-  public ReadinessRoutes(ActorSystem<?> system, String self, ActorRef<MembershipActor.Command> membership,
-      ActorRef<StabilizationPlanner.Command> planner, RingView ring, Duration timeout) {
+  public ReadinessRoutes(
+      ActorSystem<?> system,
+      String self,
+      ActorRef<MembershipActor.Command> membership,
+      ActorRef<StabilizationPlanner.Command> planner,
+      RingView ring,
+      Duration timeout) {
     this.system = system;
     this.self = self;
     this.membership = membership;
@@ -53,9 +58,13 @@ public final class ReadinessRoutes extends AllDirectives {
         AskPattern.ask(membership, MembershipActor.GetMembers::new, timeout, system.scheduler());
     CompletionStage<StabilizationPlanner.Status> status =
         AskPattern.ask(planner, StabilizationPlanner.GetStatus::new, timeout, system.scheduler());
-    return members.thenCombine(status, this::answer).handle((answer, failure) -> failure != null
-        ? ErrorBody.askFailed(failure, "membership or the stabilizer", timeout, "")
-        : answer);
+    return members
+        .thenCombine(status, this::answer)
+        .handle(
+            (answer, failure) ->
+                failure != null
+                    ? ErrorBody.askFailed(failure, "membership or the stabilizer", timeout, "")
+                    : answer);
   }
 
   private HttpResponse answer(MembershipActor.Members members, StabilizationPlanner.Status status) {
@@ -66,7 +75,8 @@ public final class ReadinessRoutes extends AllDirectives {
     for (Member m : members.members()) {
       swim.put(m.name(), m.status().name());
     }
-    Readiness r = Readiness.judge(self, snapshot.epoch(), ringMembers, swim, status.recoveringRanges());
+    Readiness r =
+        Readiness.judge(self, snapshot.epoch(), ringMembers, swim, status.recoveringRanges());
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("ready", r.ready());
     body.put("node", self);

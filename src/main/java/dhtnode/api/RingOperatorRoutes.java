@@ -18,14 +18,16 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The operator's ring changes, each one agreed as an epoch by the ring actor:
+ *
  * <ul>
  *   <li>{@code POST /cluster/remove/{node}}: force the removal of a member that is gone for good
- *       (DEAD or LEFT in SWIM), even where ranges only it held are lost: 200 once committed; 404
- *       if it is in no ring set, 409 if it is ALIVE (decommission it instead), 400 for this node.
+ *       (DEAD or LEFT in SWIM), even where ranges only it held are lost: 200 once committed; 404 if
+ *       it is in no ring set, 409 if it is ALIVE (decommission it instead), 400 for this node.
  *   <li>{@code POST /cluster/decommission}: move this node's ranges out and stop it once a stable
  *       epoch without it is committed: 202 once the transition is committed; 409 if this node is
  *       not in the target ring or is its only member.
  * </ul>
+ *
  * 503 when the epoch is not committed in time (no majority reachable); the request stays in force
  * on this node and may still commit.
  */
@@ -34,42 +36,56 @@ public final class RingOperatorRoutes extends AllDirectives {
   private final ActorRef<RingActor.Command> ring;
   private final Duration timeout;
 
-  public RingOperatorRoutes(ActorSystem<?> system, ActorRef<RingActor.Command> ring, Duration timeout) {
+  public RingOperatorRoutes(
+      ActorSystem<?> system, ActorRef<RingActor.Command> ring, Duration timeout) {
     this.system = system;
     this.ring = ring;
     this.timeout = timeout;
   }
 
   public Route route() {
-    return pathPrefix("cluster", () -> concat(
-        pathPrefix("remove", () -> path(PathMatchers.segment(), node -> post(() -> remove(node)))),
-        path("decommission", () -> post(this::decommission))));
+    return pathPrefix(
+        "cluster",
+        () ->
+            concat(
+                pathPrefix(
+                    "remove", () -> path(PathMatchers.segment(), node -> post(() -> remove(node)))),
+                path("decommission", () -> post(this::decommission))));
   }
 
   private Route remove(String node) {
     CompletionStage<RingActor.OperatorReply> reply =
         AskPattern.ask(ring, r -> new RingActor.ForceRemove(node, r), timeout, system.scheduler());
-    return completeWithFuture(reply.handle((r, failure) -> answer(r, failure, StatusCodes.OK, "removed", node)));
+    return completeWithFuture(
+        reply.handle((r, failure) -> answer(r, failure, StatusCodes.OK, "removed", node)));
   }
 
   private Route decommission() {
     CompletionStage<RingActor.OperatorReply> reply =
         AskPattern.ask(ring, RingActor.Decommission::new, timeout, system.scheduler());
-    return completeWithFuture(reply.handle((r, failure) -> answer(r, failure, StatusCodes.ACCEPTED, "decommissioning", null)));
+    return completeWithFuture(
+        reply.handle(
+            (r, failure) -> answer(r, failure, StatusCodes.ACCEPTED, "decommissioning", null)));
   }
 
-  private HttpResponse answer(RingActor.OperatorReply reply, Throwable failure, StatusCode ok, String what, String node) {
+  private HttpResponse answer(
+      RingActor.OperatorReply reply, Throwable failure, StatusCode ok, String what, String node) {
     if (failure != null) {
-      return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "not_committed",
-          "no ring epoch committed it within " + timeout.toMillis() + " ms (is a majority of the ring reachable?); "
+      return ErrorBody.response(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          "not_committed",
+          "no ring epoch committed it within "
+              + timeout.toMillis()
+              + " ms (is a majority of the ring reachable?); "
               + "the request stays in force on this node");
     }
     if (reply instanceof RingActor.OperatorRefused refused) {
-      StatusCode status = switch (refused.reason()) {
-        case "not-found" -> StatusCodes.NOT_FOUND;
-        case "bad-request" -> StatusCodes.BAD_REQUEST;
-        default -> StatusCodes.CONFLICT;
-      };
+      StatusCode status =
+          switch (refused.reason()) {
+            case "not-found" -> StatusCodes.NOT_FOUND;
+            case "bad-request" -> StatusCodes.BAD_REQUEST;
+            default -> StatusCodes.CONFLICT;
+          };
       return ErrorBody.response(status, refused.reason().replace('-', '_'), refused.message());
     }
     RingActor.OperatorDone done = (RingActor.OperatorDone) reply;
@@ -77,6 +93,8 @@ public final class RingOperatorRoutes extends AllDirectives {
     body.put(what, node != null ? node : true);
     body.put("epoch", done.epoch());
     body.put("change", done.change());
-    return HttpResponse.create().withStatus(ok).withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
+    return HttpResponse.create()
+        .withStatus(ok)
+        .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
   }
 }

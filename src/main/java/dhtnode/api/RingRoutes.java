@@ -4,8 +4,8 @@ import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
-import dhtnode.ring.HashRing;
 import dhtnode.keyspace.Murmur3;
+import dhtnode.ring.HashRing;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import java.util.ArrayList;
@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /cluster/ring} and {@code GET /cluster/owners/{key}}, answered from the
- * {@link RingView} without asking any actor. Tokens are rendered as decimal strings of the signed
- * 64-bit value, because JSON numbers above 2^53 lose precision in JavaScript clients. The owners
- * answer depends only on the read ring's member set. {@code epoch} is the agreed ring epoch this
- * node knows; during a transition {@code members} is the read ring, {@code next} the ring it moves
- * to and {@code rangesInTransition} how many token ranges change replica set. The tokens listed
- * are the read ring's.
+ * {@code GET /cluster/ring} and {@code GET /cluster/owners/{key}}, answered from the {@link
+ * RingView} without asking any actor. Tokens are rendered as decimal strings of the signed 64-bit
+ * value, because JSON numbers above 2^53 lose precision in JavaScript clients. The owners answer
+ * depends only on the read ring's member set. {@code epoch} is the agreed ring epoch this node
+ * knows; during a transition {@code members} is the read ring, {@code next} the ring it moves to
+ * and {@code rangesInTransition} how many token ranges change replica set. The tokens listed are
+ * the read ring's.
  */
 public final class RingRoutes extends AllDirectives {
 
@@ -37,11 +37,23 @@ public final class RingRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return pathPrefix("cluster", () -> concat(
-        path("ring", () -> get(this::ring)),
-        pathPrefix("owners", () -> get(() -> extractRequest(request ->
-            // decoded from the raw URI, exactly as /d/{key} is, so both name the same key
-            KeyPath.rawPathAfter(request, "/cluster/owners").map(this::owners).orElseGet(this::reject))))));
+    return pathPrefix(
+        "cluster",
+        () ->
+            concat(
+                path("ring", () -> get(this::ring)),
+                pathPrefix(
+                    "owners",
+                    () ->
+                        get(
+                            () ->
+                                extractRequest(
+                                    request ->
+                                        // decoded from the raw URI, exactly as /d/{key} is, so both
+                                        // name the same key
+                                        KeyPath.rawPathAfter(request, "/cluster/owners")
+                                            .map(this::owners)
+                                            .orElseGet(this::reject))))));
   }
 
   private Route ring() {
@@ -97,6 +109,7 @@ public final class RingRoutes extends AllDirectives {
     body.put("key", key);
     body.put("token", Long.toString(token));
     body.put("replicas", view.ring().preferenceList(token));
-    return complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body)));
+    return complete(
+        HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body)));
   }
 }

@@ -2,6 +2,7 @@ package dhtnode.api;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
@@ -9,7 +10,6 @@ import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpMethod;
 import akka.http.javadsl.model.HttpMethods;
 import akka.http.javadsl.model.HttpRequest;
-import akka.http.scaladsl.model.IllegalUriException;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
@@ -17,18 +17,18 @@ import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
+import akka.http.scaladsl.model.IllegalUriException;
 import akka.stream.StreamLimitReachedException;
 import akka.util.ByteString;
 import dhtnode.common.Consistency;
 import dhtnode.metrics.Metrics;
-import akka.actor.typed.Props;
 import dhtnode.replication.ClockKeeper;
-import dhtnode.storage.HybridClock;
 import dhtnode.replication.Quorum;
-import dhtnode.replication.ReplicaLocator;
 import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.replication.ReplicaCoordinator.Operation;
+import dhtnode.replication.ReplicaLocator;
 import dhtnode.replication.ReplicationSettings;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.Versioned;
 import java.time.Duration;
@@ -45,9 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The REST API of a node (see the contract in README.md): {@code /d/{key}} for data and
- * {@code /health}. Every failure, including Akka HTTP's own rejections, is a JSON error body with
- * the right status; nothing a client sends can make the node answer 500 with a stack trace.
+ * The REST API of a node (see the contract in README.md): {@code /d/{key}} for data and {@code
+ * /health}. Every failure, including Akka HTTP's own rejections, is a JSON error body with the
+ * right status; nothing a client sends can make the node answer 500 with a stack trace.
  */
 public final class Routes extends AllDirectives {
   /** Header carrying the version of the value returned or stored. */
@@ -80,7 +80,17 @@ public final class Routes extends AllDirectives {
       ReplicaLocator replicas,
       HybridClock clock,
       Metrics metrics) {
-    this(settings, replication, nodeName, system, storage, replicas, clock, null, ReplicaCoordinator.EpochListener.IGNORE, metrics);
+    this(
+        settings,
+        replication,
+        nodeName,
+        system,
+        storage,
+        replicas,
+        clock,
+        null,
+        ReplicaCoordinator.EpochListener.IGNORE,
+        metrics);
   }
 
   /**
@@ -115,9 +125,11 @@ public final class Routes extends AllDirectives {
   /** The whole API; {@code more} (e.g. the /cluster routes) get the same JSON error handling. */
   public Route route(Route... more) {
     Route data =
-        extractRequest(request -> KeyPath.rawDataPath(request)
-            .map(encodedKey -> dataRoute(request, encodedKey))
-            .orElseGet(this::reject));
+        extractRequest(
+            request ->
+                KeyPath.rawDataPath(request)
+                    .map(encodedKey -> dataRoute(request, encodedKey))
+                    .orElseGet(this::reject));
     Route[] rest = Arrays.copyOf(more, more.length + 1);
     rest[more.length] = path("health", () -> get(this::health));
     // The DSL calls these suppliers for every request: build what they return once, here.
@@ -129,8 +141,8 @@ public final class Routes extends AllDirectives {
 
   /**
    * Dispatches on the method directly: the routing DSL's parameter and method directives cost a
-   * measurable share of every request (docs/benchmarks.md). Other methods go through the
-   * directives so they are rejected the usual way (405 naming the allowed ones).
+   * measurable share of every request (docs/benchmarks.md). Other methods go through the directives
+   * so they are rejected the usual way (405 naming the allowed ones).
    */
   private Route dataRoute(HttpRequest request, String encodedKey) {
     String key;
@@ -143,13 +155,19 @@ public final class Routes extends AllDirectives {
     try {
       level = request.getUri().query().get("consistency");
     } catch (IllegalUriException e) {
-      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_query",
-          "the query string is malformed: " + e.getMessage()));
+      return complete(
+          ErrorBody.response(
+              StatusCodes.BAD_REQUEST,
+              "bad_query",
+              "the query string is malformed: " + e.getMessage()));
     }
     Optional<Consistency> consistency = parseConsistency(level);
     if (consistency.isEmpty()) {
-      return complete(ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_consistency",
-          "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
+      return complete(
+          ErrorBody.response(
+              StatusCodes.BAD_REQUEST,
+              "bad_consistency",
+              "consistency must be one, quorum or all, was \"" + level.orElse("") + "\""));
     }
     Consistency chosen = consistency.get();
     Quorum quorum = Quorum.of(replication, chosen);
@@ -167,35 +185,48 @@ public final class Routes extends AllDirectives {
   }
 
   private Route writeRoute(String key, Quorum quorum, Consistency level) {
-    return extractRequestEntity(entity -> {
-      // a declared length over the limit is refused before reading a byte of the body
-      if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
-        return complete(tooLarge());
-      }
-      // limitWeighted fails a chunked body with a typed exception as soon as it passes the limit
-      CompletionStage<ByteString> body =
-          entity
-              .getDataBytes()
-              .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
-              .completionTimeout(timeout)
-              .runFold(ByteString.emptyByteString(), ByteString::concat, system);
-      String type = entity.getContentType().toString();
-      return onComplete(body, bytes -> bytes.isFailure()
-          ? complete(entityFailure(bytes.failed().get()))
-          : completeWithFuture(coordinate(key, new Operation.Write(bytes.get().toArrayUnsafe(), type), quorum, level)));
-    });
+    return extractRequestEntity(
+        entity -> {
+          // a declared length over the limit is refused before reading a byte of the body
+          if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
+            return complete(tooLarge());
+          }
+          // limitWeighted fails a chunked body with a typed exception as soon as it passes the
+          // limit
+          CompletionStage<ByteString> body =
+              entity
+                  .getDataBytes()
+                  .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
+                  .completionTimeout(timeout)
+                  .runFold(ByteString.emptyByteString(), ByteString::concat, system);
+          String type = entity.getContentType().toString();
+          return onComplete(
+              body,
+              bytes ->
+                  bytes.isFailure()
+                      ? complete(entityFailure(bytes.failed().get()))
+                      : completeWithFuture(
+                          coordinate(
+                              key,
+                              new Operation.Write(bytes.get().toArrayUnsafe(), type),
+                              quorum,
+                              level)));
+        });
   }
 
   private HttpResponse tooLarge() {
-    return ErrorBody.response(StatusCodes.PAYLOAD_TOO_LARGE, "value_too_large",
+    return ErrorBody.response(
+        StatusCodes.PAYLOAD_TOO_LARGE,
+        "value_too_large",
         "the value is larger than the limit of " + settings.maxValueBytes + " bytes");
   }
 
   /**
-   * Spawns a coordinator for this one request and asks it. {@code systemActorOf} creates the
-   * actor synchronously, without a hop through a spawning actor (a typed system with its own
-   * guardian refuses other top-level spawns from outside). The ask outlives the coordinator's own timeout a little, so the
-   * coordinator's answer, which names the replicas that answered, wins over a bare ask timeout.
+   * Spawns a coordinator for this one request and asks it. {@code systemActorOf} creates the actor
+   * synchronously, without a hop through a spawning actor (a typed system with its own guardian
+   * refuses other top-level spawns from outside). The ask outlives the coordinator's own timeout a
+   * little, so the coordinator's answer, which names the replicas that answered, wins over a bare
+   * ask timeout.
    */
   private CompletionStage<HttpResponse> coordinate(
       String key, Operation operation, Quorum quorum, Consistency level) {
@@ -204,21 +235,32 @@ public final class Routes extends AllDirectives {
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
             ReplicaCoordinator.create(
-                operation, key, replicas, quorum, clock, clockKeeper, nodeName, timeout, epochs,
-                replication.epochRetryInterval, metrics),
+                operation,
+                key,
+                replicas,
+                quorum,
+                clock,
+                clockKeeper,
+                nodeName,
+                timeout,
+                epochs,
+                replication.epochRetryInterval,
+                metrics),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =
         AskPattern.ask(coordinator, ReplicaCoordinator.Run::new, askTimeout, system.scheduler());
     boolean delete = operation instanceof Operation.Delete;
-    return result.handle((r, failure) -> {
-      HttpResponse response = failure != null ? unavailable(failure, op) : respond(key, r, delete);
-      if (response.status().intValue() == 503) {
-        metrics.unavailable(op);
-      }
-      metrics.request(op, level, System.nanoTime() - start);
-      return response;
-    });
+    return result.handle(
+        (r, failure) -> {
+          HttpResponse response =
+              failure != null ? unavailable(failure, op) : respond(key, r, delete);
+          if (response.status().intValue() == 503) {
+            metrics.unavailable(op);
+          }
+          metrics.request(op, level, System.nanoTime() - start);
+          return response;
+        });
   }
 
   private HttpResponse respond(String key, ReplicaCoordinator.Result result, boolean delete) {
@@ -229,9 +271,11 @@ public final class Routes extends AllDirectives {
           .addHeader(RawHeader.create(VERSION_HEADER, v.version().toString()));
     }
     if (result instanceof ReplicaCoordinator.NotFound notFound) {
-      HttpResponse response = ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
+      HttpResponse response =
+          ErrorBody.response(StatusCodes.NOT_FOUND, "not_found", "no value for this key");
       // a deleted key names the delete's version; one never written (or long purged) names none
-      return notFound.tombstone() == null ? response
+      return notFound.tombstone() == null
+          ? response
           : response.addHeader(RawHeader.create(VERSION_HEADER, notFound.tombstone().toString()));
     }
     if (result instanceof ReplicaCoordinator.Written written) {
@@ -247,25 +291,31 @@ public final class Routes extends AllDirectives {
     Map<String, Object> extra = new LinkedHashMap<>();
     extra.put("answered", u.answered());
     extra.put("outcome", u.outcomeUnknown() ? "unknown" : "not_applied");
-    String message = u.outcomeUnknown()
-        ? u.message() + "; the write's outcome is unknown: it may have been stored on some replicas and may still appear"
-        : u.message();
+    String message =
+        u.outcomeUnknown()
+            ? u.message()
+                + "; the write's outcome is unknown: it may have been stored on some replicas and may still appear"
+            : u.message();
     return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message, extra);
   }
 
   private Route health() {
     CompletionStage<StorageActor.Reply> reply =
         AskPattern.ask(storage, StorageActor.GetStats::new, timeout, system.scheduler());
-    return completeWithFuture(reply.handle((r, failure) -> {
-      if (failure != null || !(r instanceof StorageActor.Stats stats)) {
-        return ErrorBody.response(StatusCodes.SERVICE_UNAVAILABLE, "unhealthy", "storage is not answering");
-      }
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("status", "ok");
-      body.put("node", nodeName);
-      body.put("keys", stats.keys());
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
-    }));
+    return completeWithFuture(
+        reply.handle(
+            (r, failure) -> {
+              if (failure != null || !(r instanceof StorageActor.Stats stats)) {
+                return ErrorBody.response(
+                    StatusCodes.SERVICE_UNAVAILABLE, "unhealthy", "storage is not answering");
+              }
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("status", "ok");
+              body.put("node", nodeName);
+              body.put("keys", stats.keys());
+              return HttpResponse.create()
+                  .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
+            }));
   }
 
   private Optional<Consistency> parseConsistency(Optional<String> level) {
@@ -313,10 +363,15 @@ public final class Routes extends AllDirectives {
       return tooLarge();
     }
     if (cause instanceof TimeoutException) {
-      return ErrorBody.response(StatusCodes.REQUEST_TIMEOUT, "body_timeout",
+      return ErrorBody.response(
+          StatusCodes.REQUEST_TIMEOUT,
+          "body_timeout",
           "the request body did not arrive within " + timeout.toMillis() + " ms");
     }
-    return ErrorBody.response(StatusCodes.BAD_REQUEST, "bad_body", "could not read the request body: " + cause.getMessage());
+    return ErrorBody.response(
+        StatusCodes.BAD_REQUEST,
+        "bad_body",
+        "could not read the request body: " + cause.getMessage());
   }
 
   private HttpResponse unavailable(Throwable failure, Metrics.Op op) {
@@ -325,31 +380,41 @@ public final class Routes extends AllDirectives {
     } else {
       log.warn("request failed", ErrorBody.unwrap(failure));
     }
-    return ErrorBody.askFailed(failure, "the request's coordinator", askTimeout,
-        "the outcome of a write is unknown");
+    return ErrorBody.askFailed(
+        failure, "the request's coordinator", askTimeout, "the outcome of a write is unknown");
   }
 
   /** Akka HTTP's default rejections keep their status and headers; the body becomes JSON. */
   private static RejectionHandler rejectionHandler() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      if (response.entity() instanceof HttpEntity.Strict strict
-          && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
-        int status = response.status().intValue();
-        String code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "bad_request";
-        HttpResponse json = ErrorBody.response(response.status(), code, strict.getData().utf8String());
-        return json.addHeaders(response.getHeaders());
-      }
-      return response;
-    });
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              if (response.entity() instanceof HttpEntity.Strict strict
+                  && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                int status = response.status().intValue();
+                String code =
+                    status == 404
+                        ? "not_found"
+                        : status == 405 ? "method_not_allowed" : "bad_request";
+                HttpResponse json =
+                    ErrorBody.response(response.status(), code, strict.getData().utf8String());
+                return json.addHeaders(response.getHeaders());
+              }
+              return response;
+            });
   }
 
   private ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
-        .matchAny(e -> {
-          log.error("unexpected error while serving a request", e);
-          return complete(ErrorBody.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error",
-              "the node hit an unexpected error; see its log"));
-        })
+        .matchAny(
+            e -> {
+              log.error("unexpected error while serving a request", e);
+              return complete(
+                  ErrorBody.response(
+                      StatusCodes.INTERNAL_SERVER_ERROR,
+                      "internal_error",
+                      "the node hit an unexpected error; see its log"));
+            })
         .build();
   }
 }

@@ -23,38 +23,49 @@ public final class StabilizationRoutes extends AllDirectives {
   private final ActorRef<StabilizationPlanner.Command> planner;
   private final Duration timeout;
 
-  public StabilizationRoutes(ActorSystem<?> system, ActorRef<StabilizationPlanner.Command> planner, Duration timeout) {
+  public StabilizationRoutes(
+      ActorSystem<?> system, ActorRef<StabilizationPlanner.Command> planner, Duration timeout) {
     this.system = system;
     this.planner = planner;
     this.timeout = timeout;
   }
 
   public Route route() {
-    return pathPrefix("cluster", () -> concat(
-        path("stabilization", () -> get(this::status)),
-        path("repair", () -> post(this::repair))));
+    return pathPrefix(
+        "cluster",
+        () ->
+            concat(
+                path("stabilization", () -> get(this::status)),
+                path("repair", () -> post(this::repair))));
   }
 
   private Route status() {
     CompletionStage<StabilizationPlanner.Status> status =
         AskPattern.ask(planner, StabilizationPlanner.GetStatus::new, timeout, system.scheduler());
-    return completeWithFuture(status.handle((s, failure) -> failure != null
-        ? ErrorBody.askFailed(failure, "the stabilizer", timeout, "")
-        : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(s))));
+    return completeWithFuture(
+        status.handle(
+            (s, failure) ->
+                failure != null
+                    ? ErrorBody.askFailed(failure, "the stabilizer", timeout, "")
+                    : HttpResponse.create()
+                        .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(s))));
   }
 
   private Route repair() {
     CompletionStage<StabilizationPlanner.RepairStarted> started =
         AskPattern.ask(planner, StabilizationPlanner.RepairNow::new, timeout, system.scheduler());
-    return completeWithFuture(started.handle((s, failure) -> {
-      if (failure != null) {
-        return ErrorBody.askFailed(failure, "the stabilizer", timeout, "");
-      }
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("sessions", s.sessions());
-      body.put("peers", s.peers());
-      return HttpResponse.create().withStatus(StatusCodes.ACCEPTED)
-          .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
-    }));
+    return completeWithFuture(
+        started.handle(
+            (s, failure) -> {
+              if (failure != null) {
+                return ErrorBody.askFailed(failure, "the stabilizer", timeout, "");
+              }
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("sessions", s.sessions());
+              body.put("peers", s.peers());
+              return HttpResponse.create()
+                  .withStatus(StatusCodes.ACCEPTED)
+                  .withEntity(ContentTypes.APPLICATION_JSON, ErrorBody.json(body));
+            }));
   }
 }

@@ -9,10 +9,13 @@ import java.nio.charset.StandardCharsets;
 final class CliException extends RuntimeException {
   /** The node answered with an error (4xx/5xx), e.g. 503 for a quorum it cannot reach. */
   static final int FAILED = 1;
+
   /** Bad arguments. */
   static final int USAGE = 2;
+
   /** The node could not be reached at all. */
   static final int UNREACHABLE = 3;
+
   /** A read of a key that does not exist. */
   static final int NOT_FOUND = 4;
 
@@ -23,7 +26,9 @@ final class CliException extends RuntimeException {
     this.exitCode = exitCode;
   }
 
-  /** An error answer, in one line: status, and the error body's code and message when it has them. */
+  /**
+   * An error answer, in one line: status, and the error body's code and message when it has them.
+   */
   static CliException answered(String address, HttpResponse<byte[]> response) {
     String body = new String(response.body(), StandardCharsets.UTF_8).strip();
     String detail = body;
@@ -38,7 +43,11 @@ final class CliException extends RuntimeException {
     if (detail.length() > 300) {
       detail = detail.substring(0, 300) + "...";
     }
-    return new CliException(FAILED, address + " answered " + response.statusCode()
-        + (detail.isEmpty() ? "" : " (" + detail.replace('\n', ' ') + ")"));
+    return new CliException(
+        FAILED,
+        address
+            + " answered "
+            + response.statusCode()
+            + (detail.isEmpty() ? "" : " (" + detail.replace('\n', ' ') + ")"));
   }
 }

@@ -24,28 +24,49 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code dhtctl}: the operator's command line for a dht-node cluster, over any node's REST API
  * ({@code scripts/dhtctl}, or {@code java -cp target/dht-node.jar dhtnode.cli.Dhtctl}). Human
- * tables by default, {@code --json} for scripts. Exit status: 0 done, 1 the node answered with
- * an error, 2 bad arguments, 3 the node could not be reached, 4 no such key.
+ * tables by default, {@code --json} for scripts. Exit status: 0 done, 1 the node answered with an
+ * error, 2 bad arguments, 3 the node could not be reached, 4 no such key.
  */
-@Command(name = "dhtctl", mixinStandardHelpOptions = true, version = "dhtctl (dht-node)",
+@Command(
+    name = "dhtctl",
+    mixinStandardHelpOptions = true,
+    version = "dhtctl (dht-node)",
     description = "Operates a dht-node cluster through any of its nodes.",
-    subcommands = {Dhtctl.Status.class, Dhtctl.Ring.class, Dhtctl.Owners.class, Dhtctl.Get.class,
-        Dhtctl.Put.class, Dhtctl.Del.class, Dhtctl.Repair.class, Dhtctl.Decommission.class,
-        Dhtctl.Remove.class},
+    subcommands = {
+      Dhtctl.Status.class,
+      Dhtctl.Ring.class,
+      Dhtctl.Owners.class,
+      Dhtctl.Get.class,
+      Dhtctl.Put.class,
+      Dhtctl.Del.class,
+      Dhtctl.Repair.class,
+      Dhtctl.Decommission.class,
+      Dhtctl.Remove.class
+    },
     exitCodeOnInvalidInput = CliException.USAGE)
 public final class Dhtctl implements Callable<Integer> {
-  @Option(names = "--node", paramLabel = "HOST:PORT", scope = CommandLine.ScopeType.INHERIT,
-      description = "the node to ask, by its HTTP address (default: ${DEFAULT-VALUE}, node1 of the local cluster;"
-          + " or the DHT_NODE environment variable)",
+  @Option(
+      names = "--node",
+      paramLabel = "HOST:PORT",
+      scope = CommandLine.ScopeType.INHERIT,
+      description =
+          "the node to ask, by its HTTP address (default: ${DEFAULT-VALUE}, node1 of the local cluster;"
+              + " or the DHT_NODE environment variable)",
       defaultValue = "${env:DHT_NODE:-127.0.0.1:8000}")
   String node;
 
-  @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
+  @Option(
+      names = "--json",
+      scope = CommandLine.ScopeType.INHERIT,
       description = "print JSON instead of a table")
   boolean json;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", scope = CommandLine.ScopeType.INHERIT,
-      description = "how long to wait for each answer (default: ${DEFAULT-VALUE} s)", defaultValue = "10")
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "how long to wait for each answer (default: ${DEFAULT-VALUE} s)",
+      defaultValue = "10")
   int timeoutSeconds;
 
   PrintStream out = System.out;
@@ -61,13 +82,14 @@ public final class Dhtctl implements Callable<Integer> {
     CommandLine line = new CommandLine(root);
     line.setOut(new java.io.PrintWriter(out, true));
     line.setErr(new java.io.PrintWriter(err, true));
-    line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof CliException failure) {
-        err.println("dhtctl: " + failure.getMessage());
-        return failure.exitCode;
-      }
-      throw e;
-    });
+    line.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof CliException failure) {
+            err.println("dhtctl: " + failure.getMessage());
+            return failure.exitCode;
+          }
+          throw e;
+        });
     return line.execute(args);
   }
 
@@ -82,7 +104,8 @@ public final class Dhtctl implements Callable<Integer> {
       throw new CliException(CliException.USAGE, "--timeout must be a positive number of seconds");
     }
     if (!node.matches("[^\\s:/]+:\\d{1,5}")) {
-      throw new CliException(CliException.USAGE, "--node must be HOST:PORT (a node's HTTP address), was " + node);
+      throw new CliException(
+          CliException.USAGE, "--node must be HOST:PORT (a node's HTTP address), was " + node);
     }
     return new NodeClient(node, Duration.ofSeconds(timeoutSeconds));
   }
@@ -99,9 +122,14 @@ public final class Dhtctl implements Callable<Integer> {
     return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
   }
 
-  /** One line per member, as {@code nodetool status}: SWIM state, ring state, share, keys, pending. */
-  @Command(name = "status", description = "One line per member: address, SWIM state, ring state,"
-      + " effective share of the token space, keys stored, ranges pending.")
+  /**
+   * One line per member, as {@code nodetool status}: SWIM state, ring state, share, keys, pending.
+   */
+  @Command(
+      name = "status",
+      description =
+          "One line per member: address, SWIM state, ring state,"
+              + " effective share of the token space, keys stored, ranges pending.")
   static final class Status implements Callable<Integer> {
     @ParentCommand Dhtctl root;
 
@@ -110,8 +138,9 @@ public final class Dhtctl implements Callable<Integer> {
       NodeClient client = root.client();
       JsonNode members = client.json("/cluster/members");
       JsonNode ring = client.json("/cluster/ring");
-      Map<String, Double> owns = Ownership.effective(Ownership.parse(ring.path("tokens")),
-          ring.path("replicationFactor").asInt(3));
+      Map<String, Double> owns =
+          Ownership.effective(
+              Ownership.parse(ring.path("tokens")), ring.path("replicationFactor").asInt(3));
       ArrayNode rows = NodeClient.JSON.createArrayNode();
       for (JsonNode m : members.path("members")) {
         ObjectNode row = rows.addObject();
@@ -138,13 +167,21 @@ public final class Dhtctl implements Callable<Integer> {
         root.printJson(doc);
         return 0;
       }
-      root.out.printf("ring epoch %d, replication factor %d%s (as %s sees it)%n", ring.path("epoch").asLong(),
-          ring.path("replicationFactor").asInt(), ring.path("inTransition").asBoolean() ? ", in transition" : "",
+      root.out.printf(
+          "ring epoch %d, replication factor %d%s (as %s sees it)%n",
+          ring.path("epoch").asLong(),
+          ring.path("replicationFactor").asInt(),
+          ring.path("inTransition").asBoolean() ? ", in transition" : "",
           members.path("self").asText());
       Table table = new Table("NAME", "ADDRESS", "HTTP", "SWIM", "RING", "OWNS", "KEYS", "PENDING");
       for (JsonNode row : rows) {
-        table.row(row.path("name").asText(), row.path("address").asText(), row.path("http").asText(),
-            row.path("swim").asText(), row.path("ring").asText(), percent(row.path("owns").asDouble()),
+        table.row(
+            row.path("name").asText(),
+            row.path("address").asText(),
+            row.path("http").asText(),
+            row.path("swim").asText(),
+            row.path("ring").asText(),
+            percent(row.path("owns").asDouble()),
             row.has("keys") ? row.path("keys").asLong() : "?",
             row.has("pendingRanges") ? row.path("pendingRanges").asLong() : "?");
       }
@@ -156,10 +193,14 @@ public final class Dhtctl implements Callable<Integer> {
     private static void ask(NodeClient member, ObjectNode row) {
       try {
         JsonNode stab = member.json("/cluster/stabilization");
-        row.put("pendingRanges", stab.path("rangesToFill").asLong() + stab.path("recoveringRanges").asLong());
+        row.put(
+            "pendingRanges",
+            stab.path("rangesToFill").asLong() + stab.path("recoveringRanges").asLong());
         row.put("settled", stab.path("settled").asBoolean());
-        String metrics = new String(member.expect(member.send("GET", "/metrics", null, null), 200).body(),
-            StandardCharsets.UTF_8);
+        String metrics =
+            new String(
+                member.expect(member.send("GET", "/metrics", null, null), 200).body(),
+                StandardCharsets.UTF_8);
         Double keys = gauge(metrics, "dht_storage_keys");
         if (keys != null) {
           row.put("keys", keys.longValue());
@@ -181,7 +222,10 @@ public final class Dhtctl implements Callable<Integer> {
   }
 
   /** The ring: epoch, members, the next set while a transition runs, and each member's share. */
-  @Command(name = "ring", description = "The ring's epoch, members, any transition, and each member's vnodes and share.")
+  @Command(
+      name = "ring",
+      description =
+          "The ring's epoch, members, any transition, and each member's vnodes and share.")
   static final class Ring implements Callable<Integer> {
     @ParentCommand Dhtctl root;
 
@@ -189,18 +233,25 @@ public final class Dhtctl implements Callable<Integer> {
     public Integer call() {
       JsonNode ring = root.client().json("/cluster/ring");
       List<Ownership.VNode> vnodes = Ownership.parse(ring.path("tokens"));
-      Map<String, Double> owns = Ownership.effective(vnodes, ring.path("replicationFactor").asInt(3));
+      Map<String, Double> owns =
+          Ownership.effective(vnodes, ring.path("replicationFactor").asInt(3));
       if (root.json) {
         root.printJson(ring);
         return 0;
       }
-      root.out.printf("epoch %d, replication factor %d, %d vnodes per member%n", ring.path("epoch").asLong(),
-          ring.path("replicationFactor").asInt(), ring.path("vnodes").asInt());
+      root.out.printf(
+          "epoch %d, replication factor %d, %d vnodes per member%n",
+          ring.path("epoch").asLong(),
+          ring.path("replicationFactor").asInt(),
+          ring.path("vnodes").asInt());
       root.out.println("members: " + names(ring.path("members")));
       if (ring.path("inTransition").asBoolean()) {
-        root.out.printf("in transition to: %s (reads %s; %d range(s) in transition; awaiting fills from %s)%n",
-            names(ring.path("next")), ring.path("readsMoved").asBoolean() ? "moved to the new set" : "on the old set",
-            ring.path("rangesInTransition").asInt(), names(ring.path("awaitingFills")));
+        root.out.printf(
+            "in transition to: %s (reads %s; %d range(s) in transition; awaiting fills from %s)%n",
+            names(ring.path("next")),
+            ring.path("readsMoved").asBoolean() ? "moved to the new set" : "on the old set",
+            ring.path("rangesInTransition").asInt(),
+            names(ring.path("awaitingFills")));
       }
       Table table = new Table("MEMBER", "VNODES", "OWNS");
       for (String member : names(ring.path("members"))) {
@@ -218,10 +269,14 @@ public final class Dhtctl implements Callable<Integer> {
     }
   }
 
-  @Command(name = "owners", description = "The replicas of a key, in preference order, and its token.")
+  @Command(
+      name = "owners",
+      description = "The replicas of a key, in preference order, and its token.")
   static final class Owners implements Callable<Integer> {
     @ParentCommand Dhtctl root;
-    @Parameters(paramLabel = "KEY") String key;
+
+    @Parameters(paramLabel = "KEY")
+    String key;
 
     @Override
     public Integer call() {
@@ -229,8 +284,11 @@ public final class Dhtctl implements Callable<Integer> {
       if (root.json) {
         root.printJson(owners);
       } else {
-        root.out.println(String.join(" ", Ring.names(owners.path("replicas"))) + "   (token "
-            + owners.path("token").asText() + ")");
+        root.out.println(
+            String.join(" ", Ring.names(owners.path("replicas")))
+                + "   (token "
+                + owners.path("token").asText()
+                + ")");
       }
       return 0;
     }
@@ -239,21 +297,29 @@ public final class Dhtctl implements Callable<Integer> {
   /** Options every data command takes. */
   static class KeyCommand {
     @ParentCommand Dhtctl root;
-    @Parameters(index = "0", paramLabel = "KEY") String key;
 
-    @Option(names = "--consistency", paramLabel = "LEVEL",
+    @Parameters(index = "0", paramLabel = "KEY")
+    String key;
+
+    @Option(
+        names = "--consistency",
+        paramLabel = "LEVEL",
         description = "one, quorum or all (default: the node's setting)")
     String consistency;
 
     String path() {
       if (consistency != null && !List.of("one", "quorum", "all").contains(consistency)) {
-        throw new CliException(CliException.USAGE, "--consistency must be one, quorum or all, was " + consistency);
+        throw new CliException(
+            CliException.USAGE, "--consistency must be one, quorum or all, was " + consistency);
       }
       return NodeClient.dataPath(key, consistency);
     }
   }
 
-  @Command(name = "get", description = "Prints a key's value (its bytes as stored), or its value and version with --json.")
+  @Command(
+      name = "get",
+      description =
+          "Prints a key's value (its bytes as stored), or its value and version with --json.")
   static final class Get extends KeyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
@@ -273,7 +339,9 @@ public final class Dhtctl implements Callable<Integer> {
       } else {
         root.out.write(r.body());
         root.out.flush();
-        if (r.body().length > 0 && r.body()[r.body().length - 1] != '\n' && System.console() != null) {
+        if (r.body().length > 0
+            && r.body()[r.body().length - 1] != '\n'
+            && System.console() != null) {
           root.out.println();
         }
       }
@@ -281,15 +349,24 @@ public final class Dhtctl implements Callable<Integer> {
     }
   }
 
-  @Command(name = "put", description = "Writes a key: the value from the argument, --file, or standard input.")
+  @Command(
+      name = "put",
+      description = "Writes a key: the value from the argument, --file, or standard input.")
   static final class Put extends KeyCommand implements Callable<Integer> {
-    @Parameters(index = "1", paramLabel = "VALUE", arity = "0..1", description = "the value (else --file or stdin)")
+    @Parameters(
+        index = "1",
+        paramLabel = "VALUE",
+        arity = "0..1",
+        description = "the value (else --file or stdin)")
     String value;
 
     @Option(names = "--file", paramLabel = "FILE", description = "read the value from a file")
     Path file;
 
-    @Option(names = "--content-type", paramLabel = "TYPE", defaultValue = "text/plain; charset=UTF-8",
+    @Option(
+        names = "--content-type",
+        paramLabel = "TYPE",
+        defaultValue = "text/plain; charset=UTF-8",
         description = "stored with the value and served back (default: ${DEFAULT-VALUE})")
     String contentType;
 
@@ -298,10 +375,14 @@ public final class Dhtctl implements Callable<Integer> {
       if (value != null && file != null) {
         throw new CliException(CliException.USAGE, "give the value or --file, not both");
       }
-      byte[] body = value != null ? value.getBytes(StandardCharsets.UTF_8)
-          : file != null ? Files.readAllBytes(file) : System.in.readAllBytes();
+      byte[] body =
+          value != null
+              ? value.getBytes(StandardCharsets.UTF_8)
+              : file != null ? Files.readAllBytes(file) : System.in.readAllBytes();
       NodeClient client = root.client();
-      JsonNode answer = NodeClient.JSON.readTree(client.expect(client.send("PUT", path(), body, contentType), 200).body());
+      JsonNode answer =
+          NodeClient.JSON.readTree(
+              client.expect(client.send("PUT", path(), body, contentType), 200).body());
       if (root.json) {
         root.printJson(answer);
       } else {
@@ -321,7 +402,10 @@ public final class Dhtctl implements Callable<Integer> {
         throw CliException.answered(client.address(), r);
       }
       if (root.json) {
-        root.printJson(r.body().length == 0 ? NodeClient.JSON.createObjectNode() : NodeClient.JSON.readTree(r.body()));
+        root.printJson(
+            r.body().length == 0
+                ? NodeClient.JSON.createObjectNode()
+                : NodeClient.JSON.readTree(r.body()));
       } else {
         root.out.println("deleted " + key);
       }
@@ -339,14 +423,17 @@ public final class Dhtctl implements Callable<Integer> {
       if (root.json) {
         root.printJson(answer);
       } else {
-        root.out.printf("repair started: %d session(s) with %s%n", answer.path("sessions").asInt(),
-            Ring.names(answer.path("peers")));
+        root.out.printf(
+            "repair started: %d session(s) with %s%n",
+            answer.path("sessions").asInt(), Ring.names(answer.path("peers")));
       }
       return 0;
     }
   }
 
-  @Command(name = "decommission", description = "Streams the node's ranges to the others, leaves the ring, then stops it.")
+  @Command(
+      name = "decommission",
+      description = "Streams the node's ranges to the others, leaves the ring, then stops it.")
   static final class Decommission implements Callable<Integer> {
     @ParentCommand Dhtctl root;
 
@@ -362,11 +449,16 @@ public final class Dhtctl implements Callable<Integer> {
     }
   }
 
-  @Command(name = "remove", description = "Forces a dead member out of the ring, accepting the loss of keys"
-      + " whose only copies it held.")
+  @Command(
+      name = "remove",
+      description =
+          "Forces a dead member out of the ring, accepting the loss of keys"
+              + " whose only copies it held.")
   static final class Remove implements Callable<Integer> {
     @ParentCommand Dhtctl root;
-    @Parameters(paramLabel = "NODE") String member;
+
+    @Parameters(paramLabel = "NODE")
+    String member;
 
     @Override
     public Integer call() {

@@ -21,7 +21,9 @@ final class NodeClient {
   private final String address;
   private final Duration timeout;
 
-  /** @param address {@code host:port} of the node's HTTP API */
+  /**
+   * @param address {@code host:port} of the node's HTTP API
+   */
   NodeClient(String address, Duration timeout) {
     this.address = address;
     this.timeout = timeout;
@@ -53,24 +55,31 @@ final class NodeClient {
 
   /** The raw answer, whatever its status; only an unreachable node is a {@link CliException}. */
   HttpResponse<byte[]> send(String method, String path, byte[] body, String contentType) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + address + path))
-        .timeout(timeout)
-        .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://" + address + path))
+            .timeout(timeout)
+            .method(
+                method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       request.header("Content-Type", contentType);
     }
     try {
       return http.send(request.build(), BodyHandlers.ofByteArray());
     } catch (IOException e) {
-      String why = e instanceof java.net.ConnectException ? "connection refused"
-          : e instanceof java.net.http.HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
-          : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      throw new CliException(CliException.UNREACHABLE, "cannot reach the node at " + address + " (" + why + ")");
+      String why =
+          e instanceof java.net.ConnectException
+              ? "connection refused"
+              : e instanceof java.net.http.HttpTimeoutException
+                  ? "no answer within " + timeout.toSeconds() + " s"
+                  : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      throw new CliException(
+          CliException.UNREACHABLE, "cannot reach the node at " + address + " (" + why + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(CliException.UNREACHABLE, "interrupted while asking " + address);
     } catch (IllegalArgumentException e) {
-      throw new CliException(CliException.USAGE, "not a node address: " + address + " (expected host:port)");
+      throw new CliException(
+          CliException.USAGE, "not a node address: " + address + " (expected host:port)");
     }
   }
 

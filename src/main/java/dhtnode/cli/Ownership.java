@@ -10,9 +10,9 @@ import java.util.Set;
 
 /**
  * Each member's effective share of the token space, as {@code nodetool status} shows it: the
- * fraction of all tokens for which the member is one of the N replicas. The ring's vnode token
- * at position i owns the arc (token[i-1], token[i]]; its replicas are the first N distinct members
- * met walking clockwise from i. With N replicas the shares add up to N (to 1 each when N = 1).
+ * fraction of all tokens for which the member is one of the N replicas. The ring's vnode token at
+ * position i owns the arc (token[i-1], token[i]]; its replicas are the first N distinct members met
+ * walking clockwise from i. With N replicas the shares add up to N (to 1 each when N = 1).
  */
 final class Ownership {
   private static final BigInteger SPACE = BigInteger.ONE.shiftLeft(64);
@@ -22,7 +22,9 @@ final class Ownership {
 
   private Ownership() {}
 
-  /** @param ring vnodes sorted by token, as {@code /cluster/ring} lists them */
+  /**
+   * @param ring vnodes sorted by token, as {@code /cluster/ring} lists them
+   */
   static Map<String, Double> effective(List<VNode> ring, int replicas) {
     Map<String, Double> share = new HashMap<>();
     if (ring.isEmpty()) {
@@ -41,7 +43,9 @@ final class Ownership {
     return share;
   }
 
-  /** The fraction of the 2^64 token space in the arc (from, to], wrapping past the largest token. */
+  /**
+   * The fraction of the 2^64 token space in the arc (from, to], wrapping past the largest token.
+   */
   static double arc(long from, long to) {
     BigInteger size = BigInteger.valueOf(to).subtract(BigInteger.valueOf(from));
     if (size.signum() <= 0) {
@@ -61,7 +65,9 @@ final class Ownership {
   /** The vnodes of a {@code /cluster/ring} document's {@code tokens} array. */
   static List<VNode> parse(com.fasterxml.jackson.databind.JsonNode tokens) {
     List<VNode> ring = new ArrayList<>();
-    tokens.forEach(t -> ring.add(new VNode(Long.parseLong(t.path("token").asText()), t.path("node").asText())));
+    tokens.forEach(
+        t ->
+            ring.add(new VNode(Long.parseLong(t.path("token").asText()), t.path("node").asText())));
     ring.sort((a, b) -> Long.compare(a.token(), b.token()));
     return ring;
   }

@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * Reads one validated value from the config, the same way for every settings class: a missing or
- * mistyped key, or a value out of range, becomes a {@link SettingsException} whose one line
- * starts with the full key and says what to change.
+ * mistyped key, or a value out of range, becomes a {@link SettingsException} whose one line starts
+ * with the full key and says what to change.
  */
 public final class ConfigValues {
   private ConfigValues() {}
@@ -59,13 +59,23 @@ public final class ConfigValues {
   public static Duration durationIn(Config c, String key, Duration min, Duration max) {
     Duration v = get(key, () -> c.getDuration(key));
     if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
-      throw bad(key, "must be between " + min.toMillis() + "ms and " + max.toMillis() + "ms, was "
-          + v.toMillis() + "ms");
+      throw bad(
+          key,
+          "must be between "
+              + min.toMillis()
+              + "ms and "
+              + max.toMillis()
+              + "ms, was "
+              + v.toMillis()
+              + "ms");
     }
     return v;
   }
 
-  /** The constant of {@code type} the key names, in any case; {@code choices} lists them for the message. */
+  /**
+   * The constant of {@code type} the key names, in any case; {@code choices} lists them for the
+   * message.
+   */
   public static <E extends Enum<E>> E enumIn(Config c, String key, Class<E> type, String choices) {
     String v = string(c, key);
     try {

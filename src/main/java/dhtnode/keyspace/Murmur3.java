@@ -3,9 +3,9 @@ package dhtnode.keyspace;
 import java.nio.charset.StandardCharsets;
 
 /**
- * MurmurHash3 x64 128-bit, of which the first 64 bits are a key's ring token (as in
- * Cassandra's Murmur3Partitioner). Pure and allocation-free on byte arrays, so the ring
- * lookup and the storage key encoding can call it on every request.
+ * MurmurHash3 x64 128-bit, of which the first 64 bits are a key's ring token (as in Cassandra's
+ * Murmur3Partitioner). Pure and allocation-free on byte arrays, so the ring lookup and the storage
+ * key encoding can call it on every request.
  */
 public final class Murmur3 {
   private static final long C1 = 0x87c37b91114253d5L;
@@ -50,26 +50,39 @@ public final class Murmur3 {
     long k1 = 0;
     long k2 = 0;
     switch (length & 15) {
-      case 15: k2 ^= (data[tail + 14] & 0xffL) << 48; // fall through
-      case 14: k2 ^= (data[tail + 13] & 0xffL) << 40; // fall through
-      case 13: k2 ^= (data[tail + 12] & 0xffL) << 32; // fall through
-      case 12: k2 ^= (data[tail + 11] & 0xffL) << 24; // fall through
-      case 11: k2 ^= (data[tail + 10] & 0xffL) << 16; // fall through
-      case 10: k2 ^= (data[tail + 9] & 0xffL) << 8; // fall through
+      case 15:
+        k2 ^= (data[tail + 14] & 0xffL) << 48; // fall through
+      case 14:
+        k2 ^= (data[tail + 13] & 0xffL) << 40; // fall through
+      case 13:
+        k2 ^= (data[tail + 12] & 0xffL) << 32; // fall through
+      case 12:
+        k2 ^= (data[tail + 11] & 0xffL) << 24; // fall through
+      case 11:
+        k2 ^= (data[tail + 10] & 0xffL) << 16; // fall through
+      case 10:
+        k2 ^= (data[tail + 9] & 0xffL) << 8; // fall through
       case 9:
         k2 ^= data[tail + 8] & 0xffL;
         k2 *= C2;
         k2 = Long.rotateLeft(k2, 33);
         k2 *= C1;
         h2 ^= k2;
-        // fall through
-      case 8: k1 ^= (data[tail + 7] & 0xffL) << 56; // fall through
-      case 7: k1 ^= (data[tail + 6] & 0xffL) << 48; // fall through
-      case 6: k1 ^= (data[tail + 5] & 0xffL) << 40; // fall through
-      case 5: k1 ^= (data[tail + 4] & 0xffL) << 32; // fall through
-      case 4: k1 ^= (data[tail + 3] & 0xffL) << 24; // fall through
-      case 3: k1 ^= (data[tail + 2] & 0xffL) << 16; // fall through
-      case 2: k1 ^= (data[tail + 1] & 0xffL) << 8; // fall through
+      // fall through
+      case 8:
+        k1 ^= (data[tail + 7] & 0xffL) << 56; // fall through
+      case 7:
+        k1 ^= (data[tail + 6] & 0xffL) << 48; // fall through
+      case 6:
+        k1 ^= (data[tail + 5] & 0xffL) << 40; // fall through
+      case 5:
+        k1 ^= (data[tail + 4] & 0xffL) << 32; // fall through
+      case 4:
+        k1 ^= (data[tail + 3] & 0xffL) << 24; // fall through
+      case 3:
+        k1 ^= (data[tail + 2] & 0xffL) << 16; // fall through
+      case 2:
+        k1 ^= (data[tail + 1] & 0xffL) << 8; // fall through
       case 1:
         k1 ^= data[tail] & 0xffL;
         k1 *= C1;

@@ -26,8 +26,8 @@ public final class Ranges {
   }
 
   /**
-   * The segments whose end token satisfies {@code selected}, adjacent ones merged (across the
-   * wrap point too), in ring order; all of them is {@link TokenRange#full()}.
+   * The segments whose end token satisfies {@code selected}, adjacent ones merged (across the wrap
+   * point too), in ring order; all of them is {@link TokenRange#full()}.
    */
   public static List<TokenRange> collect(long[] boundaries, LongPredicate selected) {
     int n = boundaries.length;

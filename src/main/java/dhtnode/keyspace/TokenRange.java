@@ -1,9 +1,9 @@
 package dhtnode.keyspace;
 
 /**
- * A half-open arc of the token ring, {@code (start, end]}, in signed 64-bit token order.
- * When {@code start >= end} the arc wraps past {@link Long#MAX_VALUE} to {@link Long#MIN_VALUE};
- * {@code start == end} is the whole ring. This is the unit that handoff and anti-entropy move.
+ * A half-open arc of the token ring, {@code (start, end]}, in signed 64-bit token order. When
+ * {@code start >= end} the arc wraps past {@link Long#MAX_VALUE} to {@link Long#MIN_VALUE}; {@code
+ * start == end} is the whole ring. This is the unit that handoff and anti-entropy move.
  */
 public record TokenRange(long start, long end) {
 

@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * An immutable set of tokens made of ranges, such as the ranges a node is pending for. Kept as
- * sorted, merged, closed intervals {@code [lo, hi]} of signed tokens (a wrapping
- * {@link TokenRange} is split at the end of the ring), so {@link #contains} is a binary search and
- * costs nothing on the request path.
+ * sorted, merged, closed intervals {@code [lo, hi]} of signed tokens (a wrapping {@link TokenRange}
+ * is split at the end of the ring), so {@link #contains} is a binary search and costs nothing on
+ * the request path.
  */
 public final class TokenRangeSet {
   private static final TokenRangeSet EMPTY = new TokenRangeSet(new long[0], new long[0]);

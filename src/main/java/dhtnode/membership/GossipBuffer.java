@@ -12,8 +12,8 @@ import java.util.function.ToIntFunction;
  * The membership updates this node still has to piggyback. It holds at most one update per member
  * (a newer one replaces the older and starts counting again), hands out the least-sent and then
  * newest updates first within a byte budget, and drops an update once it has been sent the
- * retransmit limit number of times ({@link #retransmitLimit}). Updates are kept in buckets by
- * times sent, so a take costs about the number of updates it takes, not the number queued.
+ * retransmit limit number of times ({@link #retransmitLimit}). Updates are kept in buckets by times
+ * sent, so a take costs about the number of updates it takes, not the number queued.
  *
  * <p>Mutable and not thread-safe: it belongs to one actor.
  */
@@ -24,6 +24,7 @@ public final class GossipBuffer {
     final String accuser;
     final long sequence;
     int sent;
+
     /** Encoded size, computed on first use (the size function is the same for every take). */
     int size = -1;
 
@@ -45,8 +46,10 @@ public final class GossipBuffer {
 
   /** The entry per member, to replace it. */
   private final Map<String, Entry> entries = new HashMap<>();
+
   /** Entries by times sent, each bucket newest first (by sequence, descending). */
   private final List<TreeMap<Long, Entry>> bySent = new ArrayList<>();
+
   private long nextSequence;
 
   /**
@@ -54,7 +57,8 @@ public final class GossipBuffer {
    * high probability (the same rounding as memberlist; the +1 keeps a two-node cluster gossiping).
    */
   public static int retransmitLimit(double lambda, int clusterSize) {
-    return Math.max(1, (int) Math.ceil(lambda * Math.ceil(Math.log10(Math.max(0, clusterSize) + 1))));
+    return Math.max(
+        1, (int) Math.ceil(lambda * Math.ceil(Math.log10(Math.max(0, clusterSize) + 1))));
   }
 
   /** Queues an update to gossip, replacing any older update about the same member. */
@@ -104,7 +108,9 @@ public final class GossipBuffer {
    * removed.
    */
   public List<Member> take(int budgetBytes, int limit, ToIntFunction<Member> sizeOf) {
-    return takeItems(budgetBytes, limit, item -> sizeOf.applyAsInt(item.update())).stream().map(Item::update).toList();
+    return takeItems(budgetBytes, limit, item -> sizeOf.applyAsInt(item.update())).stream()
+        .map(Item::update)
+        .toList();
   }
 
   /** {@link #take}, with each update's accuser. */

@@ -8,7 +8,8 @@ import java.util.List;
  * (gossiped so others can reach its API) and the seeds it joins through. A seed equal to its own
  * address is ignored; a seed list of only itself founds a new cluster.
  */
-public record LocalNode(String name, String host, int clusterPort, int httpPort, List<InetSocketAddress> seeds) {
+public record LocalNode(
+    String name, String host, int clusterPort, int httpPort, List<InetSocketAddress> seeds) {
   public LocalNode {
     seeds = List.copyOf(seeds);
   }

@@ -1,9 +1,9 @@
 package dhtnode.membership;
 
 /**
- * Membership changes published to subscribers (the ring, the stabilizer). {@code by} names the
- * node that concluded the change (this node, or the gossip source), {@code reason} says why, so
- * the one INFO line per event tells the story.
+ * Membership changes published to subscribers (the ring, the stabilizer). {@code by} names the node
+ * that concluded the change (this node, or the gossip source), {@code reason} says why, so the one
+ * INFO line per event tells the story.
  */
 public sealed interface MemberEvent {
   Member member();
@@ -21,8 +21,8 @@ public sealed interface MemberEvent {
 
   /**
    * This node heard it was {@code claimed} (SUSPECT, DEAD or LEFT) and refuted it with a higher
-   * incarnation. After DEAD or LEFT the rest of the cluster had excluded it, so it may have
-   * missed writes meanwhile.
+   * incarnation. After DEAD or LEFT the rest of the cluster had excluded it, so it may have missed
+   * writes meanwhile.
    */
   record SelfRefuted(Member member, String by, MemberStatus claimed) implements MemberEvent {}
 

@@ -10,13 +10,13 @@ import java.util.Random;
 import java.util.function.LongSupplier;
 
 /**
- * This node's view of the cluster: one {@link Member} record per known node, including itself.
- * It owns the SWIM precedence rules, so every record that enters (from a probe, a datagram header
- * or gossip) goes through {@link #apply} and the table only ever moves forward: a higher
- * incarnation wins; at equal incarnation SUSPECT beats ALIVE and DEAD or LEFT beat both. Only this
- * node raises its own incarnation, and only to refute a SUSPECT, DEAD or LEFT claim about itself.
- * DEAD and LEFT records are kept (so stale gossip cannot resurrect them) until {@link #purge}.
- * It also notes, on the clock it is given, when each member entered its current status.
+ * This node's view of the cluster: one {@link Member} record per known node, including itself. It
+ * owns the SWIM precedence rules, so every record that enters (from a probe, a datagram header or
+ * gossip) goes through {@link #apply} and the table only ever moves forward: a higher incarnation
+ * wins; at equal incarnation SUSPECT beats ALIVE and DEAD or LEFT beat both. Only this node raises
+ * its own incarnation, and only to refute a SUSPECT, DEAD or LEFT claim about itself. DEAD and LEFT
+ * records are kept (so stale gossip cannot resurrect them) until {@link #purge}. It also notes, on
+ * the clock it is given, when each member entered its current status.
  *
  * <p>Mutable and not thread-safe: it belongs to one actor.
  */
@@ -28,7 +28,9 @@ public final class MemberTable {
     IGNORED,
     /** An unknown (or formerly DEAD/LEFT) member is now up. */
     JOINED,
-    /** Same status at a higher incarnation, or a down member's record replaced by a newer down one. */
+    /**
+     * Same status at a higher incarnation, or a down member's record replaced by a newer down one.
+     */
     UPDATED,
     /** The member is SUSPECT (newly, or again at a higher incarnation). */
     SUSPECTED,
@@ -50,17 +52,24 @@ public final class MemberTable {
 
   private final String selfName;
   private final Map<String, Member> members = new HashMap<>();
+
   /** Protocol period at which a member became DEAD or LEFT, for {@link #purge}. */
   private final Map<String, Long> downSince = new HashMap<>();
+
   /** Names of the ALIVE and SUSPECT members other than this node, in no order, for sampling. */
   private final List<String> upOthers = new ArrayList<>();
+
   /** Position of each name in {@link #upOthers}, so removal is O(1). */
   private final Map<String, Integer> upIndex = new HashMap<>();
+
   private int upCount;
+
   /** Name of the member at each "host:port", for the seeds' liveness check. */
   private final Map<String, String> byAddress = new HashMap<>();
+
   /** When (on {@link #nanoClock}) each member entered its current status. */
   private final Map<String, Long> statusSince = new HashMap<>();
+
   private final LongSupplier nanoClock;
 
   public MemberTable(Member self) {
@@ -114,8 +123,8 @@ public final class MemberTable {
   }
 
   /**
-   * When, on this table's clock, {@code name} entered its current status (a new incarnation in
-   * the same status does not count), or null when the member is not known.
+   * When, on this table's clock, {@code name} entered its current status (a new incarnation in the
+   * same status does not count), or null when the member is not known.
    */
   public Long statusSinceNanos(String name) {
     return statusSince.get(name);
@@ -178,8 +187,8 @@ public final class MemberTable {
   }
 
   /**
-   * Merges one record, heard at protocol period {@code period}. A claim about this node that is
-   * not ALIVE and not older than its incarnation is refuted (unless this node has left), so a
+   * Merges one record, heard at protocol period {@code period}. A claim about this node that is not
+   * ALIVE and not older than its incarnation is refuted (unless this node has left), so a
    * suspected, declared-dead or restarted node always comes back ALIVE.
    */
   public Change apply(Member incoming, long period) {
@@ -203,7 +212,8 @@ public final class MemberTable {
       return next.isUp() ? Outcome.JOINED : Outcome.UPDATED;
     }
     return switch (next.status()) {
-      case ALIVE -> previous.status() == MemberStatus.SUSPECT ? Outcome.ALIVE_AGAIN : Outcome.UPDATED;
+      case ALIVE ->
+          previous.status() == MemberStatus.SUSPECT ? Outcome.ALIVE_AGAIN : Outcome.UPDATED;
       case SUSPECT -> Outcome.SUSPECTED;
       case DEAD -> Outcome.DIED;
       case LEFT -> Outcome.LEFT;
@@ -252,14 +262,17 @@ public final class MemberTable {
   /** Forgets DEAD and LEFT members that have been down since before {@code oldestKeptPeriod}. */
   public List<Member> purge(long oldestKeptPeriod) {
     List<Member> removed = new ArrayList<>();
-    downSince.entrySet().removeIf(e -> {
-      if (e.getValue() < oldestKeptPeriod) {
-        removed.add(members.get(e.getKey()));
-        remove(e.getKey());
-        return true;
-      }
-      return false;
-    });
+    downSince
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (e.getValue() < oldestKeptPeriod) {
+                removed.add(members.get(e.getKey()));
+                remove(e.getKey());
+                return true;
+              }
+              return false;
+            });
     return removed;
   }
 
@@ -272,13 +285,17 @@ public final class MemberTable {
     }
   }
 
-  /** Stores {@code m} and keeps the up count and the up list in step; returns the previous record. */
+  /**
+   * Stores {@code m} and keeps the up count and the up list in step; returns the previous record.
+   */
   private Member replace(Member m) {
     Member previous = members.put(m.name(), m);
     if (previous == null || previous.status() != m.status()) {
       statusSince.put(m.name(), nanoClock.getAsLong());
     }
-    if (previous == null || previous.clusterPort() != m.clusterPort() || !previous.host().equals(m.host())) {
+    if (previous == null
+        || previous.clusterPort() != m.clusterPort()
+        || !previous.host().equals(m.host())) {
       if (previous != null) {
         byAddress.remove(previous.host() + ":" + previous.clusterPort(), m.name());
       }

@@ -31,12 +31,11 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
- * SWIM membership of this node (see docs/membership.md): the Akka adapter around the pure
- * {@link SwimProtocol}. It feeds the protocol the datagrams of its {@link UdpTransport} and the
- * timers it asked for, carries out what the protocol asks (send, start or cancel a timer, log,
- * count), publishes every {@link MemberEvent} to subscribers, and answers queries. A new
- * subscriber first gets a {@code MemberJoined} for every ALIVE or SUSPECT member, this node
- * included.
+ * SWIM membership of this node (see docs/membership.md): the Akka adapter around the pure {@link
+ * SwimProtocol}. It feeds the protocol the datagrams of its {@link UdpTransport} and the timers it
+ * asked for, carries out what the protocol asks (send, start or cancel a timer, log, count),
+ * publishes every {@link MemberEvent} to subscribers, and answers queries. A new subscriber first
+ * gets a {@code MemberJoined} for every ALIVE or SUSPECT member, this node included.
  */
 public final class MembershipActor extends AbstractBehavior<MembershipActor.Command> {
 
@@ -59,15 +58,15 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   }
 
   /**
-   * When a member entered its current status, by this node's wall clock (a later incarnation in
-   * the same status does not move it), and the accusers of a running suspicion of it, by name
-   * (empty unless it is SUSPECT here; a suspicion heard from a version-1 node has no accuser).
+   * When a member entered its current status, by this node's wall clock (a later incarnation in the
+   * same status does not move it), and the accusers of a running suspicion of it, by name (empty
+   * unless it is SUSPECT here; a suspicion heard from a version-1 node has no accuser).
    */
   public record Standing(Instant since, List<String> suspectedBy) {}
 
   /**
-   * Gossip LEFT to several members, wait a moment for the datagrams to go out, answer
-   * {@code Done} and stop. After this the node refutes nothing.
+   * Gossip LEFT to several members, wait a moment for the datagrams to go out, answer {@code Done}
+   * and stop. After this the node refutes nothing.
    */
   public record Leave(ActorRef<Done> replyTo) implements Command {}
 
@@ -76,7 +75,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   /** A timer the protocol started is due. */
   private record Fire(SwimProtocol.Timer timer) implements Command {}
 
-  private enum LeaveLingerOver implements Command { INSTANCE }
+  private enum LeaveLingerOver implements Command {
+    INSTANCE
+  }
 
   private static final Object LEAVE_TIMER = "leave";
 
@@ -88,20 +89,24 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
    * starts from a clock-derived incarnation and leaves the cluster in coordinated shutdown's
    * cluster-leave phase.
    */
-  public static Behavior<Command> create(LocalNode node, MembershipSettings settings, Metrics metrics) {
-    return Behaviors.<Command>setup(context -> {
-      ActorRef<UdpTransport.Command> transport = UdpTransport.spawn(context, node.address(), "udp", DISPATCHER);
-      // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
-      // restarted node is ALIVE again even where the cluster remembers it DEAD.
-      return create(node, settings, transport, new Random(), System.currentTimeMillis(), true, metrics);
-    });
+  public static Behavior<Command> create(
+      LocalNode node, MembershipSettings settings, Metrics metrics) {
+    return Behaviors.<Command>setup(
+        context -> {
+          ActorRef<UdpTransport.Command> transport =
+              UdpTransport.spawn(context, node.address(), "udp", DISPATCHER);
+          // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
+          // restarted node is ALIVE again even where the cluster remembers it DEAD.
+          return create(
+              node, settings, transport, new Random(), System.currentTimeMillis(), true, metrics);
+        });
   }
 
   /**
    * The actor over a given transport (a real {@link UdpTransport} or a test probe), random source
-   * and starting incarnation. With {@code leaveOnShutdown} it registers a coordinated-shutdown
-   * task that sends {@link Leave} and waits for it. Probes, suspicions and deaths are counted in
-   * {@code metrics}.
+   * and starting incarnation. With {@code leaveOnShutdown} it registers a coordinated-shutdown task
+   * that sends {@link Leave} and waits for it. Probes, suspicions and deaths are counted in {@code
+   * metrics}.
    */
   public static Behavior<Command> create(
       LocalNode node,
@@ -111,8 +116,20 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       long incarnation,
       boolean leaveOnShutdown,
       Metrics metrics) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new MembershipActor(context, timers, node, settings, transport, random, incarnation, leaveOnShutdown, metrics)));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new MembershipActor(
+                        context,
+                        timers,
+                        node,
+                        settings,
+                        transport,
+                        random,
+                        incarnation,
+                        leaveOnShutdown,
+                        metrics)));
   }
 
   /** Longest a graceful leave may take: the linger after LEFT is sent, plus slack. */
@@ -144,9 +161,13 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     this.timers = timers;
     this.settings = settings;
     this.transport = transport;
-    this.protocol = new SwimProtocol(node, incarnation, settings, random, System::nanoTime, new ActorEffects(metrics));
+    this.protocol =
+        new SwimProtocol(
+            node, incarnation, settings, random, System::nanoTime, new ActorEffects(metrics));
     context.watch(transport);
-    transport.tell(new UdpTransport.Register(context.messageAdapter(UdpTransport.Datagram.class, Received::new)));
+    transport.tell(
+        new UdpTransport.Register(
+            context.messageAdapter(UdpTransport.Datagram.class, Received::new)));
     protocol.start();
     this.shutdownTask = leaveOnShutdown ? Optional.of(registerLeaveOnShutdown()) : Optional.empty();
   }
@@ -244,12 +265,14 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     ActorSystem<Void> system = context.getSystem();
     ActorRef<Command> self = context.getSelf();
     Duration timeout = leaveTimeout(settings);
-    return CoordinatedShutdown.get(system).addCancellableTask(
-        CoordinatedShutdown.PhaseClusterLeave(),
-        "membership-leave",
-        () -> AskPattern.<Command, Done>ask(self, Leave::new, timeout, system.scheduler())
-            // a leave that cannot finish must not hold up the rest of the shutdown
-            .exceptionally(failure -> Done.getInstance()));
+    return CoordinatedShutdown.get(system)
+        .addCancellableTask(
+            CoordinatedShutdown.PhaseClusterLeave(),
+            "membership-leave",
+            () ->
+                AskPattern.<Command, Done>ask(self, Leave::new, timeout, system.scheduler())
+                    // a leave that cannot finish must not hold up the rest of the shutdown
+                    .exceptionally(failure -> Done.getInstance()));
   }
 
   @Override
@@ -303,7 +326,9 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     for (Member m : members) {
       Long since = protocol.statusSinceNanos(m.name());
       List<String> accusers = protocol.accusers(m.name()).stream().sorted().toList();
-      standings.put(m.name(), new Standing(since == null ? null : now.minusNanos(nowNanos - since), accusers));
+      standings.put(
+          m.name(),
+          new Standing(since == null ? null : now.minusNanos(nowNanos - since), accusers));
     }
     get.replyTo().tell(new Members(protocol.selfName(), members, Map.copyOf(standings)));
     return this;
@@ -329,7 +354,11 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
 
   private Behavior<Command> onTerminated(Terminated terminated) {
     if (terminated.getRef().equals(transport)) {
-      log().error("{} p{}: UDP transport stopped; membership stops", protocol.selfName(), protocol.period());
+      log()
+          .error(
+              "{} p{}: UDP transport stopped; membership stops",
+              protocol.selfName(),
+              protocol.period());
       return Behaviors.stopped();
     }
     subscribers.remove(terminated.getRef());

@@ -7,8 +7,8 @@ import java.time.Duration;
 
 /**
  * The typed, validated view of {@code dht.membership { }}. Built once at start; a missing or wrong
- * value throws {@link SettingsException} with one line naming the key and what is wrong. Also
- * owns the two SWIM formulas that depend on the cluster size, so they are written down once.
+ * value throws {@link SettingsException} with one line naming the key and what is wrong. Also owns
+ * the two SWIM formulas that depend on the cluster size, so they are written down once.
  */
 public final class MembershipSettings {
   private static final String PREFIX = "dht.membership.";
@@ -33,15 +33,22 @@ public final class MembershipSettings {
     protocolPeriod = duration(c, "protocol-period", Duration.ofMillis(10), Duration.ofMinutes(1));
     pingTimeout = duration(c, "ping-timeout", Duration.ofMillis(1), Duration.ofMinutes(1));
     if (pingTimeout.compareTo(protocolPeriod) >= 0) {
-      throw bad("ping-timeout", "must be < protocol-period (" + protocolPeriod.toMillis()
-          + "ms) so indirect probes can answer within the period, was " + pingTimeout.toMillis() + "ms");
+      throw bad(
+          "ping-timeout",
+          "must be < protocol-period ("
+              + protocolPeriod.toMillis()
+              + "ms) so indirect probes can answer within the period, was "
+              + pingTimeout.toMillis()
+              + "ms");
     }
     indirectProbes = intIn(c, "indirect-probes", 0, 16);
     suspicionMultiplier = doubleIn(c, "suspicion-multiplier", 1, 100);
     retransmitMultiplier = doubleIn(c, "retransmit-multiplier", 0.1, 100);
     maxDatagramSize = intIn(c, "max-datagram-size", 512, 65_000);
-    joinRetryInterval = duration(c, "join-retry-interval", Duration.ofMillis(10), Duration.ofMinutes(10));
-    deadMemberRetention = duration(c, "dead-member-retention", Duration.ofSeconds(0), Duration.ofDays(30));
+    joinRetryInterval =
+        duration(c, "join-retry-interval", Duration.ofMillis(10), Duration.ofMinutes(10));
+    deadMemberRetention =
+        duration(c, "dead-member-retention", Duration.ofSeconds(0), Duration.ofDays(30));
     suspicionMaxMultiplier = doubleIn(c, "suspicion-max-multiplier", 1, 100);
     suspicionConfirmations = intIn(c, "suspicion-confirmations", 0, 32);
     maxLocalHealth = intIn(c, "max-local-health", 1, 64);
@@ -51,7 +58,10 @@ public final class MembershipSettings {
     pushPullInterval = duration(c, "push-pull-interval", Duration.ofSeconds(1), Duration.ofDays(1));
   }
 
-  /** Reads {@code dht.membership} from the full config; throws {@link SettingsException} naming the first bad key. */
+  /**
+   * Reads {@code dht.membership} from the full config; throws {@link SettingsException} naming the
+   * first bad key.
+   */
   public static MembershipSettings from(Config config) {
     return new MembershipSettings(config);
   }
@@ -65,9 +75,9 @@ public final class MembershipSettings {
   /**
    * Lifeguard's dogpile suspicion: the timeout of a suspicion with {@code confirmations}
    * independent accusers beyond the first, in a cluster of {@code clusterSize} up members. It
-   * starts at suspicion-max-multiplier times {@link #suspicionTimeout} and falls towards
-   * {@link #suspicionTimeout} as confirmations arrive, reaching it at
-   * {@link #expectedConfirmations} (log-shaped: the first confirmations count most).
+   * starts at suspicion-max-multiplier times {@link #suspicionTimeout} and falls towards {@link
+   * #suspicionTimeout} as confirmations arrive, reaching it at {@link #expectedConfirmations}
+   * (log-shaped: the first confirmations count most).
    */
   public Duration suspicionTimeout(int clusterSize, int confirmations) {
     long min = suspicionTimeout(clusterSize).toNanos();
@@ -80,7 +90,10 @@ public final class MembershipSettings {
     return Duration.ofNanos(Math.max(min, Math.round(max - (max - min) * fraction)));
   }
 
-  /** Confirmations that bring a suspicion down to its minimum: suspicion-confirmations, at most N - 2. */
+  /**
+   * Confirmations that bring a suspicion down to its minimum: suspicion-confirmations, at most N -
+   * 2.
+   */
   public int expectedConfirmations(int clusterSize) {
     return Math.max(0, Math.min(suspicionConfirmations, clusterSize - 2));
   }

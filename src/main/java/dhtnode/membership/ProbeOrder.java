@@ -19,12 +19,16 @@ import java.util.Set;
  */
 public final class ProbeOrder {
   private final Random random;
+
   /** The walk; may still hold removed names, which are dropped when the walk reaches them. */
   private final List<String> order = new ArrayList<>();
+
   /** The names in {@link #order}, removed or not. */
   private final Set<String> listed = new HashSet<>();
+
   /** The current members: O(1) membership tests, and removal without searching the walk. */
   private final Set<String> members = new HashSet<>();
+
   private int next;
 
   public ProbeOrder(Random random) {

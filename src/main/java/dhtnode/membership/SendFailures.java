@@ -11,9 +11,9 @@ import java.util.function.LongSupplier;
  * refuses to send (a route, a firewall, a bad address) is a fault an operator should see; a peer
  * that stays unreachable, though, is written to every period and must not flood the log. So per
  * destination: the first failure is a WARN, further failures within {@code interval} are counted
- * (DEBUG only), and the first failure after that is a WARN again that says how many were not
- * shown. The first send that works after a WARN is one INFO line. At most {@code maxTracked}
- * destinations are remembered; past that the oldest report is forgotten, so churn cannot grow it.
+ * (DEBUG only), and the first failure after that is a WARN again that says how many were not shown.
+ * The first send that works after a WARN is one INFO line. At most {@code maxTracked} destinations
+ * are remembered; past that the oldest report is forgotten, so churn cannot grow it.
  *
  * <p>Mutable and not thread-safe: it belongs to one transport.
  */
@@ -38,7 +38,9 @@ final class SendFailures {
     this.nanoClock = nanoClock;
   }
 
-  /** A send to {@code to} failed with {@code error}: the WARN line to write, or null for DEBUG only. */
+  /**
+   * A send to {@code to} failed with {@code error}: the WARN line to write, or null for DEBUG only.
+   */
   String failed(InetSocketAddress to, String error) {
     long now = nanoClock.getAsLong();
     Failing f = failing.get(to);
@@ -47,21 +49,35 @@ final class SendFailures {
         forgetOldest();
       }
       failing.put(to, new Failing(now));
-      return "UDP datagrams to " + to + " cannot be sent (" + error + "); repeated at most every "
-          + intervalNanos / 1_000_000_000 + " s while they keep failing";
+      return "UDP datagrams to "
+          + to
+          + " cannot be sent ("
+          + error
+          + "); repeated at most every "
+          + intervalNanos / 1_000_000_000
+          + " s while they keep failing";
     }
     if (now - f.warnedAt < intervalNanos) {
       f.unreported++;
       return null;
     }
-    String line = "UDP datagrams to " + to + " still cannot be sent (" + error + "); " + f.unreported
-        + " more failed since the last warning";
+    String line =
+        "UDP datagrams to "
+            + to
+            + " still cannot be sent ("
+            + error
+            + "); "
+            + f.unreported
+            + " more failed since the last warning";
     f.warnedAt = now;
     f.unreported = 0;
     return line;
   }
 
-  /** A send to {@code to} worked: the INFO line to write if its failure had been reported, else null. */
+  /**
+   * A send to {@code to} worked: the INFO line to write if its failure had been reported, else
+   * null.
+   */
   String sent(InetSocketAddress to) {
     if (failing.isEmpty() || failing.remove(to) == null) {
       return null;

@@ -24,15 +24,14 @@ import java.util.function.Supplier;
  * The SWIM protocol of one node as a plain, single-threaded state machine (Das, Gupta, Motivala
  * 2002; see docs/membership.md). It owns the member table, the gossip buffer and the probe
  * schedule, and does nothing by itself: it is driven by {@link #onTimer} and {@link #onDatagram}
- * (and {@link #leave}), and acts only through its {@link Effects}: send a datagram, start or
- * cancel a timer, publish a {@link MemberEvent}, log. Time comes from an injected clock and
- * randomness from an injected {@link Random}, so the same inputs give the same outputs: the
- * {@link MembershipActor} runs it over Akka timers and UDP, a simulator over virtual time.
+ * (and {@link #leave}), and acts only through its {@link Effects}: send a datagram, start or cancel
+ * a timer, publish a {@link MemberEvent}, log. Time comes from an injected clock and randomness
+ * from an injected {@link Random}, so the same inputs give the same outputs: the {@link
+ * MembershipActor} runs it over Akka timers and UDP, a simulator over virtual time.
  *
  * <p>Each protocol period it concludes the previous probe (no ACK directly or through K helpers:
  * SUSPECT) and probes the next member in randomized round-robin order. A suspect that does not
- * refute in time is declared DEAD. Every change is gossiped, logged as one INFO line and
- * published.
+ * refute in time is declared DEAD. Every change is gossiped, logged as one INFO line and published.
  */
 public final class SwimProtocol {
 
@@ -41,7 +40,10 @@ public final class SwimProtocol {
     /** Send one datagram. */
     void send(InetSocketAddress to, byte[] datagram);
 
-    /** Start (or restart) the single-shot timer {@code key}: deliver {@code timer} after {@code delay}. */
+    /**
+     * Start (or restart) the single-shot timer {@code key}: deliver {@code timer} after {@code
+     * delay}.
+     */
     void startTimer(Object key, Timer timer, Duration delay);
 
     /** Cancel timer {@code key}; a cancelled timer is never delivered. */
@@ -64,7 +66,9 @@ public final class SwimProtocol {
 
     default void deathDeclared() {}
 
-    /** A probe this node ran ended (at the next period's start, or when it was dropped by a pause). */
+    /**
+     * A probe this node ran ended (at the next period's start, or when it was dropped by a pause).
+     */
     default void probeConcluded(ProbeOutcome outcome) {}
 
     /** A direct ACK arrived {@code nanos} after its PING was sent. */
@@ -91,10 +95,14 @@ public final class SwimProtocol {
   public sealed interface Timer {}
 
   /** Start of a protocol period. */
-  public enum Tick implements Timer { INSTANCE }
+  public enum Tick implements Timer {
+    INSTANCE
+  }
 
   /** Time to send JOIN (again). */
-  public enum JoinTick implements Timer { INSTANCE }
+  public enum JoinTick implements Timer {
+    INSTANCE
+  }
 
   /** No direct ACK for probe {@code seq} yet: ask helpers. */
   public record PingTimeout(long seq) implements Timer {}
@@ -103,10 +111,14 @@ public final class SwimProtocol {
   public record SuspicionTimeout(String name, long incarnation, Duration after) implements Timer {}
 
   /** Time to send pending gossip to a few members. */
-  public enum GossipTick implements Timer { INSTANCE }
+  public enum GossipTick implements Timer {
+    INSTANCE
+  }
 
   /** Time for push-pull anti-entropy with one random member. */
-  public enum SyncTick implements Timer { INSTANCE }
+  public enum SyncTick implements Timer {
+    INSTANCE
+  }
 
   /** As a PING_REQ helper, no ACK from the target of relay {@code seq} yet: send a NACK. */
   public record NackTimeout(long seq) implements Timer {}
@@ -124,7 +136,8 @@ public final class SwimProtocol {
   /** Members told directly that this node leaves; the rest hear it by gossip. */
   private static final int LEAVE_FANOUT = 8;
 
-  private record Probe(long seq, String target, long sentNanos, int helpers, int nacks, ProbeOutcome outcome) {
+  private record Probe(
+      long seq, String target, long sentNanos, int helpers, int nacks, ProbeOutcome outcome) {
     Probe acked(ProbeOutcome how) {
       return new Probe(seq, target, sentNanos, helpers, nacks, how);
     }
@@ -143,7 +156,8 @@ public final class SwimProtocol {
   }
 
   /** A probe this node runs for another member's PING_REQ. */
-  private record Relay(InetSocketAddress requester, long requesterSeq, String target, long period) {}
+  private record Relay(
+      InetSocketAddress requester, long requesterSeq, String target, long period) {}
 
   private final MembershipSettings settings;
   private final Effects effects;
@@ -155,10 +169,13 @@ public final class SwimProtocol {
   private final GossipBuffer gossip = new GossipBuffer();
   private final ProbeOrder probeOrder;
   private final Map<Long, Relay> relays = new HashMap<>();
+
   /** Running suspicions, by member name (Lifeguard's dogpile: accusers shorten the timeout). */
   private final Map<String, Suspicion> suspicions = new HashMap<>();
+
   /** Members that went DEAD or LEFT, and when: gossip still reaches them for gossip-to-the-dead. */
   private final Map<String, Long> recentlyDown = new HashMap<>();
+
   private final long retentionPeriods;
 
   private long period;
@@ -166,17 +183,21 @@ public final class SwimProtocol {
   private boolean started;
   private boolean joined;
   private long lastTickNanos;
+
   /** When the pending protocol-period tick is due, for the tick-lateness measurement. */
   private long tickDueNanos;
+
   /** Incarnation of the newest DEAD or LEFT claim about this node already reported. */
   private long exclusionReported = Long.MIN_VALUE;
+
   private boolean leaving;
   private Probe probe;
+
   /**
    * Lifeguard's local health multiplier, 0 (healthy) up to max-local-health - 1: failed probes
-   * without nacks and refutations raise it, answered probes lower it; the protocol period and
-   * ping timeout are stretched by (1 + health), so a node that is itself slow probes less and
-   * accuses less instead of accusing healthy peers.
+   * without nacks and refutations raise it, answered probes lower it; the protocol period and ping
+   * timeout are stretched by (1 + health), so a node that is itself slow probes less and accuses
+   * less instead of accusing healthy peers.
    */
   private int health;
 
@@ -215,9 +236,16 @@ public final class SwimProtocol {
     this.nanoClock = nanoClock;
     this.selfName = node.name();
     this.probeOrder = new ProbeOrder(random);
-    this.table = new MemberTable(
-        new Member(node.name(), node.host(), node.clusterPort(), node.httpPort(), MemberStatus.ALIVE, incarnation),
-        nanoClock);
+    this.table =
+        new MemberTable(
+            new Member(
+                node.name(),
+                node.host(),
+                node.clusterPort(),
+                node.httpPort(),
+                MemberStatus.ALIVE,
+                incarnation),
+            nanoClock);
     this.retentionPeriods =
         Math.max(1, settings.deadMemberRetention.toNanos() / settings.protocolPeriod.toNanos());
     this.seeds = node.otherSeeds();
@@ -235,14 +263,19 @@ public final class SwimProtocol {
     if (seeds.isEmpty()) {
       // only this node among the seeds: it starts a new cluster (and accepts joins)
       joined = true;
-      info("starting a new cluster as " + selfName + " at incarnation " + table.self().incarnation());
+      info(
+          "starting a new cluster as "
+              + selfName
+              + " at incarnation "
+              + table.self().incarnation());
     } else {
       info("joining through seeds " + seeds);
       sendJoins(seeds);
       effects.startTimer(JOIN_TIMER, JoinTick.INSTANCE, settings.joinRetryInterval);
     }
     effects.startTimer(GOSSIP_TIMER, GossipTick.INSTANCE, settings.gossipInterval);
-    effects.startTimer(SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
+    effects.startTimer(
+        SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -288,8 +321,8 @@ public final class SwimProtocol {
   }
 
   /**
-   * When, on this protocol's clock, {@code name} entered its current status, or null when it is
-   * not known. A refuted suspicion counts as a new entry into ALIVE.
+   * When, on this protocol's clock, {@code name} entered its current status, or null when it is not
+   * known. A refuted suspicion counts as a new entry into ALIVE.
    */
   public Long statusSinceNanos(String name) {
     return table.statusSinceNanos(name);
@@ -354,8 +387,11 @@ public final class SwimProtocol {
     lastTickNanos = now;
     long away = suspicionTimeout().plus(scaled(settings.protocolPeriod)).toNanos();
     if (gap > away && table.upCount() > 1) {
-      info(selfName + " was unresponsive for " + gap / 1_000_000
-          + " ms, longer than its suspicion timeout: the cluster may have declared it dead");
+      info(
+          selfName
+              + " was unresponsive for "
+              + gap / 1_000_000
+              + " ms, longer than its suspicion timeout: the cluster may have declared it dead");
       effects.publish(new MemberEvent.SelfAway(table.self(), gap / 1_000_000));
       probe = null;
     }
@@ -376,9 +412,12 @@ public final class SwimProtocol {
     // Lifeguard: a helper's NACK shows this node can reach others, so the missing ACK is the
     // target's fault; each helper that did not even NACK hints that the fault is this node's.
     adjustHealth(finished.helpers() == 0 ? 1 : finished.helpers() - finished.nacks());
-    String reason = finished.helpers() == 0
-        ? "no ack, no helper to ask"
-        : "no ack direct or via " + finished.helpers() + (finished.helpers() == 1 ? " helper" : " helpers");
+    String reason =
+        finished.helpers() == 0
+            ? "no ack, no helper to ask"
+            : "no ack direct or via "
+                + finished.helpers()
+                + (finished.helpers() == 1 ? " helper" : " helpers");
     Optional<Member> target = table.get(finished.target());
     if (target.isPresent() && target.get().status() == MemberStatus.SUSPECT) {
       // already suspected (by others): this failed probe is an independent confirmation
@@ -399,7 +438,10 @@ public final class SwimProtocol {
     effects.probeStarted();
     // scheduled before sending, so whoever sees the PING knows the timeout is armed
     effects.startTimer(PING_TIMER, new PingTimeout(seq), scaled(settings.pingTimeout));
-    send(address(member), member.name(), (g, a) -> new SwimMessage.Ping(table.self(), seq, member.name(), g, a));
+    send(
+        address(member),
+        member.name(),
+        (g, a) -> new SwimMessage.Ping(table.self(), seq, member.name(), g, a));
   }
 
   private Optional<Member> nextProbeTarget() {
@@ -427,7 +469,9 @@ public final class SwimProtocol {
     }
     List<Member> helpers = table.randomUpOthers(settings.indirectProbes, probe.target(), random);
     for (Member helper : helpers) {
-      send(address(helper), helper.name(),
+      send(
+          address(helper),
+          helper.name(),
           (g, a) -> new SwimMessage.PingReq(table.self(), timeout.seq(), target.get(), g, a));
     }
     probe = probe.withHelpers(helpers.size());
@@ -438,9 +482,17 @@ public final class SwimProtocol {
   private void onSuspicionTimeout(SuspicionTimeout timeout) {
     Suspicion s = suspicions.get(timeout.name());
     int accusers = s == null ? 0 : s.accusers.size();
-    String reason = "suspect for " + timeout.after().toMillis() + " ms, not refuted"
-        + (accusers > 1 ? ", " + accusers + " accusers" : "");
-    handle(table.confirmDead(timeout.name(), timeout.incarnation(), period), selfName, reason, null, false);
+    String reason =
+        "suspect for "
+            + timeout.after().toMillis()
+            + " ms, not refuted"
+            + (accusers > 1 ? ", " + accusers + " accusers" : "");
+    handle(
+        table.confirmDead(timeout.name(), timeout.incarnation(), period),
+        selfName,
+        reason,
+        null,
+        false);
   }
 
   private Duration suspicionTimeout() {
@@ -451,9 +503,9 @@ public final class SwimProtocol {
 
   /**
    * Before joining: JOIN every seed. After: JOIN only the seeds not known to be up. Two sides of a
-   * healed partition hold each other DEAD and never probe each other; a JOIN to a seed on the
-   * other side makes it re-learn this node (and its reply makes this node refute), so the cluster
-   * merges again. A seed that is up costs nothing; a dead one, one small datagram per interval.
+   * healed partition hold each other DEAD and never probe each other; a JOIN to a seed on the other
+   * side makes it re-learn this node (and its reply makes this node refute), so the cluster merges
+   * again. A seed that is up costs nothing; a dead one, one small datagram per interval.
    */
   private void onJoinTick() {
     effects.startTimer(JOIN_TIMER, JoinTick.INSTANCE, settings.joinRetryInterval);
@@ -463,8 +515,10 @@ public final class SwimProtocol {
     }
     List<InetSocketAddress> unreachable = new ArrayList<>();
     for (InetSocketAddress seed : seeds) {
-      boolean up = table.isUpAt(seed.getHostString(), seed.getPort())
-          || (seed.getAddress() != null && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()));
+      boolean up =
+          table.isUpAt(seed.getHostString(), seed.getPort())
+              || (seed.getAddress() != null
+                  && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()));
       if (!up) {
         unreachable.add(seed);
       }
@@ -516,8 +570,10 @@ public final class SwimProtocol {
       if (isStale(update, change)) {
         corrections.add(change.current());
       }
-      if (change.outcome() == MemberTable.Outcome.IGNORED && accuser != null
-          && update.status() == MemberStatus.SUSPECT && change.current() != null
+      if (change.outcome() == MemberTable.Outcome.IGNORED
+          && accuser != null
+          && update.status() == MemberStatus.SUSPECT
+          && change.current() != null
           && change.current().status() == MemberStatus.SUSPECT
           && change.current().incarnation() == update.incarnation()) {
         confirm(change.current(), accuser);
@@ -528,7 +584,10 @@ public final class SwimProtocol {
       // refutation had finished spreading, say): tell it at once, or its suspicion timer runs out
       // on a live member
       long seq = nextSeq++;
-      send(from, sender, (g, a) -> new SwimMessage.Gossip(table.self(), seq, concat(corrections, g), a));
+      send(
+          from,
+          sender,
+          (g, a) -> new SwimMessage.Gossip(table.self(), seq, concat(corrections, g), a));
     }
     if (message instanceof SwimMessage.Ping ping) {
       onPing(ping, from);
@@ -552,7 +611,10 @@ public final class SwimProtocol {
       debug(() -> "ignoring ping for " + ping.target());
       return;
     }
-    send(from, ping.from().name(), (g, a) -> new SwimMessage.Ack(table.self(), ping.seq(), selfName, g, a));
+    send(
+        from,
+        ping.from().name(),
+        (g, a) -> new SwimMessage.Ack(table.self(), ping.seq(), selfName, g, a));
   }
 
   private void onPingReq(SwimMessage.PingReq request, InetSocketAddress from) {
@@ -561,13 +623,18 @@ public final class SwimProtocol {
     relays.put(seq, new Relay(from, request.seq(), target.name(), period));
     // Lifeguard: if the target stays silent, tell the requester so before its period ends
     effects.startTimer(new NackKey(seq), new NackTimeout(seq), settings.pingTimeout);
-    send(address(target), target.name(), (g, a) -> new SwimMessage.Ping(table.self(), seq, target.name(), g, a));
+    send(
+        address(target),
+        target.name(),
+        (g, a) -> new SwimMessage.Ping(table.self(), seq, target.name(), g, a));
   }
 
   private void onNackTimeout(NackTimeout timeout) {
     Relay relay = relays.get(timeout.seq());
     if (relay != null) {
-      send(relay.requester(), null,
+      send(
+          relay.requester(),
+          null,
           (g, a) -> new SwimMessage.Nack(table.self(), relay.requesterSeq(), relay.target(), g, a));
     }
   }
@@ -595,7 +662,10 @@ public final class SwimProtocol {
       effects.cancelTimer(new NackKey(ack.seq()));
     }
     if (relay != null && relay.target().equals(ack.subject())) {
-      send(relay.requester(), null, (g, a) -> new SwimMessage.Ack(table.self(), relay.requesterSeq(), ack.subject(), g, a));
+      send(
+          relay.requester(),
+          null,
+          (g, a) -> new SwimMessage.Ack(table.self(), relay.requesterSeq(), ack.subject(), g, a));
     }
   }
 
@@ -604,9 +674,9 @@ public final class SwimProtocol {
   }
 
   /**
-   * Sends this node's whole member list to {@code to}, split into as many datagrams as it takes
-   * to keep each within max-datagram-size. The parts are plain member records (no accusers), so
-   * a JOIN_REPLY stays readable by version-1 nodes.
+   * Sends this node's whole member list to {@code to}, split into as many datagrams as it takes to
+   * keep each within max-datagram-size. The parts are plain member records (no accusers), so a
+   * JOIN_REPLY stays readable by version-1 nodes.
    */
   private void sendState(InetSocketAddress to, Function<List<Member>, SwimMessage> part) {
     List<Member> all = table.all();
@@ -635,11 +705,12 @@ public final class SwimProtocol {
 
   /**
    * Every push-pull interval (longer as the cluster grows), exchange whole member lists with one
-   * random up member: a missed update, or the other side of a healed partition, is repaired even
-   * if no gossip about it is left.
+   * random up member: a missed update, or the other side of a healed partition, is repaired even if
+   * no gossip about it is left.
    */
   private void onSyncTick() {
-    effects.startTimer(SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
+    effects.startTimer(
+        SYNC_TIMER, SyncTick.INSTANCE, jitter(settings.pushPullInterval(table.upCount())));
     if (!joined) {
       return;
     }
@@ -649,7 +720,9 @@ public final class SwimProtocol {
     }
     long seq = nextSeq++;
     debug(() -> "push-pull with " + peer.get(0).name());
-    sendState(address(peer.get(0)), members -> new SwimMessage.Sync(table.self(), seq, false, members, Map.of()));
+    sendState(
+        address(peer.get(0)),
+        members -> new SwimMessage.Sync(table.self(), seq, false, members, Map.of()));
   }
 
   private void onSync(SwimMessage.Sync sync, InetSocketAddress from) {
@@ -659,7 +732,8 @@ public final class SwimProtocol {
       if (lastSyncAnswered.size() > 64) {
         lastSyncAnswered.clear();
       }
-      sendState(from, members -> new SwimMessage.Sync(table.self(), sync.seq(), true, members, Map.of()));
+      sendState(
+          from, members -> new SwimMessage.Sync(table.self(), sync.seq(), true, members, Map.of()));
     }
   }
 
@@ -672,8 +746,8 @@ public final class SwimProtocol {
 
   /**
    * Every gossip interval, if updates are pending, send them to gossip-nodes random members, the
-   * recently dead included: news then spreads in a few hundred milliseconds rather than riding
-   * only on the one or two probes per period, and a live member wrongly declared dead hears it.
+   * recently dead included: news then spreads in a few hundred milliseconds rather than riding only
+   * on the one or two probes per period, and a live member wrongly declared dead hears it.
    */
   private void onGossipTick() {
     effects.startTimer(GOSSIP_TIMER, GossipTick.INSTANCE, settings.gossipInterval);
@@ -682,7 +756,10 @@ public final class SwimProtocol {
     }
     for (Member target : gossipTargets()) {
       long seq = nextSeq++;
-      send(address(target), target.name(), (g, a) -> new SwimMessage.Gossip(table.self(), seq, g, a));
+      send(
+          address(target),
+          target.name(),
+          (g, a) -> new SwimMessage.Gossip(table.self(), seq, g, a));
       if (gossip.size() == 0) {
         return;
       }
@@ -719,7 +796,12 @@ public final class SwimProtocol {
   private void onJoinReply(SwimMessage.JoinReply reply) {
     if (!joined) {
       joined = true;
-      info("joined the cluster through " + reply.from().name() + " (" + table.all().size() + " members known)");
+      info(
+          "joined the cluster through "
+              + reply.from().name()
+              + " ("
+              + table.all().size()
+              + " members known)");
     }
   }
 
@@ -727,8 +809,8 @@ public final class SwimProtocol {
 
   /**
    * Marks this node LEFT at its incarnation and sends PING carrying LEFT to up to 8 random up
-   * members; the rest hear it by gossip. From then on this node refutes nothing and ignores
-   * timers and datagrams. Returns the names told directly.
+   * members; the rest hear it by gossip. From then on this node refutes nothing and ignores timers
+   * and datagrams. Returns the names told directly.
    */
   public List<String> leave() {
     if (leaving) {
@@ -748,7 +830,10 @@ public final class SwimProtocol {
     List<Member> targets = table.randomUpOthers(LEAVE_FANOUT, null, random);
     for (Member target : targets) {
       long seq = nextSeq++;
-      send(address(target), target.name(), (g, a) -> new SwimMessage.Ping(left, seq, target.name(), g, a));
+      send(
+          address(target),
+          target.name(),
+          (g, a) -> new SwimMessage.Ping(left, seq, target.name(), g, a));
     }
     List<String> names = targets.stream().map(Member::name).toList();
     info("leaving the cluster, LEFT sent to " + names);
@@ -758,21 +843,30 @@ public final class SwimProtocol {
   // ---- changes, events, gossip -------------------------------------------------------------
 
   /**
-   * A DEAD or LEFT claim about this node means the others excluded it for a while, even when
-   * this node already outranks the claim: it may have refuted a suspicion as it resumed from a
-   * pause, while the others, not hearing it, declared it dead. Writes went elsewhere meanwhile,
-   * so subscribers are told ({@link MemberEvent.SelfRefuted}), once per claim.
+   * A DEAD or LEFT claim about this node means the others excluded it for a while, even when this
+   * node already outranks the claim: it may have refuted a suspicion as it resumed from a pause,
+   * while the others, not hearing it, declared it dead. Writes went elsewhere meanwhile, so
+   * subscribers are told ({@link MemberEvent.SelfRefuted}), once per claim.
    */
   private void noticeExclusion(Member update, String by) {
     boolean aboutSelf = update.name().equals(selfName);
     boolean excluded = update.status() == MemberStatus.DEAD || update.status() == MemberStatus.LEFT;
-    if (!aboutSelf || !excluded || update.incarnation() <= exclusionReported
+    if (!aboutSelf
+        || !excluded
+        || update.incarnation() <= exclusionReported
         || table.self().status() == MemberStatus.LEFT) {
       return;
     }
     exclusionReported = update.incarnation();
-    info(selfName + " hears it was " + update.status() + " at incarnation " + update.incarnation()
-        + " (from " + by + "): it may have missed writes");
+    info(
+        selfName
+            + " hears it was "
+            + update.status()
+            + " at incarnation "
+            + update.incarnation()
+            + " (from "
+            + by
+            + "): it may have missed writes");
     effects.publish(new MemberEvent.SelfRefuted(table.self(), by, update.status()));
   }
 
@@ -781,17 +875,26 @@ public final class SwimProtocol {
    * merely new here), log it, publish it, and run the suspicion timers. {@code accuser} is who
    * raised a suspicion, when known.
    */
-  private void handle(MemberTable.Change change, String by, String reason, String accuser, boolean bulk) {
+  private void handle(
+      MemberTable.Change change, String by, String reason, String accuser, boolean bulk) {
     Member m = change.current();
     switch (change.outcome()) {
-      case IGNORED -> { }
+      case IGNORED -> {}
       case REFUTED -> {
         gossip.add(m);
         effects.refuted();
         // Lifeguard: being suspected hints that this node was slow to answer
         adjustHealth(1);
-        info(selfName + " refutes being " + change.previous().status() + " at incarnation "
-            + change.previous().incarnation() + " (heard from " + by + "): ALIVE at " + m.incarnation());
+        info(
+            selfName
+                + " refutes being "
+                + change.previous().status()
+                + " at incarnation "
+                + change.previous().incarnation()
+                + " (heard from "
+                + by
+                + "): ALIVE at "
+                + m.incarnation());
         if (change.previous().status() == MemberStatus.SUSPECT) {
           effects.publish(new MemberEvent.SelfRefuted(m, by, MemberStatus.SUSPECT));
         } // DEAD and LEFT claims were reported by noticeExclusion before the table refuted them
@@ -815,7 +918,13 @@ public final class SwimProtocol {
       case ALIVE_AGAIN -> {
         gossip.add(m);
         cancelSuspicion(m.name());
-        info(m.name() + " refuted suspicion, alive again by " + by + " (incarnation " + m.incarnation() + ")");
+        info(
+            m.name()
+                + " refuted suspicion, alive again by "
+                + by
+                + " (incarnation "
+                + m.incarnation()
+                + ")");
         effects.publish(new MemberEvent.MemberAlive(m, by));
       }
       case DIED -> {
@@ -843,8 +952,10 @@ public final class SwimProtocol {
   /** True when {@code update} is older news about another member than what this node holds. */
   private boolean isStale(Member update, MemberTable.Change change) {
     Member current = change.current();
-    return change.outcome() == MemberTable.Outcome.IGNORED && current != null
-        && !current.name().equals(selfName) && update.incarnation() < current.incarnation();
+    return change.outcome() == MemberTable.Outcome.IGNORED
+        && current != null
+        && !current.name().equals(selfName)
+        && update.incarnation() < current.incarnation();
   }
 
   private static List<Member> concat(List<Member> first, List<Member> then) {
@@ -883,7 +994,14 @@ public final class SwimProtocol {
       return;
     }
     gossip.add(m, accuser);
-    debug(() -> m.name() + " suspicion confirmed by " + accuser + " (" + s.accusers.size() + " accusers)");
+    debug(
+        () ->
+            m.name()
+                + " suspicion confirmed by "
+                + accuser
+                + " ("
+                + s.accusers.size()
+                + " accusers)");
     armSuspicion(m.name(), s);
   }
 
@@ -927,29 +1045,39 @@ public final class SwimProtocol {
   }
 
   /**
-   * Encodes a message and sends it, filling the room left under max-datagram-size with gossip.
-   * If the table holds the recipient as SUSPECT, DEAD or LEFT, that record goes first: it is the
-   * "you are suspected / dead" notice that makes a live recipient refute (Lifeguard's buddy
-   * system).
+   * Encodes a message and sends it, filling the room left under max-datagram-size with gossip. If
+   * the table holds the recipient as SUSPECT, DEAD or LEFT, that record goes first: it is the "you
+   * are suspected / dead" notice that makes a live recipient refute (Lifeguard's buddy system).
    */
   private void send(InetSocketAddress to, String recipient, Builder build) {
     List<Member> piggyback = new ArrayList<>();
     Map<String, String> accusers = new HashMap<>();
     if (recipient != null) {
-      table.get(recipient).filter(m -> m.status() != MemberStatus.ALIVE).ifPresent(m -> {
-        piggyback.add(m);
-        Suspicion s = suspicions.get(m.name());
-        if (m.status() == MemberStatus.SUSPECT && s != null && !s.accusers.isEmpty()) {
-          accusers.put(m.name(), s.accusers.iterator().next());
-        }
-      });
+      table
+          .get(recipient)
+          .filter(m -> m.status() != MemberStatus.ALIVE)
+          .ifPresent(
+              m -> {
+                piggyback.add(m);
+                Suspicion s = suspicions.get(m.name());
+                if (m.status() == MemberStatus.SUSPECT && s != null && !s.accusers.isEmpty()) {
+                  accusers.put(m.name(), s.accusers.iterator().next());
+                }
+              });
     }
     // sized as version 2, the larger of the two encodings
-    int room = settings.maxDatagramSize - WireCodec.encodedSize(build.build(piggyback, Map.of("", "")))
-        - (piggyback.isEmpty() ? 0 : 1 + accusers.values().stream().mapToInt(a -> a.length() * 4).sum());
+    int room =
+        settings.maxDatagramSize
+            - WireCodec.encodedSize(build.build(piggyback, Map.of("", "")))
+            - (piggyback.isEmpty()
+                ? 0
+                : 1 + accusers.values().stream().mapToInt(a -> a.length() * 4).sum());
     int limit = settings.retransmitLimit(table.upCount());
-    for (GossipBuffer.Item item : gossip.takeItems(Math.max(0, room), limit,
-        i -> WireCodec.entrySize(i.update(), i.accuser() == null ? "" : i.accuser()))) {
+    for (GossipBuffer.Item item :
+        gossip.takeItems(
+            Math.max(0, room),
+            limit,
+            i -> WireCodec.entrySize(i.update(), i.accuser() == null ? "" : i.accuser()))) {
       if (piggyback.size() == 1 && piggyback.get(0).name().equals(item.update().name())) {
         continue;
       }

@@ -15,18 +15,18 @@ import java.nio.channels.DatagramChannel;
 
 /**
  * The UDP socket of the membership actor: binds one datagram channel, sends each {@link Send} as
- * one datagram and delivers every received datagram as a {@link Datagram} to the listener named
- * by the latest {@link Register}. The membership actor sees only a typed
- * {@code ActorRef<UdpTransport.Command>}, so a test can put a probe in its place.
+ * one datagram and delivers every received datagram as a {@link Datagram} to the listener named by
+ * the latest {@link Register}. The membership actor sees only a typed {@code
+ * ActorRef<UdpTransport.Command>}, so a test can put a probe in its place.
  *
- * <p>A plain NIO channel, not Akka IO UDP: Akka IO stops the socket's actor when a send throws
- * (the kernel refuses a datagram to an address behind a blackhole or prohibit route, a firewall
- * rule answering EPERM, a bad address) and leaves the port bound, so the node could neither send
- * nor receive again nor rebind: it held every member DEAD for good. Here a refused send is one
- * lost datagram, which SWIM tolerates; it is a WARN line at most once a minute per destination
- * ({@link SendFailures}), DEBUG otherwise. Receiving is a blocking loop on a dedicated
- * daemon thread (never an Akka dispatcher thread); a send is one {@code send} call, which for UDP
- * waits at most for socket buffer space.
+ * <p>A plain NIO channel, not Akka IO UDP: Akka IO stops the socket's actor when a send throws (the
+ * kernel refuses a datagram to an address behind a blackhole or prohibit route, a firewall rule
+ * answering EPERM, a bad address) and leaves the port bound, so the node could neither send nor
+ * receive again nor rebind: it held every member DEAD for good. Here a refused send is one lost
+ * datagram, which SWIM tolerates; it is a WARN line at most once a minute per destination ({@link
+ * SendFailures}), DEBUG otherwise. Receiving is a blocking loop on a dedicated daemon thread (never
+ * an Akka dispatcher thread); a send is one {@code send} call, which for UDP waits at most for
+ * socket buffer space.
  *
  * <p>If the channel cannot be bound the transport logs an error and stops; the membership actor
  * watches it and stops too. Closing the channel at stop ends the receiving thread.
@@ -55,19 +55,29 @@ public final class UdpTransport extends AbstractActor {
   private final InetSocketAddress bindAddress;
   private volatile akka.actor.typed.ActorRef<Datagram> listener;
   private DatagramChannel channel;
+
   /** Which failed sends are a WARN: at most one per destination per minute. */
   private final SendFailures failures = new SendFailures(WARN_INTERVAL, 1024, System::nanoTime);
 
   /** Spawns a transport bound to {@code bindAddress} as a child of a typed actor. */
   public static akka.actor.typed.ActorRef<Command> spawn(
-      akka.actor.typed.javadsl.ActorContext<?> context, InetSocketAddress bindAddress, String name) {
+      akka.actor.typed.javadsl.ActorContext<?> context,
+      InetSocketAddress bindAddress,
+      String name) {
     return Adapter.toTyped(Adapter.actorOf(context, props(bindAddress), name));
   }
 
-  /** As {@link #spawn(akka.actor.typed.javadsl.ActorContext, InetSocketAddress, String)}, on the dispatcher at config path {@code dispatcher}. */
+  /**
+   * As {@link #spawn(akka.actor.typed.javadsl.ActorContext, InetSocketAddress, String)}, on the
+   * dispatcher at config path {@code dispatcher}.
+   */
   public static akka.actor.typed.ActorRef<Command> spawn(
-      akka.actor.typed.javadsl.ActorContext<?> context, InetSocketAddress bindAddress, String name, String dispatcher) {
-    return Adapter.toTyped(Adapter.actorOf(context, props(bindAddress).withDispatcher(dispatcher), name));
+      akka.actor.typed.javadsl.ActorContext<?> context,
+      InetSocketAddress bindAddress,
+      String name,
+      String dispatcher) {
+    return Adapter.toTyped(
+        Adapter.actorOf(context, props(bindAddress).withDispatcher(dispatcher), name));
   }
 
   public static Props props(InetSocketAddress bindAddress) {
@@ -90,7 +100,8 @@ public final class UdpTransport extends AbstractActor {
       return;
     }
     log.debug("UDP bound on {}", bindAddress);
-    Thread receiver = new Thread(() -> receiveLoop(channel), "udp-receive-" + bindAddress.getPort());
+    Thread receiver =
+        new Thread(() -> receiveLoop(channel), "udp-receive-" + bindAddress.getPort());
     receiver.setDaemon(true);
     receiver.start();
   }

@@ -69,7 +69,8 @@ public final class WireCodec {
       }
     }
     if (s.length() > 255) {
-      throw new IllegalArgumentException("longer than 255 UTF-8 bytes: " + s.substring(0, 32) + "...");
+      throw new IllegalArgumentException(
+          "longer than 255 UTF-8 bytes: " + s.substring(0, 32) + "...");
     }
     return s.length();
   }
@@ -79,7 +80,10 @@ public final class WireCodec {
    * version 2 writes it.
    */
   public static int entrySize(Member m, String accuser) {
-    return memberSize(m) + (m.status() == MemberStatus.SUSPECT ? 1 + (accuser == null ? 0 : utf8Length(accuser)) : 0);
+    return memberSize(m)
+        + (m.status() == MemberStatus.SUSPECT
+            ? 1 + (accuser == null ? 0 : utf8Length(accuser))
+            : 0);
   }
 
   static byte version(SwimMessage message) {
@@ -153,29 +157,36 @@ public final class WireCodec {
       Member from = getMember(buf);
       long seq = buf.getLong();
       Map<String, String> accusers = new HashMap<>();
-      SwimMessage message = switch (type) {
-        case PING -> {
-          String target = getString(buf);
-          yield new SwimMessage.Ping(from, seq, target, getGossip(buf, v2, accusers), accusers);
-        }
-        case PING_REQ -> {
-          Member target = getMember(buf);
-          yield new SwimMessage.PingReq(from, seq, target, getGossip(buf, v2, accusers), accusers);
-        }
-        case ACK -> {
-          String subject = getString(buf);
-          yield new SwimMessage.Ack(from, seq, subject, getGossip(buf, v2, accusers), accusers);
-        }
-        case NACK -> {
-          String subject = getString(buf);
-          yield new SwimMessage.Nack(from, seq, subject, getGossip(buf, v2, accusers), accusers);
-        }
-        case JOIN -> new SwimMessage.Join(from, seq, getGossip(buf, v2, accusers), accusers);
-        case JOIN_REPLY -> new SwimMessage.JoinReply(from, seq, getGossip(buf, v2, accusers), accusers);
-        case GOSSIP -> new SwimMessage.Gossip(from, seq, getGossip(buf, v2, accusers), accusers);
-        case SYNC, SYNC_REPLY -> new SwimMessage.Sync(from, seq, type == SYNC_REPLY, getGossip(buf, v2, accusers), accusers);
-        default -> throw new MalformedDatagramException("unknown message type " + type);
-      };
+      SwimMessage message =
+          switch (type) {
+            case PING -> {
+              String target = getString(buf);
+              yield new SwimMessage.Ping(from, seq, target, getGossip(buf, v2, accusers), accusers);
+            }
+            case PING_REQ -> {
+              Member target = getMember(buf);
+              yield new SwimMessage.PingReq(
+                  from, seq, target, getGossip(buf, v2, accusers), accusers);
+            }
+            case ACK -> {
+              String subject = getString(buf);
+              yield new SwimMessage.Ack(from, seq, subject, getGossip(buf, v2, accusers), accusers);
+            }
+            case NACK -> {
+              String subject = getString(buf);
+              yield new SwimMessage.Nack(
+                  from, seq, subject, getGossip(buf, v2, accusers), accusers);
+            }
+            case JOIN -> new SwimMessage.Join(from, seq, getGossip(buf, v2, accusers), accusers);
+            case JOIN_REPLY ->
+                new SwimMessage.JoinReply(from, seq, getGossip(buf, v2, accusers), accusers);
+            case GOSSIP ->
+                new SwimMessage.Gossip(from, seq, getGossip(buf, v2, accusers), accusers);
+            case SYNC, SYNC_REPLY ->
+                new SwimMessage.Sync(
+                    from, seq, type == SYNC_REPLY, getGossip(buf, v2, accusers), accusers);
+            default -> throw new MalformedDatagramException("unknown message type " + type);
+          };
       if (buf.hasRemaining()) {
         throw new MalformedDatagramException(buf.remaining() + " trailing bytes");
       }
@@ -207,7 +218,8 @@ public final class WireCodec {
   private static List<Member> getGossip(ByteBuffer buf, boolean v2, Map<String, String> accusers)
       throws MalformedDatagramException {
     int count = Short.toUnsignedInt(buf.getShort());
-    // Each member takes at least 16 bytes: a count beyond that is garbage, not a reason to allocate.
+    // Each member takes at least 16 bytes: a count beyond that is garbage, not a reason to
+    // allocate.
     if (count * 16L > buf.remaining()) {
       throw new MalformedDatagramException("gossip count " + count + " exceeds the datagram");
     }
@@ -270,7 +282,8 @@ public final class WireCodec {
   private static byte[] utf8(String s) {
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
     if (bytes.length > 255) {
-      throw new IllegalArgumentException("longer than 255 UTF-8 bytes: " + s.substring(0, 32) + "...");
+      throw new IllegalArgumentException(
+          "longer than 255 UTF-8 bytes: " + s.substring(0, 32) + "...");
     }
     return bytes;
   }

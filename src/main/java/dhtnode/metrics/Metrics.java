@@ -1,5 +1,6 @@
 package dhtnode.metrics;
 
+import dhtnode.common.Consistency;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -13,7 +14,6 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import dhtnode.common.Consistency;
 
 /**
  * Every meter of one node, in one Prometheus registry that {@code GET /metrics} scrapes. Created
@@ -23,28 +23,34 @@ import dhtnode.common.Consistency;
  * Thread-safe: routes, coordinators and actors record concurrently.
  *
  * <p>Names as scraped (each with the tag {@code node}):
+ *
  * <ul>
- *   <li>{@code dht_requests_seconds} histogram (buckets 1 ms .. 5 s), by {@code op} and
- *       {@code consistency}; its {@code _count} is the request count
- *   <li>{@code dht_unavailable_total} 503s answered on {@code /d/}, by {@code op}; of them,
- *       {@code dht_timeouts_total} ran out of time
+ *   <li>{@code dht_requests_seconds} histogram (buckets 1 ms .. 5 s), by {@code op} and {@code
+ *       consistency}; its {@code _count} is the request count
+ *   <li>{@code dht_unavailable_total} 503s answered on {@code /d/}, by {@code op}; of them, {@code
+ *       dht_timeouts_total} ran out of time
  *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
  *   <li>{@code dht_write_fallbacks_total} one-round writes that refusals kept from W; of them,
  *       {@code dht_write_fallbacks_unavailable_total} were answered 503
- *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code dht_swim_deaths_total},
- *       {@code dht_swim_refutations_total}, {@code dht_swim_probe_outcomes_total} by {@code outcome},
- *       {@code dht_swim_probe_rtt_seconds} and {@code dht_swim_tick_lateness_seconds} histograms,
- *       {@code dht_swim_members} by {@code status}
- *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys}, {@code dht_storage_size_bytes}
+ *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code
+ *       dht_swim_deaths_total}, {@code dht_swim_refutations_total}, {@code
+ *       dht_swim_probe_outcomes_total} by {@code outcome}, {@code dht_swim_probe_rtt_seconds} and
+ *       {@code dht_swim_tick_lateness_seconds} histograms, {@code dht_swim_members} by {@code
+ *       status}
+ *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys},
+ *       {@code dht_storage_size_bytes}
  *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
- *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link #withJvmMetrics})
+ *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link
+ *       #withJvmMetrics})
  * </ul>
  */
 public final class Metrics implements AutoCloseable {
 
   /** What a data request does; the index into the request meters. */
   public enum Op {
-    READ, WRITE, DELETE;
+    READ,
+    WRITE,
+    DELETE;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -52,9 +58,10 @@ public final class Metrics implements AutoCloseable {
   private static final Consistency[] LEVELS = Consistency.values();
 
   private static final Duration[] BUCKETS = {
-      Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
-      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5)};
+    Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+    Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+    Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5)
+  };
 
   private final PrometheusMeterRegistry registry;
   private final Timer[][] requests = new Timer[Op.values().length][LEVELS.length];
@@ -70,8 +77,10 @@ public final class Metrics implements AutoCloseable {
   private final Timer swimRoundTrip;
   private final Timer swimTickLateness;
   private final Counter swimRefutations;
-  private final java.util.Map<String, Counter> swimOutcomes = new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.Map<String, AtomicLong> swimMembers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Counter> swimOutcomes =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, AtomicLong> swimMembers =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final Counter keysStreamed;
   private final Counter merkleMismatches;
   private final Counter keysHandedOff;
@@ -109,27 +118,54 @@ public final class Metrics implements AutoCloseable {
               .register(registry);
     }
     readRepairs = counter("dht.read.repairs", "Values written back to stale replicas by reads");
-    fenced = counter("dht.requests.fenced",
-        "Coordinator attempts retried because a replica was at another ring epoch");
-    writeFallbacks = counter("dht.write.fallbacks",
-        "One-round writes that replicas holding a newer version kept from W (the fallback path)");
-    writeFallbacksUnavailable = counter("dht.write.fallbacks.unavailable",
-        "Of the fallbacks, writes answered 503 (outcome unknown or not written)");
-    probes = counter("dht.swim.probes", "SWIM probes this node started (one per protocol period with a target)");
+    fenced =
+        counter(
+            "dht.requests.fenced",
+            "Coordinator attempts retried because a replica was at another ring epoch");
+    writeFallbacks =
+        counter(
+            "dht.write.fallbacks",
+            "One-round writes that replicas holding a newer version kept from W (the fallback path)");
+    writeFallbacksUnavailable =
+        counter(
+            "dht.write.fallbacks.unavailable",
+            "Of the fallbacks, writes answered 503 (outcome unknown or not written)");
+    probes =
+        counter(
+            "dht.swim.probes",
+            "SWIM probes this node started (one per protocol period with a target)");
     suspicions = counter("dht.swim.suspicions", "Members this node newly holds SUSPECT");
     deaths = counter("dht.swim.deaths", "Members this node declared or learnt DEAD");
-    swimRoundTrip = Timer.builder("dht.swim.probe.rtt").description("SWIM direct probe round trip (PING to ACK)")
-        .serviceLevelObjectives(BUCKETS).register(registry);
-    swimTickLateness = Timer.builder("dht.swim.tick.lateness")
-        .description("How late SWIM protocol-period ticks ran (a busy or paused node)")
-        .serviceLevelObjectives(BUCKETS).register(registry);
-    swimRefutations = counter("dht.swim.refutations", "Times this node refuted a claim that it is SUSPECT, DEAD or LEFT");
-    keysStreamed = counter("dht.stabilizer.keys.streamed", "Keys this node fetched from other replicas to fill ranges it gained (handoff)");
-    merkleMismatches = counter("dht.stabilizer.merkle.mismatches", "Merkle tree leaves that differed between replicas");
-    keysHandedOff = counter("dht.stabilizer.keys.handed.off",
-        "Keys deleted here after the new owners of their range confirmed they hold it");
-    tombstonesPurged = counter("dht.stabilizer.tombstones.purged",
-        "Tombstones older than the grace period purged from every replica by this node as primary");
+    swimRoundTrip =
+        Timer.builder("dht.swim.probe.rtt")
+            .description("SWIM direct probe round trip (PING to ACK)")
+            .serviceLevelObjectives(BUCKETS)
+            .register(registry);
+    swimTickLateness =
+        Timer.builder("dht.swim.tick.lateness")
+            .description("How late SWIM protocol-period ticks ran (a busy or paused node)")
+            .serviceLevelObjectives(BUCKETS)
+            .register(registry);
+    swimRefutations =
+        counter(
+            "dht.swim.refutations",
+            "Times this node refuted a claim that it is SUSPECT, DEAD or LEFT");
+    keysStreamed =
+        counter(
+            "dht.stabilizer.keys.streamed",
+            "Keys this node fetched from other replicas to fill ranges it gained (handoff)");
+    merkleMismatches =
+        counter(
+            "dht.stabilizer.merkle.mismatches",
+            "Merkle tree leaves that differed between replicas");
+    keysHandedOff =
+        counter(
+            "dht.stabilizer.keys.handed.off",
+            "Keys deleted here after the new owners of their range confirmed they hold it");
+    tombstonesPurged =
+        counter(
+            "dht.stabilizer.tombstones.purged",
+            "Tombstones older than the grace period purged from every replica by this node as primary");
     Gauge.builder("dht.storage.keys", storageKeys, AtomicLong::get)
         .description("Keys in local storage (RocksDB's estimate), refreshed periodically")
         .register(registry);
@@ -221,19 +257,32 @@ public final class Metrics implements AutoCloseable {
 
   /** A probe ended: {@code outcome} is acked_direct, acked_indirect or failed. */
   public void swimProbeOutcome(String outcome) {
-    swimOutcomes.computeIfAbsent(outcome, o -> Counter.builder("dht.swim.probe.outcomes")
-        .description("SWIM probes by how they ended (direct ACK, ACK relayed by a PING_REQ helper, none)")
-        .tag("outcome", o).register(registry)).increment();
+    swimOutcomes
+        .computeIfAbsent(
+            outcome,
+            o ->
+                Counter.builder("dht.swim.probe.outcomes")
+                    .description(
+                        "SWIM probes by how they ended (direct ACK, ACK relayed by a PING_REQ helper, none)")
+                    .tag("outcome", o)
+                    .register(registry))
+        .increment();
   }
 
   /** Members this node holds in {@code status} (ALIVE, SUSPECT, DEAD, LEFT), self included. */
   public void swimMembers(String status, long count) {
-    swimMembers.computeIfAbsent(status, st -> {
-      AtomicLong value = new AtomicLong();
-      Gauge.builder("dht.swim.members", value, AtomicLong::get)
-          .description("Members this node holds in each SWIM status").tag("status", st).register(registry);
-      return value;
-    }).set(count);
+    swimMembers
+        .computeIfAbsent(
+            status,
+            st -> {
+              AtomicLong value = new AtomicLong();
+              Gauge.builder("dht.swim.members", value, AtomicLong::get)
+                  .description("Members this node holds in each SWIM status")
+                  .tag("status", st)
+                  .register(registry);
+              return value;
+            })
+        .set(count);
   }
 
   // ---- stabilization ----
@@ -261,18 +310,24 @@ public final class Metrics implements AutoCloseable {
   /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
   public void ringEpoch(LongSupplier epoch) {
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
-        .description("The agreed ring epoch this node knows (0: in no ring yet); grows with every committed ring change")
+        .description(
+            "The agreed ring epoch this node knows (0: in no ring yet); grows with every committed ring change")
         .register(registry);
   }
 
-  /** {@code dht_ring_ranges_in_transition}: token ranges whose replica set the current epoch moves. */
+  /**
+   * {@code dht_ring_ranges_in_transition}: token ranges whose replica set the current epoch moves.
+   */
   public void ringRangesInTransition(LongSupplier ranges) {
     Gauge.builder("dht.ring.ranges.in.transition", ranges, s -> s.getAsLong())
-        .description("Token ranges whose replica set the current ring epoch is moving (0 when the epoch is stable)")
+        .description(
+            "Token ranges whose replica set the current ring epoch is moving (0 when the epoch is stable)")
         .register(registry);
   }
 
-  /** {@code dht_node_info{engine, fsync} 1}: how this node stores data, for whoever reads figures. */
+  /**
+   * {@code dht_node_info{engine, fsync} 1}: how this node stores data, for whoever reads figures.
+   */
   public void nodeInfo(String engine, boolean fsync) {
     Gauge.builder("dht.node.info", () -> 1)
         .description("Constant 1; the labels say the storage engine and durability mode")

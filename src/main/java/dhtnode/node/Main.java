@@ -15,7 +15,8 @@ public final class Main {
   private Main() {}
 
   /** JVM property sizing the common fork-join pool; see {@link #main}. */
-  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+  static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
 
   /** The system property logback.xml prints on every line: this node's name. */
   static final String LOG_NODE_PROPERTY = "dht.log.node";
@@ -51,7 +52,8 @@ public final class Main {
     }
     system.getWhenTerminated().toCompletableFuture().join();
     boolean failed =
-        CoordinatedShutdown.get(system).getShutdownReason()
+        CoordinatedShutdown.get(system)
+            .getShutdownReason()
             .filter(reason -> reason instanceof NodeGuardian.StartupFailed)
             .isPresent();
     if (failed) {

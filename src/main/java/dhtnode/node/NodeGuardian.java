@@ -2,51 +2,51 @@ package dhtnode.node;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorRefResolver;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
-import akka.actor.typed.ActorRefResolver;
 import akka.http.javadsl.server.Route;
-import dhtnode.api.ReadinessRoutes;
-import dhtnode.api.StabilizationRoutes;
-import dhtnode.stabilization.ReplicaStatus;
-import dhtnode.stabilization.Stabilizer;
-import dhtnode.stabilization.StabilizationPlanner;
-import dhtnode.api.RingOperatorRoutes;
-import dhtnode.api.RingRoutes;
-import akka.actor.typed.Terminated;
 import dhtnode.api.MembershipRoutes;
 import dhtnode.api.MetricsRoutes;
-import dhtnode.metrics.Metrics;
-import dhtnode.storage.StoragePoller;
-import akka.actor.typed.PostStop;
+import dhtnode.api.ReadinessRoutes;
+import dhtnode.api.RingOperatorRoutes;
+import dhtnode.api.RingRoutes;
+import dhtnode.api.Routes;
+import dhtnode.api.StabilizationRoutes;
 import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
+import dhtnode.metrics.Metrics;
+import dhtnode.replication.ClockFile;
+import dhtnode.replication.ClockKeeper;
 import dhtnode.replication.ReplicaDirectory;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingMember;
 import dhtnode.ring.RingStateStore;
 import dhtnode.ring.RingView;
-import dhtnode.api.Routes;
-import dhtnode.replication.ClockFile;
-import dhtnode.replication.ClockKeeper;
+import dhtnode.stabilization.ReplicaStatus;
+import dhtnode.stabilization.StabilizationPlanner;
+import dhtnode.stabilization.Stabilizer;
 import dhtnode.storage.HybridClock;
 import dhtnode.storage.StorageActor;
+import dhtnode.storage.StoragePoller;
 import dhtnode.storage.StorageSettings;
 import java.time.Duration;
 
 /**
  * The root of a node: spawns one actor per concern, hands each the refs it needs, and binds the
  * HTTP API. It decides nothing: the ring subscribes to membership itself (recording each member's
- * address in the {@link ReplicaDirectory} before it can name the member), the planner to the
- * ring. If the port cannot be bound the node shuts down with {@link StartupFailed}, which
- * {@link Main} turns into a non-zero exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then stops the actors,
- * which closes storage cleanly.
+ * address in the {@link ReplicaDirectory} before it can name the member), the planner to the ring.
+ * If the port cannot be bound the node shuts down with {@link StartupFailed}, which {@link Main}
+ * turns into a non-zero exit. On SIGTERM, Akka's coordinated shutdown unbinds HTTP first and then
+ * stops the actors, which closes storage cleanly.
  */
 public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
@@ -97,20 +97,29 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
       clock = HybridClock.reserving(settings::wallMillis, settings.clockReserveAhead);
       try {
         clockFile.read().ifPresent(clock::restore);
-        clockKeeper = context.spawn(
-            ClockKeeper.create(clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
-            "clock", DispatcherSelector.blocking());
+        clockKeeper =
+            context.spawn(
+                ClockKeeper.create(
+                    clock, clockFile::write, settings.clockReserveAhead.dividedBy(4)),
+                "clock",
+                DispatcherSelector.blocking());
       } catch (java.io.IOException e) {
         // without its reservation the node cannot tell which versions it already issued: the
         // clock stays unreserved (no write gets a version) and the node stops at once
-        context.getLog().error("{} cannot read its clock reservation: {}; not starting", settings.name, e.getMessage());
+        context
+            .getLog()
+            .error(
+                "{} cannot read its clock reservation: {}; not starting",
+                settings.name,
+                e.getMessage());
         CoordinatedShutdown.get(context.getSystem()).run(new StartupFailed());
       }
     } else {
       clock = new HybridClock(settings::wallMillis); // nothing survives the process anyway
     }
     RingView ringView = new RingView(settings.ring, settings.replication.replicationFactor);
-    ReplicaStatus status = new ReplicaStatus(settings.name, ringView::current, settings.storage.startsEmpty());
+    ReplicaStatus status =
+        new ReplicaStatus(settings.name, ringView::current, settings.storage.startsEmpty());
     ActorRef<StorageActor.Command> storage =
         context.spawn(
             StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
@@ -118,47 +127,86 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     ReplicaDirectory directory =
         new ReplicaDirectory(
-            settings.name, storage, ActorRefResolver.get(context.getSystem()),
-            context.getSystem().name(), ringView);
-    membership = context.spawn(MembershipActor.create(localNode(settings), settings.membership, metrics), "membership",
-        DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
+            settings.name,
+            storage,
+            ActorRefResolver.get(context.getSystem()),
+            context.getSystem().name(),
+            ringView);
+    membership =
+        context.spawn(
+            MembershipActor.create(localNode(settings), settings.membership, metrics),
+            "membership",
+            DispatcherSelector.fromConfig(MembershipActor.DISPATCHER));
     context.watch(membership);
-    ActorRef<RingActor.Command> ring = context.spawn(
-        RingActor.create(
-            new RingMember(settings.name, settings.identity.host(), settings.identity.clusterPort(), settings.identity.httpPort()),
-            ringView, settings.ring, ringStateStore(settings.storage),
-            RingActor.remotePeers(context.getSystem()),
-            reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
-            System::currentTimeMillis,
-            new RingActor.MemberFeed(membership, directory::memberUp)),
-        "ring",
-        // the agreement's state is fsynced before each answer: blocking, so not on the default dispatcher
-        DispatcherSelector.blocking());
+    ActorRef<RingActor.Command> ring =
+        context.spawn(
+            RingActor.create(
+                new RingMember(
+                    settings.name,
+                    settings.identity.host(),
+                    settings.identity.clusterPort(),
+                    settings.identity.httpPort()),
+                ringView,
+                settings.ring,
+                ringStateStore(settings.storage),
+                RingActor.remotePeers(context.getSystem()),
+                reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
+                System::currentTimeMillis,
+                new RingActor.MemberFeed(membership, directory::memberUp)),
+            "ring",
+            // the agreement's state is fsynced before each answer: blocking, so not on the default
+            // dispatcher
+            DispatcherSelector.blocking());
     metrics.ringEpoch(() -> ringView.current().epoch());
     metrics.ringRangesInTransition(new RangesInTransition(ringView));
     status.onBehind(epoch -> ring.tell(new RingActor.Observed(epoch, null)));
     context.spawn(StoragePoller.create(storage, metrics, STORAGE_STATS_INTERVAL), "storage-stats");
     ActorRef<Stabilizer.Command> stabilizer =
-        context.spawn(Stabilizer.create(settings.name, storage, settings.stabilizer, status), "stabilizer");
+        context.spawn(
+            Stabilizer.create(settings.name, storage, settings.stabilizer, status), "stabilizer");
     ActorRef<StabilizationPlanner.Command> planner =
         context.spawn(
             StabilizationPlanner.create(
-                ring, settings.name, settings.replication.writeQuorum, stabilizer,
-                name -> directory.remoteActor(name, "stabilizer"), status,
+                ring,
+                settings.name,
+                settings.replication.writeQuorum,
+                stabilizer,
+                name -> directory.remoteActor(name, "stabilizer"),
+                status,
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
                 settings.stabilizer.plannerTiming(),
-                metrics, settings::wallMillis),
+                metrics,
+                settings::wallMillis),
             "planner");
-    Routes routes = new Routes(settings.http, settings.replication, settings.name, context.getSystem(), storage, directory, clock, clockKeeper,
-        RingActor.hints(ring, directory::clusterAddressOf)::observed, metrics);
+    Routes routes =
+        new Routes(
+            settings.http,
+            settings.replication,
+            settings.name,
+            context.getSystem(),
+            storage,
+            directory,
+            clock,
+            clockKeeper,
+            RingActor.hints(ring, directory::clusterAddressOf)::observed,
+            metrics);
     Route api =
         routes.route(
             new RingRoutes(settings.http, ringView).route(),
-            new MembershipRoutes(context.getSystem(), membership, settings.http.requestTimeout, ringView).route(),
+            new MembershipRoutes(
+                    context.getSystem(), membership, settings.http.requestTimeout, ringView)
+                .route(),
             new RingOperatorRoutes(context.getSystem(), ring, settings.http.requestTimeout).route(),
-            new StabilizationRoutes(context.getSystem(), planner, settings.http.requestTimeout).route(),
-            new ReadinessRoutes(context.getSystem(), settings.name, membership, planner, ringView,
-                settings.http.requestTimeout).route(),
+            new StabilizationRoutes(context.getSystem(), planner, settings.http.requestTimeout)
+                .route(),
+            new ReadinessRoutes(
+                    context.getSystem(),
+                    settings.name,
+                    membership,
+                    planner,
+                    ringView,
+                    settings.http.requestTimeout)
+                .route(),
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
@@ -199,8 +247,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   /** This node as SWIM sees it: name, addresses and seeds. */
   static LocalNode localNode(NodeSettings settings) {
-    return new LocalNode(settings.name, settings.identity.host(), settings.identity.clusterPort(),
-        settings.identity.httpPort(), settings.identity.seeds().stream().map(s -> new java.net.InetSocketAddress(s.host(), s.port())).toList());
+    return new LocalNode(
+        settings.name,
+        settings.identity.host(),
+        settings.identity.clusterPort(),
+        settings.identity.httpPort(),
+        settings.identity.seeds().stream()
+            .map(s -> new java.net.InetSocketAddress(s.host(), s.port()))
+            .toList());
   }
 
   @Override
@@ -215,11 +269,16 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
 
   private Behavior<Command> onBound(Bound bound) {
     bound.binding().addToCoordinatedShutdown(Duration.ofSeconds(3), getContext().getSystem());
-    getContext().getLog().info(
-        "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
-        settings.name, settings.identity.host(), settings.identity.httpPort(),
-        settings.storage.engineName(), settings.storage.dataDir,
-        settings.storage.fsync ? "on" : "off");
+    getContext()
+        .getLog()
+        .info(
+            "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
+            settings.name,
+            settings.identity.host(),
+            settings.identity.httpPort(),
+            settings.storage.engineName(),
+            settings.storage.dataDir,
+            settings.storage.fsync ? "on" : "off");
     return this;
   }
 
@@ -230,9 +289,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   private Behavior<Command> onTerminated(Terminated terminated) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(getContext().getSystem());
     if (terminated.getRef().equals(membership) && shutdown.getShutdownReason().isEmpty()) {
-      getContext().getLog().error(
-          "{} membership stopped unexpectedly (is UDP port {} free?); shutting down",
-          settings.name, settings.identity.clusterPort());
+      getContext()
+          .getLog()
+          .error(
+              "{} membership stopped unexpectedly (is UDP port {} free?); shutting down",
+              settings.name,
+              settings.identity.clusterPort());
       shutdown.run(new StartupFailed());
     }
     return this;
@@ -244,9 +306,14 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
   }
 
   private Behavior<Command> onBindFailed(BindFailed failed) {
-    getContext().getLog().error(
-        "{} cannot bind HTTP on {}:{}: {}",
-        settings.name, settings.identity.host(), settings.identity.httpPort(), failed.cause().getMessage());
+    getContext()
+        .getLog()
+        .error(
+            "{} cannot bind HTTP on {}:{}: {}",
+            settings.name,
+            settings.identity.host(),
+            settings.identity.httpPort(),
+            failed.cause().getMessage());
     CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());
     return this;
   }

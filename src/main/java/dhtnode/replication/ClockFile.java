@@ -15,8 +15,8 @@ import java.util.OptionalLong;
 /**
  * The hybrid clock's reservation in a node's data directory: one file, {@code clock}, holding the
  * highest timestamp the node may issue, as decimal text. A write goes to a temporary file that is
- * forced to disk and then atomically renamed over the old one, and the directory is forced too,
- * so after a crash the file holds either the old reservation or the new one, never a torn mix.
+ * forced to disk and then atomically renamed over the old one, and the directory is forced too, so
+ * after a crash the file holds either the old reservation or the new one, never a torn mix.
  * Blocking file I/O: call it only off Akka's default dispatcher (the {@link ClockKeeper} runs on
  * the blocking-I/O dispatcher), or once at start.
  */
@@ -40,8 +40,8 @@ public final class ClockFile {
   /**
    * The reservation last written, or empty when there is none (a new data directory).
    *
-   * @throws IOException when the file cannot be read or does not hold a reservation: the node
-   *     must then not start, since it cannot know which versions it already issued
+   * @throws IOException when the file cannot be read or does not hold a reservation: the node must
+   *     then not start, since it cannot know which versions it already issued
    */
   public OptionalLong read() throws IOException {
     String text;
@@ -53,8 +53,12 @@ public final class ClockFile {
     try {
       return OptionalLong.of(Long.parseLong(text));
     } catch (NumberFormatException e) {
-      throw new IOException(file + " does not hold a clock reservation (\"" + text
-          + "\"); remove it only if no version this node issued is stored anywhere", e);
+      throw new IOException(
+          file
+              + " does not hold a clock reservation (\""
+              + text
+              + "\"); remove it only if no version this node issued is stored anywhere",
+          e);
     }
   }
 
@@ -62,8 +66,12 @@ public final class ClockFile {
   public void write(long upTo) throws IOException {
     Files.createDirectories(dir);
     byte[] bytes = (upTo + "\n").getBytes(StandardCharsets.US_ASCII);
-    try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            temp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         ch.write(buf);

@@ -6,7 +6,6 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.storage.HybridClock;
 import java.io.IOException;
 import java.time.Duration;
@@ -17,11 +16,11 @@ import java.util.List;
  * Keeps a reserving {@link HybridClock}'s reservation ahead of it: writes the next reservation
  * durably ({@link ClockFile}) and only then lets the clock issue timestamps up to it, so no
  * timestamp is ever issued that a restart could issue again. It checks on a timer whether the
- * reservation is due (less than half of {@code reserve-ahead} left), and a coordinator whose
- * stamp found the reservation exhausted (a peer far ahead pushed the clock past it, or a write
- * stalled) asks with {@link Reserve} and is answered once the reservation covers it. It does
- * blocking file I/O, so it must run on a dispatcher meant for that (the guardian spawns it on
- * Akka's blocking-I/O dispatcher); coordinators never wait on it in the common case.
+ * reservation is due (less than half of {@code reserve-ahead} left), and a coordinator whose stamp
+ * found the reservation exhausted (a peer far ahead pushed the clock past it, or a write stalled)
+ * asks with {@link Reserve} and is answered once the reservation covers it. It does blocking file
+ * I/O, so it must run on a dispatcher meant for that (the guardian spawns it on Akka's blocking-I/O
+ * dispatcher); coordinators never wait on it in the common case.
  */
 public final class ClockKeeper extends AbstractBehavior<ClockKeeper.Command> {
 
@@ -54,17 +53,22 @@ public final class ClockKeeper extends AbstractBehavior<ClockKeeper.Command> {
     if (!clock.isReserving()) {
       throw new IllegalArgumentException("the clock reserves nothing: it needs no keeper");
     }
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, checkInterval);
-      ClockKeeper keeper = new ClockKeeper(context, clock, store);
-      keeper.extend(); // the first stamp of this run needs a reservation above the restored one
-      return keeper;
-    }));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Tick.INSTANCE, checkInterval);
+                  ClockKeeper keeper = new ClockKeeper(context, clock, store);
+                  keeper.extend(); // the first stamp of this run needs a reservation above the
+                  // restored one
+                  return keeper;
+                }));
   }
 
   private final HybridClock clock;
   private final Store store;
   private final List<ActorRef<Reserved>> waiting = new ArrayList<>();
+
   /** The last write failed: logged once, then again only when it recovers. */
   private boolean failing;
 
@@ -106,8 +110,12 @@ public final class ClockKeeper extends AbstractBehavior<ClockKeeper.Command> {
       store.write(upTo);
     } catch (IOException e) {
       if (!failing) {
-        getContext().getLog().error("cannot write the clock reservation: {}; writes through this node "
-            + "wait (and time out) until it can", e.toString());
+        getContext()
+            .getLog()
+            .error(
+                "cannot write the clock reservation: {}; writes through this node "
+                    + "wait (and time out) until it can",
+                e.toString());
       }
       failing = true;
       return; // the waiting stay waiting; the next tick tries again
@@ -118,8 +126,12 @@ public final class ClockKeeper extends AbstractBehavior<ClockKeeper.Command> {
     }
     clock.reserved(upTo);
     if (getContext().getLog().isDebugEnabled()) {
-      getContext().getLog().debug("clock reserved up to {} ms ({} ms ahead of the wall clock)",
-          HybridClock.millisOf(upTo), HybridClock.millisOf(upTo) - clock.wallMillis());
+      getContext()
+          .getLog()
+          .debug(
+              "clock reserved up to {} ms ({} ms ahead of the wall clock)",
+              HybridClock.millisOf(upTo),
+              HybridClock.millisOf(upTo) - clock.wallMillis());
     }
     answerWaiting();
   }

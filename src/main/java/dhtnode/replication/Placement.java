@@ -5,12 +5,12 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Where one request on one key goes, at one ring epoch: the key's replicas, the first
- * {@code readCount} of them the read set (in preference order), the rest replicas that only take
- * writes during a transition; and the sets a write must reach W of each ({@link #writeSets},
- * indices into {@code replicas}). Stable epochs have one write set, all of {@code replicas}.
- * Every request the coordinator sends carries {@code epoch}, and a replica at another epoch
- * answers without data, so no quorum mixes answers given under different epochs.
+ * Where one request on one key goes, at one ring epoch: the key's replicas, the first {@code
+ * readCount} of them the read set (in preference order), the rest replicas that only take writes
+ * during a transition; and the sets a write must reach W of each ({@link #writeSets}, indices into
+ * {@code replicas}). Stable epochs have one write set, all of {@code replicas}. Every request the
+ * coordinator sends carries {@code epoch}, and a replica at another epoch answers without data, so
+ * no quorum mixes answers given under different epochs.
  */
 public record Placement(long epoch, List<Replica> replicas, int readCount, List<int[]> writeSets) {
 
@@ -18,7 +18,8 @@ public record Placement(long epoch, List<Replica> replicas, int readCount, List<
     replicas = List.copyOf(replicas);
     writeSets = List.copyOf(writeSets);
     if (readCount < 0 || readCount > replicas.size()) {
-      throw new IllegalArgumentException("readCount " + readCount + " of " + replicas.size() + " replicas");
+      throw new IllegalArgumentException(
+          "readCount " + readCount + " of " + replicas.size() + " replicas");
     }
   }
 
@@ -32,10 +33,13 @@ public record Placement(long epoch, List<Replica> replicas, int readCount, List<
   }
 
   /**
-   * A placement from replica sets by name: {@code read} first, then each other write set's
-   * members not in it. Names without a resolved replica are left out (they cannot answer).
+   * A placement from replica sets by name: {@code read} first, then each other write set's members
+   * not in it. Names without a resolved replica are left out (they cannot answer).
    */
-  public static Placement of(long epoch, List<String> read, List<List<String>> writeSets,
+  public static Placement of(
+      long epoch,
+      List<String> read,
+      List<List<String>> writeSets,
       Function<String, Replica> resolve) {
     List<Replica> replicas = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -59,8 +63,8 @@ public record Placement(long epoch, List<Replica> replicas, int readCount, List<
     return new Placement(epoch, replicas, readCount, sets);
   }
 
-  private static void add(String name, Function<String, Replica> resolve,
-      List<Replica> replicas, List<String> names) {
+  private static void add(
+      String name, Function<String, Replica> resolve, List<Replica> replicas, List<String> names) {
     Replica r = resolve.apply(name);
     if (r != null) {
       replicas.add(r);

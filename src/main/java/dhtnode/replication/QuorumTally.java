@@ -7,16 +7,16 @@ import java.util.List;
 
 /**
  * The outcome of one quorum round over a key's replicas, indexed by their position in the
- * preference list: which replicas answered (and with what value), which failed (a storage error
- * or a timeout: both are "no answer"), and which are still pending. It says when the required
- * count is met, whether it still can be (so a coordinator fails fast instead of waiting for the
- * deadline), which answer is the newest (tombstones are versions too) and which answered replicas
- * are stale relative to a version.
+ * preference list: which replicas answered (and with what value), which failed (a storage error or
+ * a timeout: both are "no answer"), and which are still pending. It says when the required count is
+ * met, whether it still can be (so a coordinator fails fast instead of waiting for the deadline),
+ * which answer is the newest (tombstones are versions too) and which answered replicas are stale
+ * relative to a version.
  *
  * <p>Each replica is decided at most once: a second answer or failure for the same replica is
- * ignored, so a duplicate reply can never count twice toward a quorum. Mutable and not
- * thread-safe on purpose: it is owned by one coordinator actor and updated in place, so recording
- * a reply allocates nothing.
+ * ignored, so a duplicate reply can never count twice toward a quorum. Mutable and not thread-safe
+ * on purpose: it is owned by one coordinator actor and updated in place, so recording a reply
+ * allocates nothing.
  */
 public final class QuorumTally {
   private static final byte PENDING = 0;
@@ -175,10 +175,10 @@ public final class QuorumTally {
   }
 
   /**
-   * True when a replica holding {@code value} holds {@code target} or has moved past it: the
-   * same write, or a newer version. An equal version with other bytes, content type or tombstone
-   * flag is a different write that claims the same version; it does not count, so a coordinator
-   * never reports as stored a value the replica does not hold.
+   * True when a replica holding {@code value} holds {@code target} or has moved past it: the same
+   * write, or a newer version. An equal version with other bytes, content type or tombstone flag is
+   * a different write that claims the same version; it does not count, so a coordinator never
+   * reports as stored a value the replica does not hold.
    */
   public static boolean holds(Versioned value, Versioned target) {
     return value != null && (value.version().isNewerThan(target.version()) || value.equals(target));

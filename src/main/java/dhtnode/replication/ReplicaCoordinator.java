@@ -18,7 +18,6 @@ import dhtnode.storage.StorageActor.WriteResult;
 import dhtnode.storage.Version;
 import dhtnode.storage.Versioned;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -35,22 +34,22 @@ import java.util.Objects;
  * talking to each replica's {@link StorageActor} directly. Spawned per request, it answers its
  * {@link Run#replyTo} exactly once with a {@link Result} and then stops. Every replica request
  * carries a tag naming the replica and the step it belongs to, and every replica answers the same
- * message adapter echoing that tag, so a request costs one message each way and no temporary
- * actor or timer per replica. Everything is bounded by the request timeout: one timer ends the
- * request at the deadline, so a silent replica costs nothing but its place in the quorum.
+ * message adapter echoing that tag, so a request costs one message each way and no temporary actor
+ * or timer per replica. Everything is bounded by the request timeout: one timer ends the request at
+ * the deadline, so a silent replica costs nothing but its place in the quorum.
  *
  * <p>Reads ask all N replicas, wait for R answers, pick the newest version (tombstones included)
  * and, before answering, make it present on W replicas by writing it back to the stale ones
  * (blocking read repair), so a value once returned is never un-read. Answers that arrive after the
  * reply are still repaired, fire-and-forget. Writes and deletes are two-phase (ABD): read the
- * current versions from R replicas, stamp a version above all of them with the node's
- * {@link HybridClock}, then write to all N and answer after W acks. When W is a majority of the
- * replicas and {@link Quorum#oneRoundWrites} is on, a write is first tried in one round: stamp
- * with the clock and write; a replica holding a newer version refuses it. If refusals keep it
- * from W acks, it falls back to the two rounds only when every replica refused (so the first
- * version is stored nowhere); otherwise it answers 503 with an unknown outcome, because writing
- * the same bytes again under a second version could make one write take effect twice. See
- * {@code docs/replication.md} for why this keeps quorum reads linearizable.
+ * current versions from R replicas, stamp a version above all of them with the node's {@link
+ * HybridClock}, then write to all N and answer after W acks. When W is a majority of the replicas
+ * and {@link Quorum#oneRoundWrites} is on, a write is first tried in one round: stamp with the
+ * clock and write; a replica holding a newer version refuses it. If refusals keep it from W acks,
+ * it falls back to the two rounds only when every replica refused (so the first version is stored
+ * nowhere); otherwise it answers 503 with an unknown outcome, because writing the same bytes again
+ * under a second version could make one write take effect twice. See {@code docs/replication.md}
+ * for why this keeps quorum reads linearizable.
  *
  * <p>Guarantees: one reply; never "not written" once a write was sent to any replica (a failed
  * write is {@link Unavailable} with {@code outcomeUnknown}); never blocks, so it runs on the
@@ -117,12 +116,23 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   public record Unavailable(String message, List<String> answered, boolean outcomeUnknown)
       implements Result {}
 
-  private enum Step { READ, REPAIR, VERSION_READ, WRITE, ONE_ROUND_WRITE }
+  private enum Step {
+    READ,
+    REPAIR,
+    VERSION_READ,
+    WRITE,
+    ONE_ROUND_WRITE
+  }
 
   private static final Step[] STEPS = Step.values();
 
   private enum Phase {
-    WAITING_FOR_RUN, READING, REPAIRING, VERSION_READING, WRITING, ONE_ROUND_WRITING,
+    WAITING_FOR_RUN,
+    READING,
+    REPAIRING,
+    VERSION_READING,
+    WRITING,
+    ONE_ROUND_WRITING,
     /** A stamp waits for the clock's reservation to be extended; nothing of this stamp was sent. */
     STAMPING,
     DONE
@@ -135,8 +145,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
    * @param clockKeeper extends a reserving clock's reservation when a stamp finds it exhausted;
-   *     null for a clock that reserves nothing (a reserving one without a keeper never stamps:
-   *     its writes answer 503 at the deadline, as on a node that could not read its reservation)
+   *     null for a clock that reserves nothing (a reserving one without a keeper never stamps: its
+   *     writes answer 503 at the deadline, as on a node that could not read its reservation)
    * @param nodeName this node's name: the writer of the versions it stamps
    * @param timeout the whole request's budget, from spawn to reply
    * @param epochs told when a replica is at a later epoch than this node, so the ring catches up
@@ -162,11 +172,27 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     Objects.requireNonNull(nodeName, "nodeName");
     Objects.requireNonNull(metrics, "metrics");
     Placement placement = locator.placementFor(key);
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startSingleTimer(Deadline.INSTANCE, timeout);
-      return new ReplicaCoordinator(context, timers, operation, key, locator, placement, quorum, clock,
-          clockKeeper, nodeName, timeout, epochs, retryInterval, metrics);
-    }));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startSingleTimer(Deadline.INSTANCE, timeout);
+                  return new ReplicaCoordinator(
+                      context,
+                      timers,
+                      operation,
+                      key,
+                      locator,
+                      placement,
+                      quorum,
+                      clock,
+                      clockKeeper,
+                      nodeName,
+                      timeout,
+                      epochs,
+                      retryInterval,
+                      metrics);
+                }));
   }
 
   /**
@@ -182,8 +208,18 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       String nodeName,
       Duration timeout,
       Metrics metrics) {
-    return create(operation, key, ReplicaLocator.fixed(replicas), quorum, clock, clockKeeper, nodeName, timeout,
-        EpochListener.IGNORE, Duration.ofMillis(20), metrics);
+    return create(
+        operation,
+        key,
+        ReplicaLocator.fixed(replicas),
+        quorum,
+        clock,
+        clockKeeper,
+        nodeName,
+        timeout,
+        EpochListener.IGNORE,
+        Duration.ofMillis(20),
+        metrics);
   }
 
   /** As above, with a clock that reserves nothing (see {@link HybridClock#HybridClock()}). */
@@ -204,7 +240,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   public interface EpochListener {
     void observed(long epoch, String node);
 
-    EpochListener IGNORE = (epoch, node) -> { };
+    EpochListener IGNORE = (epoch, node) -> {};
   }
 
   private final TimerScheduler<Command> timers;
@@ -213,53 +249,71 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final ReplicaLocator locator;
   private final EpochListener epochs;
   private final Duration retryInterval;
+
   /** Where the current attempt goes; a fenced attempt is retried with a fresh one. */
   private Placement placement;
+
   private List<Replica> replicas;
   private List<String> names;
+
   /** A replica answered this attempt at another epoch: a quorum it cannot meet is retried. */
   private boolean fenced;
+
   /** {@link #target} has been sent to replicas: a retry sends it again, never a new version. */
   private boolean writing;
+
   /** Some replica fenced us from a later epoch than this attempt's: ours must catch up first. */
   private long laterEpochSeen;
+
   private final Quorum quorum;
   private final HybridClock clock;
   private final ActorRef<ClockKeeper.Command> clockKeeper;
   private final String nodeName;
   private final Duration timeout;
   private final Metrics metrics;
+
   /** Where every replica answers; the tag in each reply tells them apart. */
   private final ActorRef<Reply> replies;
 
   private Phase phase = Phase.WAITING_FOR_RUN;
   private ActorRef<Result> replyTo;
+
   /** Reads of the read path, or the version read of the write path. */
   private QuorumTally reads;
+
   /** Acks of the write path, or replicas known to hold {@link #target} during read repair. */
   private QuorumTally holders;
+
   /** The value being written, or the newest value a read found. */
   private Versioned target;
+
   /** Which replies of this attempt are still awaited: a reply is taken once, like an ask's. */
   private ReplyTags tags;
+
   /** A replica ask or the request itself ran out of time: a 503 then counts as a timeout. */
   private boolean timedOut;
+
   /**
    * The first round of a one-round write, kept apart from {@link #holders} (the second round's
    * acks) so a late first-round reply can never be counted against the second round.
    */
   private QuorumTally firstRound;
+
   /** While {@link Phase#STAMPING}: the write step the stamp is for (one round, or the second). */
   private Step stampFor;
+
   /** One-round write: replicas that refused it because they hold a newer version. */
   private int refused;
+
   /**
    * One-round write: replicas whose reply leaves open whether they hold its version (a storage
    * failure, a pending replica, any other answer). Only refusals prove a replica never will.
    */
   private int uncertain;
+
   /** The one-round attempt was kept from W by refusals (counted once in the metrics). */
   private boolean fellBack;
+
   /**
    * Some replica, in any attempt, stored the one-round version or may have (an ack, an uncertain
    * answer, a put abandoned unanswered by a fenced attempt): the bytes can then never be written
@@ -301,9 +355,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** The meter an operation is counted under. */
   public static Metrics.Op metricsOp(Operation operation) {
-    return operation instanceof Operation.Read ? Metrics.Op.READ
-        : operation instanceof Operation.Write ? Metrics.Op.WRITE
-        : Metrics.Op.DELETE;
+    return operation instanceof Operation.Read
+        ? Metrics.Op.READ
+        : operation instanceof Operation.Write ? Metrics.Op.WRITE : Metrics.Op.DELETE;
   }
 
   @Override
@@ -324,12 +378,21 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     replyTo = run.replyTo();
     if (tooFewReplicas()) {
-      reply(new Unavailable(
-          "the key has " + Math.min(placement.readCount(), placement.smallestWriteSet())
-              + " replica(s) at ring epoch " + placement.epoch() + " but this consistency level needs "
-              + quorum.needed() + " (R=" + quorum.read() + ", W=" + quorum.write()
-              + "): the cluster is smaller than the replication requires",
-          List.of(), false));
+      reply(
+          new Unavailable(
+              "the key has "
+                  + Math.min(placement.readCount(), placement.smallestWriteSet())
+                  + " replica(s) at ring epoch "
+                  + placement.epoch()
+                  + " but this consistency level needs "
+                  + quorum.needed()
+                  + " (R="
+                  + quorum.read()
+                  + ", W="
+                  + quorum.write()
+                  + "): the cluster is smaller than the replication requires",
+              List.of(),
+              false));
       return Behaviors.stopped();
     }
     start();
@@ -362,8 +425,16 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     phase = readPhase;
     if (getContext().getLog().isDebugEnabled()) { // the varargs call would allocate even when off
-      getContext().getLog().debug("key {}: {} on {} at epoch {} (R={}, W={})",
-          key, operation, names, placement.epoch(), quorum.read(), quorum.write());
+      getContext()
+          .getLog()
+          .debug(
+              "key {}: {} on {} at epoch {} (R={}, W={})",
+              key,
+              operation,
+              names,
+              placement.epoch(),
+              quorum.read(),
+              quorum.write());
     }
     for (int i = 0; i < placement.readCount(); i++) {
       sendGet(i, step);
@@ -432,7 +503,10 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       onFenced(replica, wrong);
     }
     if (reply instanceof StorageActor.StorageFailed failed) {
-      getContext().getLog().debug("key {}: replica {} failed {}: {}", key, names.get(replica), step, failed.reason());
+      getContext()
+          .getLog()
+          .debug(
+              "key {}: replica {} failed {}: {}", key, names.get(replica), step, failed.reason());
     }
     switch (step) {
       case READ -> onRead(replica, reply);
@@ -447,8 +521,14 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /** The replica is at another epoch: its answer counts as none, and the behind side catches up. */
   private void onFenced(int replica, StorageActor.WrongEpoch wrong) {
     fenced = true;
-    getContext().getLog().debug("key {}: replica {} is at epoch {}, this request at {}",
-        key, names.get(replica), wrong.epoch(), placement.epoch());
+    getContext()
+        .getLog()
+        .debug(
+            "key {}: replica {} is at epoch {}, this request at {}",
+            key,
+            names.get(replica),
+            wrong.epoch(),
+            placement.epoch());
     if (wrong.epoch() > placement.epoch()) {
       laterEpochSeen = Math.max(laterEpochSeen, wrong.epoch());
       epochs.observed(wrong.epoch(), names.get(replica));
@@ -458,7 +538,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   // ---- read path ----
 
   private void onRead(int replica, Reply reply) {
-    boolean first = reply instanceof ReadResult r ? reads.answer(replica, r.value()) : reads.fail(replica);
+    boolean first =
+        reply instanceof ReadResult r ? reads.answer(replica, r.value()) : reads.fail(replica);
     if (!first) {
       return;
     }
@@ -483,7 +564,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         checkRepair();
       }
       case DONE -> repairLate(replica);
-      default -> { }
+      default -> {}
     }
   }
 
@@ -497,7 +578,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     holders = new QuorumTally(names, quorum.write());
     for (int i = 0; i < replicas.size(); i++) {
       if (i >= placement.readCount()) {
-        sendPut(i, target, Step.REPAIR); // a write-only replica of a transition: not read, so not known
+        sendPut(
+            i, target, Step.REPAIR); // a write-only replica of a transition: not read, so not known
       } else if (reads.holds(i, target)) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
@@ -540,33 +622,51 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyRepairUnavailable() {
-    reply(new Unavailable(
-        "read " + reads.answeredCount() + " replicas but the newest value is on only "
-            + holders.answeredCount() + " of the " + quorum.write()
-            + " replicas a read must leave it on before answering",
-        reads.answered(), false));
+    reply(
+        new Unavailable(
+            "read "
+                + reads.answeredCount()
+                + " replicas but the newest value is on only "
+                + holders.answeredCount()
+                + " of the "
+                + quorum.write()
+                + " replicas a read must leave it on before answering",
+            reads.answered(),
+            false));
   }
 
   /** After the reply, a late stale replica still gets the value, without anyone waiting. */
   private void repairLate(int replica) {
     if (target != null && reads.hasAnswered(replica) && !reads.holds(replica, target)) {
-      getContext().getLog().debug("key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
+      getContext()
+          .getLog()
+          .debug(
+              "key {}: repairing late replica {} to {}", key, names.get(replica), target.version());
       metrics.readRepair();
-      replicas.get(replica).storage().tell(
-          new Put(key, target, placement.epoch(), 0, getContext().getSystem().ignoreRef()));
+      replicas
+          .get(replica)
+          .storage()
+          .tell(new Put(key, target, placement.epoch(), 0, getContext().getSystem().ignoreRef()));
     }
   }
 
   private void replyReadUnavailable() {
-    reply(new Unavailable(
-        "only " + reads.answeredCount() + " of the " + quorum.read() + " replicas a read needs answered in time",
-        reads.answered(), false));
+    reply(
+        new Unavailable(
+            "only "
+                + reads.answeredCount()
+                + " of the "
+                + quorum.read()
+                + " replicas a read needs answered in time",
+            reads.answered(),
+            false));
   }
 
   // ---- write path ----
 
   private void onVersionRead(int replica, Reply reply) {
-    boolean first = reply instanceof ReadResult r ? reads.answer(replica, r.value()) : reads.fail(replica);
+    boolean first =
+        reply instanceof ReadResult r ? reads.answer(replica, r.value()) : reads.fail(replica);
     if (!first || phase != Phase.VERSION_READING) {
       return;
     }
@@ -580,9 +680,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /**
    * One round: stamp with this node's clock and write to all N. With 2W > N any two write quorums
    * share a replica, so if a write completed before this one started with a higher version, a
-   * replica of every W we could gather already holds it and refuses ours: we cannot reach W
-   * without a refusal. Then the bytes may only be stamped again if no replica holds them under
-   * the first version: see {@link #onOneRoundWritten}.
+   * replica of every W we could gather already holds it and refuses ours: we cannot reach W without
+   * a refusal. Then the bytes may only be stamped again if no replica holds them under the first
+   * version: see {@link #onOneRoundWritten}.
    */
   private void startOneRoundWrite() {
     stampAndWrite(Step.ONE_ROUND_WRITE);
@@ -612,8 +712,16 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       holders = new QuorumTally(names, quorum.write());
     }
     if (getContext().getLog().isDebugEnabled()) {
-      getContext().getLog().debug("key {}: {} {} on {} at epoch {} (W={})",
-          key, step, operation, names, placement.epoch(), quorum.write());
+      getContext()
+          .getLog()
+          .debug(
+              "key {}: {} {} on {} at epoch {} (W={})",
+              key,
+              step,
+              operation,
+              names,
+              placement.epoch(),
+              quorum.write());
     }
     for (int i = 0; i < replicas.size(); i++) {
       sendPut(i, target, step);
@@ -623,13 +731,13 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   /**
    * A one-round write that cannot reach W falls back to two rounds (a version read, then the same
    * bytes under a new, higher version) only when every replica refused the first version: a
-   * refusing replica holds something newer and so can never store the first one, hence no
-   * replica holds it, none ever will, no read can have returned it, and the write has had no
-   * effect yet. If any replica stored it, or might have (a failure, a pending replica, a reply
-   * still missing at the deadline), the first version may already have been read; writing the
-   * bytes again under a second version would let one client write take effect twice (a read of
-   * it, then of a newer concurrent write, then of it again), so the answer is 503 with an
-   * unknown outcome: the first version may surface, once, and stays ordered where it is.
+   * refusing replica holds something newer and so can never store the first one, hence no replica
+   * holds it, none ever will, no read can have returned it, and the write has had no effect yet. If
+   * any replica stored it, or might have (a failure, a pending replica, a reply still missing at
+   * the deadline), the first version may already have been read; writing the bytes again under a
+   * second version would let one client write take effect twice (a read of it, then of a newer
+   * concurrent write, then of it again), so the answer is 503 with an unknown outcome: the first
+   * version may surface, once, and stays ordered where it is.
    */
   private void onOneRoundWritten(int replica, Reply reply) {
     if (reply instanceof WriteResult w && w.stored().equals(target)) {
@@ -640,11 +748,17 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     } else if (reply instanceof WriteResult w && w.stored().version().equals(target.version())) {
       // Our version with other bytes: versions are unique, so this is a second writer of one
       // version. The replica keeps its own (it refuses), and can never hold ours.
-      getContext().getLog().warn("key {}: replica {} holds version {} with other contents; refused",
-          key, names.get(replica), target.version());
+      getContext()
+          .getLog()
+          .warn(
+              "key {}: replica {} holds version {} with other contents; refused",
+              key,
+              names.get(replica),
+              target.version());
       refused++;
       firstRound.fail(replica);
-    } else if (reply instanceof WriteResult w && w.stored().version().isNewerThan(target.version())) {
+    } else if (reply instanceof WriteResult w
+        && w.stored().version().isNewerThan(target.version())) {
       refused++; // it holds a newer version: it never stores ours
       firstRound.fail(replica);
     } else {
@@ -663,7 +777,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         metrics.writeFallback();
       }
       if (refused == replicas.size() && !firstMayBeStored) {
-        getContext().getLog().debug("key {}: every replica holds a newer version; writing in two rounds", key);
+        getContext()
+            .getLog()
+            .debug("key {}: every replica holds a newer version; writing in two rounds", key);
         startVersionRead();
       } else if (firstMayBeStored) {
         replyWriteUnknown(firstRound);
@@ -686,17 +802,27 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private void replyVersionReadUnavailable() {
     if (fellBack) {
       // every replica refused the first version, so that one is stored nowhere: nothing was written
-      reply(new Unavailable(
-          "the write was refused by every replica (each holds a newer version), and only "
-              + reads.answeredCount() + " of the " + quorum.read() + " replicas needed to version it again "
-              + "answered in time; nothing was written",
-          reads.answered(), false));
+      reply(
+          new Unavailable(
+              "the write was refused by every replica (each holds a newer version), and only "
+                  + reads.answeredCount()
+                  + " of the "
+                  + quorum.read()
+                  + " replicas needed to version it again "
+                  + "answered in time; nothing was written",
+              reads.answered(),
+              false));
       return;
     }
-    reply(new Unavailable(
-        "only " + reads.answeredCount() + " of the " + quorum.read()
-            + " replicas needed to version the write answered in time; nothing was written",
-        reads.answered(), false));
+    reply(
+        new Unavailable(
+            "only "
+                + reads.answeredCount()
+                + " of the "
+                + quorum.read()
+                + " replicas needed to version the write answered in time; nothing was written",
+            reads.answered(),
+            false));
   }
 
   private void startWrite() {
@@ -711,18 +837,21 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /**
    * The clock may not issue the next timestamp before its reservation is extended (on disk): ask
-   * the keeper, and stamp again when it answers. Rare: the keeper extends it ahead of time, so
-   * this happens after a start, or when a peer far ahead pushed this clock past the reservation.
+   * the keeper, and stamp again when it answers. Rare: the keeper extends it ahead of time, so this
+   * happens after a start, or when a peer far ahead pushed this clock past the reservation.
    */
   private void awaitReservation(Step step) {
-    getContext().getLog().debug("key {}: the clock's reservation is exhausted; waiting for the next one", key);
+    getContext()
+        .getLog()
+        .debug("key {}: the clock's reservation is exhausted; waiting for the next one", key);
     phase = Phase.STAMPING;
     stampFor = step;
     if (clockKeeper == null) {
       return; // a node that could not read its reservation, and is stopping: the deadline answers
     }
-    clockKeeper.tell(new ClockKeeper.Reserve(
-        getContext().messageAdapter(ClockKeeper.Reserved.class, r -> ClockReserved.INSTANCE)));
+    clockKeeper.tell(
+        new ClockKeeper.Reserve(
+            getContext().messageAdapter(ClockKeeper.Reserved.class, r -> ClockReserved.INSTANCE)));
   }
 
   private Behavior<Command> onClockReserved() {
@@ -737,10 +866,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyStampUnavailable() {
-    reply(new Unavailable(
-        "this node's clock could not reserve a version in time (its reservation in the data directory "
-            + "could not be written); nothing was written",
-        List.of(), false));
+    reply(
+        new Unavailable(
+            "this node's clock could not reserve a version in time (its reservation in the data directory "
+                + "could not be written); nothing was written",
+            List.of(),
+            false));
   }
 
   private void onWritten(int replica, Reply reply) {
@@ -763,14 +894,23 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** {@code acks}: the tally of the round that sent the values (the first or the second). */
   private void replyWriteUnknown(QuorumTally acks) {
-    String why = refused > 0 && acks == firstRound
-        ? refused + " replica(s) refused it holding a newer version, and others may hold it, so it "
-            + "cannot be written again under a new version; "
-        : "";
-    reply(new Unavailable(
-        "the write was acknowledged by " + acks.answeredCount() + " of the " + quorum.write()
-            + " replicas required in time; " + why + "its outcome is unknown: it may still surface through repair",
-        acks.answered(), true));
+    String why =
+        refused > 0 && acks == firstRound
+            ? refused
+                + " replica(s) refused it holding a newer version, and others may hold it, so it "
+                + "cannot be written again under a new version; "
+            : "";
+    reply(
+        new Unavailable(
+            "the write was acknowledged by "
+                + acks.answeredCount()
+                + " of the "
+                + quorum.write()
+                + " replicas required in time; "
+                + why
+                + "its outcome is unknown: it may still surface through repair",
+            acks.answered(),
+            true));
   }
 
   // ---- common ----
@@ -785,7 +925,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       case WRITING -> replyWriteUnknown(holders);
       case ONE_ROUND_WRITING -> replyWriteUnknown(firstRound);
       case STAMPING -> replyStampUnavailable();
-      case DONE -> { }
+      case DONE -> {}
     }
     // After a reply the coordinator lingers only for late answers, and not past the deadline.
     return Behaviors.stopped();
@@ -804,21 +944,27 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void observe(Reply reply) {
-    Versioned seen = reply instanceof ReadResult r ? r.value()
-        : reply instanceof WriteResult w ? w.stored()
-        : null;
+    Versioned seen =
+        reply instanceof ReadResult r
+            ? r.value()
+            : reply instanceof WriteResult w ? w.stored() : null;
     if (seen != null) {
       clock.observe(seen.version().timestamp());
     }
   }
 
   private void sendGet(int replica, Step step) {
-    replicas.get(replica).storage().tell(new Get(key, placement.epoch(), expectReply(replica, step), replies));
+    replicas
+        .get(replica)
+        .storage()
+        .tell(new Get(key, placement.epoch(), expectReply(replica, step), replies));
   }
 
   private void sendPut(int replica, Versioned value, Step step) {
-    replicas.get(replica).storage().tell(
-        new Put(key, value, placement.epoch(), expectReply(replica, step), replies));
+    replicas
+        .get(replica)
+        .storage()
+        .tell(new Put(key, value, placement.epoch(), expectReply(replica, step), replies));
   }
 
   /** Marks the reply of {@code replica} at {@code step} as awaited and returns its tag. */

@@ -2,8 +2,8 @@ package dhtnode.replication;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
-import dhtnode.membership.Member;
 import dhtnode.keyspace.Murmur3;
+import dhtnode.membership.Member;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingView;
 import dhtnode.storage.StorageActor;
@@ -13,10 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns a key into its replicas' storage refs using the current ring snapshot: this node's own
- * {@link StorageActor} directly, other nodes' ones resolved once per member address
- * ({@code akka://dht@host:port/user/storage}) and cached, so the hot path does no actor lookup by
- * path. Placements are cached per ring snapshot, keyed by the key's replica sets.
- * Thread-safe: routes read it concurrently; membership updates it.
+ * {@link StorageActor} directly, other nodes' ones resolved once per member address ({@code
+ * akka://dht@host:port/user/storage}) and cached, so the hot path does no actor lookup by path.
+ * Placements are cached per ring snapshot, keyed by the key's replica sets. Thread-safe: routes
+ * read it concurrently; membership updates it.
  */
 public final class ReplicaDirectory implements ReplicaLocator {
   private final String self;
@@ -52,13 +52,21 @@ public final class ReplicaDirectory implements ReplicaLocator {
     ActorRef<StorageActor.Command> before = storages.put(member.name(), ref);
     if (!ref.equals(before)) {
       // a member first heard of, or moved: lists cached without it (or with its old address) are
-      // stale. Ring epochs no longer follow SWIM joins, so a new snapshot may not come to replace them
+      // stale. Ring epochs no longer follow SWIM joins, so a new snapshot may not come to replace
+      // them
       cache = new Cache(null, new ConcurrentHashMap<>());
     }
   }
 
   private String pathOf(Member member, String actor) {
-    return "akka://" + systemName + "@" + member.host() + ":" + member.clusterPort() + "/user/" + actor;
+    return "akka://"
+        + systemName
+        + "@"
+        + member.host()
+        + ":"
+        + member.clusterPort()
+        + "/user/"
+        + actor;
   }
 
   /** A member's cluster address, {@code host:port}, or null while it is unknown. */
@@ -86,8 +94,8 @@ public final class ReplicaDirectory implements ReplicaLocator {
     }
     // the write sets start with the read set, so they name the placement whole
     List<List<String>> sets = snapshot.writeSets(Murmur3.token(key));
-    return c.placements().computeIfAbsent(sets,
-        s -> Placement.of(snapshot.epoch(), s.get(0), s, this::replicaOf));
+    return c.placements()
+        .computeIfAbsent(sets, s -> Placement.of(snapshot.epoch(), s.get(0), s, this::replicaOf));
   }
 
   private Replica replicaOf(String name) {

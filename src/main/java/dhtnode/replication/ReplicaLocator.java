@@ -3,8 +3,8 @@ package dhtnode.replication;
 import java.util.List;
 
 /**
- * Where a key lives at this node's current ring epoch: its replicas and the sets a write must
- * reach (see {@link Placement}), only its own (no sloppy quorum).
+ * Where a key lives at this node's current ring epoch: its replicas and the sets a write must reach
+ * (see {@link Placement}), only its own (no sloppy quorum).
  */
 @FunctionalInterface
 public interface ReplicaLocator {

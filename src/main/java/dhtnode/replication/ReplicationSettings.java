@@ -29,14 +29,28 @@ public final class ReplicationSettings {
     readQuorum = intIn(c, "dht.replication.read-quorum", 1, replicationFactor);
     writeQuorum = intIn(c, "dht.replication.write-quorum", 1, replicationFactor);
     if (readQuorum + writeQuorum <= replicationFactor) {
-      throw bad("dht.replication.read-quorum",
+      throw bad(
+          "dht.replication.read-quorum",
           "read-quorum + write-quorum must exceed factor for quorum reads to see quorum writes (R="
-              + readQuorum + ", W=" + writeQuorum + ", N=" + replicationFactor + ")");
+              + readQuorum
+              + ", W="
+              + writeQuorum
+              + ", N="
+              + replicationFactor
+              + ")");
     }
-    defaultConsistency = enumIn(c, "dht.replication.default-consistency", Consistency.class, "one, quorum or all");
-    oneRoundWrites = get("dht.replication.one-round-writes", () -> c.getBoolean("dht.replication.one-round-writes"));
+    defaultConsistency =
+        enumIn(c, "dht.replication.default-consistency", Consistency.class, "one, quorum or all");
+    oneRoundWrites =
+        get(
+            "dht.replication.one-round-writes",
+            () -> c.getBoolean("dht.replication.one-round-writes"));
     epochRetryInterval =
-        durationIn(c, "dht.replication.epoch-retry-interval", Duration.ofMillis(1), Duration.ofSeconds(10));
+        durationIn(
+            c,
+            "dht.replication.epoch-retry-interval",
+            Duration.ofMillis(1),
+            Duration.ofSeconds(10));
   }
 
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */

@@ -6,11 +6,11 @@ import dhtnode.storage.StorageActor.Reply;
 import dhtnode.storage.StorageActor.WriteResult;
 
 /**
- * The tags a {@link ReplicaCoordinator} puts on its replica requests, and which of them still
- * wait for a reply. A tag holds the attempt number, the replica's index and the step (an ordinal
- * below {@code 1 << STEP_BITS}), so one message adapter serves every request of a coordinator, a
- * reply is taken at most once (like an ask's), and a reply to an abandoned attempt is never
- * counted in the next one. Plain data, no Akka; one coordinator's state, so not thread-safe.
+ * The tags a {@link ReplicaCoordinator} puts on its replica requests, and which of them still wait
+ * for a reply. A tag holds the attempt number, the replica's index and the step (an ordinal below
+ * {@code 1 << STEP_BITS}), so one message adapter serves every request of a coordinator, a reply is
+ * taken at most once (like an ask's), and a reply to an abandoned attempt is never counted in the
+ * next one. Plain data, no Akka; one coordinator's state, so not thread-safe.
  */
 final class ReplyTags {
   /** Bits of a tag that hold the step; the replica's index is above them. */
@@ -21,15 +21,19 @@ final class ReplyTags {
 
   /** Numbers attempts, so replies to an abandoned one are never counted in the next. */
   private int attempt;
+
   /** Which slots (replica and step) of this attempt still wait for a reply. */
   private boolean[] awaiting;
+
   private int outstanding;
 
   ReplyTags(int replicas) {
     forget(replicas);
   }
 
-  /** Waits for nothing, now for {@code replicas} replicas (a new placement), in the same attempt. */
+  /**
+   * Waits for nothing, now for {@code replicas} replicas (a new placement), in the same attempt.
+   */
   void forget(int replicas) {
     awaiting = new boolean[replicas << STEP_BITS];
     outstanding = 0;
@@ -50,12 +54,15 @@ final class ReplyTags {
   }
 
   /**
-   * Takes the reply tagged {@code tag}: its slot ({@link #replicaOf}, {@link #stepOf}), or -1
-   * when nobody waits for it (no tag, another attempt, or already taken).
+   * Takes the reply tagged {@code tag}: its slot ({@link #replicaOf}, {@link #stepOf}), or -1 when
+   * nobody waits for it (no tag, another attempt, or already taken).
    */
   int take(int tag) {
     int slot = tag & ((1 << ATTEMPT_SHIFT) - 1);
-    if (tag < 0 || tag >>> ATTEMPT_SHIFT != (attempt & 0x7fff) || slot >= awaiting.length || !awaiting[slot]) {
+    if (tag < 0
+        || tag >>> ATTEMPT_SHIFT != (attempt & 0x7fff)
+        || slot >= awaiting.length
+        || !awaiting[slot]) {
       return -1;
     }
     awaiting[slot] = false;

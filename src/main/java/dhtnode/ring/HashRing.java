@@ -16,11 +16,11 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * An immutable consistent-hashing ring: each member owns {@code vnodes} tokens,
- * {@code Murmur3.hash64(UTF-8 of name + "#" + i)}, so any node builds the identical ring from the
- * same member names, whatever order they arrive in, with nothing to gossip. Vnode position
- * {@code i} owns the arc {@code (token[i-1], token[i]]}; a key belongs to the first vnode whose
- * token is {@code >=} the key's token, wrapping past the end.
+ * An immutable consistent-hashing ring: each member owns {@code vnodes} tokens, {@code
+ * Murmur3.hash64(UTF-8 of name + "#" + i)}, so any node builds the identical ring from the same
+ * member names, whatever order they arrive in, with nothing to gossip. Vnode position {@code i}
+ * owns the arc {@code (token[i-1], token[i]]}; a key belongs to the first vnode whose token is
+ * {@code >=} the key's token, wrapping past the end.
  *
  * <p>Guarantees: the preference list of a token is the first {@code N = min(replicationFactor,
  * members)} distinct members clockwise from it, in that order; equal tokens are ordered by member
@@ -44,7 +44,8 @@ public final class HashRing {
       throw new IllegalArgumentException("vnodes must be at least 1, was " + vnodes);
     }
     if (replicationFactor < 1) {
-      throw new IllegalArgumentException("replicationFactor must be at least 1, was " + replicationFactor);
+      throw new IllegalArgumentException(
+          "replicationFactor must be at least 1, was " + replicationFactor);
     }
     this.vnodes = vnodes;
     this.replicationFactor = replicationFactor;
@@ -56,7 +57,8 @@ public final class HashRing {
       tokens[i] = nodes[i].token;
       owners[i] = nodes[i].owner;
     }
-    preferences = computePreferences(tokens.length, owners, Math.min(replicationFactor, members.size()));
+    preferences =
+        computePreferences(tokens.length, owners, Math.min(replicationFactor, members.size()));
   }
 
   /** A ring of {@code members} (duplicates ignored), each with {@code vnodes} tokens. */
@@ -73,8 +75,8 @@ public final class HashRing {
   }
 
   /**
-   * A ring with explicit tokens per member, so tests can build what hashing almost never
-   * produces (equal tokens). {@code vnodes()} reports the largest token count.
+   * A ring with explicit tokens per member, so tests can build what hashing almost never produces
+   * (equal tokens). {@code vnodes()} reports the largest token count.
    */
   static HashRing withTokens(Map<String, long[]> tokensByMember, int replicationFactor) {
     List<String> names = sortedDistinct(tokensByMember.keySet());
@@ -213,8 +215,8 @@ public final class HashRing {
 
   /**
    * The ranges for which {@code member} is one of the N replicas, in ring order, adjacent arcs
-   * merged (also across the wrap point). The whole ring is {@link TokenRange#full()}; a member
-   * not on the ring owns nothing.
+   * merged (also across the wrap point). The whole ring is {@link TokenRange#full()}; a member not
+   * on the ring owns nothing.
    */
   public List<TokenRange> ownedRanges(String member) {
     return Ranges.collect(boundaries(this), token -> preferenceList(token).contains(member));
@@ -275,20 +277,25 @@ public final class HashRing {
 
   private static double changedFraction(HashRing before, HashRing after, boolean primaryOnly) {
     double[] moved = new double[1];
-    Ranges.forEachSegment(boundaries(before, after), (start, end) -> {
-      List<String> a = before.preferenceList(end);
-      List<String> b = after.preferenceList(end);
-      boolean changed = primaryOnly
-          ? !(a.isEmpty() ? b.isEmpty() : !b.isEmpty() && a.get(0).equals(b.get(0)))
-          : !a.equals(b);
-      if (changed) {
-        moved[0] += arcLength(start, end);
-      }
-    });
+    Ranges.forEachSegment(
+        boundaries(before, after),
+        (start, end) -> {
+          List<String> a = before.preferenceList(end);
+          List<String> b = after.preferenceList(end);
+          boolean changed =
+              primaryOnly
+                  ? !(a.isEmpty() ? b.isEmpty() : !b.isEmpty() && a.get(0).equals(b.get(0)))
+                  : !a.equals(b);
+          if (changed) {
+            moved[0] += arcLength(start, end);
+          }
+        });
     return moved[0] / TWO_TO_64;
   }
 
-  /** Length of the arc {@code (start, end]} as an unsigned count; start == end is the whole ring. */
+  /**
+   * Length of the arc {@code (start, end]} as an unsigned count; start == end is the whole ring.
+   */
   static double arcLength(long start, long end) {
     long diff = end - start;
     if (diff == 0) {
@@ -298,7 +305,9 @@ public final class HashRing {
     return diff > 0 ? (double) diff : (double) diff + TWO_TO_64;
   }
 
-  /** The sorted distinct tokens of several rings: every point where some preference list may change. */
+  /**
+   * The sorted distinct tokens of several rings: every point where some preference list may change.
+   */
   static long[] boundaries(HashRing... rings) {
     int total = 0;
     for (HashRing r : rings) {

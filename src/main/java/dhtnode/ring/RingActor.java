@@ -36,27 +36,33 @@ import java.util.function.LongSupplier;
 // epoch to the view and subscribers. All of it is sequenced by the one Ready the agreement drains,
 // so it stays one actor rather than several that would have to order their effects among them.
 /**
- * This node's part in the agreed sequence of ring epochs: a thin adapter around the pure
- * {@link RingAgreement} (Paxos per epoch slot, catch-up) and {@link RingPolicy} (what to propose).
- * It carries their messages to peers' ring actors over remoting, drives their ticks with a timer,
+ * This node's part in the agreed sequence of ring epochs: a thin adapter around the pure {@link
+ * RingAgreement} (Paxos per epoch slot, catch-up) and {@link RingPolicy} (what to propose). It
+ * carries their messages to peers' ring actors over remoting, drives their ticks with a timer,
  * persists the agreement's state through a {@link RingStateStore} before any answer leaves (the
  * actor runs on the blocking-IO dispatcher for that), and publishes every committed epoch as a
  * {@link RingSnapshot} to the {@link RingView} and then to subscribers, with one INFO line.
  *
  * <p>SWIM events only feed the policy: they never change the ring by themselves. A node with no
  * persisted state is in no ring (epoch 0) until it catches up from a peer, unless it is told to
- * found a new cluster. Local commands: {@link FillDone} (from this node's stabilizer),
- * {@link ForceRemove} and {@link Decommission} (from the operator's routes), {@link Observed}
- * (a fenced reply showed a later epoch).
+ * found a new cluster. Local commands: {@link FillDone} (from this node's stabilizer), {@link
+ * ForceRemove} and {@link Decommission} (from the operator's routes), {@link Observed} (a fenced
+ * reply showed a later epoch).
  */
 public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
   public sealed interface Command {}
 
-  /** A membership event: adapted from the membership actor this ring subscribed to (see {@link MemberFeed}). */
+  /**
+   * A membership event: adapted from the membership actor this ring subscribed to (see {@link
+   * MemberFeed}).
+   */
   public record MemberEventReceived(MemberEvent event) implements Command {}
 
-  /** Tells {@code subscriber} the current snapshot now (if this node has an epoch) and every new one after. */
+  /**
+   * Tells {@code subscriber} the current snapshot now (if this node has an epoch) and every new one
+   * after.
+   */
   public record Subscribe(ActorRef<RingSnapshot> subscriber) implements Command {}
 
   public record Unsubscribe(ActorRef<RingSnapshot> subscriber) implements Command {}
@@ -65,8 +71,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   public record Peer(RingMessage message) implements Command, CborSerializable {}
 
   /**
-   * This node holds every range it gains in {@code epoch}'s transition (sent by the stabilizer
-   * once its fills for that epoch are done); told to every member of the epoch.
+   * This node holds every range it gains in {@code epoch}'s transition (sent by the stabilizer once
+   * its fills for that epoch are done); told to every member of the epoch.
    */
   public record FillDone(long epoch) implements Command {}
 
@@ -76,7 +82,9 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    */
   public record Observed(long epoch, String fromAddress) implements Command {}
 
-  /** Operator: remove {@code name}, which is gone for good, even if ranges only it held are lost. */
+  /**
+   * Operator: remove {@code name}, which is gone for good, even if ranges only it held are lost.
+   */
   public record ForceRemove(String name, ActorRef<OperatorReply> replyTo) implements Command {}
 
   /** Operator: move this node's ranges out, commit its removal, then stop the process. */
@@ -86,12 +94,17 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
   /**
-   * The agreement as this node sees it: its latest committed epoch and configuration (null at
-   * epoch 0), who it thinks leads, the FillDone reports for this epoch and the gainers still
-   * missing from them, and whether it is proposing.
+   * The agreement as this node sees it: its latest committed epoch and configuration (null at epoch
+   * 0), who it thinks leads, the FillDone reports for this epoch and the gainers still missing from
+   * them, and whether it is proposing.
    */
-  public record Status(long epoch, RingConfig config, String leader, Set<String> fillsDone,
-      Set<String> awaitingFills, boolean proposing) {}
+  public record Status(
+      long epoch,
+      RingConfig config,
+      String leader,
+      Set<String> fillsDone,
+      Set<String> awaitingFills,
+      boolean proposing) {}
 
   /** The answer to an operator command: done with the epoch that did it, or refused and why. */
   public sealed interface OperatorReply {}
@@ -103,19 +116,24 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
 
   private record SubscriberTerminated(ActorRef<RingSnapshot> subscriber) implements Command {}
 
-  private enum Tick implements Command { INSTANCE }
+  private enum Tick implements Command {
+    INSTANCE
+  }
 
-  /** The process stops after this node's decommission committed: an action, so tests can watch it. */
+  /**
+   * The process stops after this node's decommission committed: an action, so tests can watch it.
+   */
   public interface Stopper {
     void stop(String reason);
   }
 
   /**
    * Where the node's ring hears of members: it subscribes to {@code membership} itself, and tells
-   * {@code addresses} of each member that is up before it looks at the event, so a member's
-   * address is known before any ring can name it and a replica the ring names always resolves.
+   * {@code addresses} of each member that is up before it looks at the event, so a member's address
+   * is known before any ring can name it and a replica the ring names always resolves.
    */
-  public record MemberFeed(ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
+  public record MemberFeed(
+      ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
 
   /**
    * @param self this node as configurations name it
@@ -125,8 +143,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    * @param peers a peer's ring actor by member (see {@link #remotePeers})
    * @param stopper stops this node once its decommission is complete
    * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
-   * @param feed the membership actor this ring subscribes to, and where it records addresses;
-   *     null for a ring that hears of members only through {@link MemberEventReceived} (tests)
+   * @param feed the membership actor this ring subscribes to, and where it records addresses; null
+   *     for a ring that hears of members only through {@link MemberEventReceived} (tests)
    */
   public static Behavior<Command> create(
       RingMember self,
@@ -137,13 +155,19 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       Stopper stopper,
       LongSupplier wallClock,
       MemberFeed feed) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new RingActor(context, timers, self, view, settings, store, peers, stopper, wallClock, feed)));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers ->
+                    new RingActor(
+                        context, timers, self, view, settings, store, peers, stopper, wallClock,
+                        feed)));
   }
 
   /**
    * Hands a coordinator's "replica {@code node} is at later {@code epoch}" on to the ring as an
-   * {@link Observed}, once per epoch: a burst of fenced requests asks one peer, not one per request.
+   * {@link Observed}, once per epoch: a burst of fenced requests asks one peer, not one per
+   * request.
    *
    * @param addressOf a member's cluster address ({@code host:port}), or null when unknown
    */
@@ -162,12 +186,17 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     void observed(long epoch, String node);
   }
 
-  /** Peers' ring actors at {@code akka://<system>@host:port/user/ring}, resolved once per address. */
+  /**
+   * Peers' ring actors at {@code akka://<system>@host:port/user/ring}, resolved once per address.
+   */
   public static Function<RingMember, ActorRef<Command>> remotePeers(ActorSystem<?> system) {
     ActorRefResolver resolver = ActorRefResolver.get(system);
     Map<String, ActorRef<Command>> cache = new ConcurrentHashMap<>();
-    return member -> cache.computeIfAbsent(member.clusterAddress(),
-        address -> resolver.resolveActorRef("akka://" + system.name() + "@" + address + "/user/ring"));
+    return member ->
+        cache.computeIfAbsent(
+            member.clusterAddress(),
+            address ->
+                resolver.resolveActorRef("akka://" + system.name() + "@" + address + "/user/ring"));
   }
 
   private final RingMember self;
@@ -187,8 +216,10 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private final List<ActorRef<OperatorReply>> decommissionWaiters = new ArrayList<>();
   private boolean decommissioning;
   private boolean stopped;
+
   /** Millis on the tick clock: ManualTime drives it in tests. */
   private long clock;
+
   private RingSnapshot snapshot;
   private Set<String> gainers = Set.of();
 
@@ -210,26 +241,37 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     this.peers = peers;
     this.stopper = stopper;
     this.wallClock = wallClock;
-    this.addresses = feed == null ? member -> { } : feed.addresses();
+    this.addresses = feed == null ? member -> {} : feed.addresses();
     this.policy = new RingPolicy(self.name(), settings.removalDelay.toMillis());
     this.readQuorum = settings.readQuorum;
     RingState restored = store.load();
     this.agreement = new RingAgreement(self, restored, settings.timing(), new Random());
     if (restored.epoch() > 0) {
-      context.getLog().info("{} resumes at ring epoch {}: current {}, next {}", self.name(), restored.epoch(),
-          restored.config().currentNames(), restored.config().nextNames());
+      context
+          .getLog()
+          .info(
+              "{} resumes at ring epoch {}: current {}, next {}",
+              self.name(),
+              restored.epoch(),
+              restored.config().currentNames(),
+              restored.config().nextNames());
       publish(restored.epoch(), restored.config());
     } else if (settings.foundCluster) {
       agreement.found();
     } else {
-      context.getLog().info("{} has no ring state: in no ring until it catches up from a member of the cluster",
-          self.name());
+      context
+          .getLog()
+          .info(
+              "{} has no ring state: in no ring until it catches up from a member of the cluster",
+              self.name());
     }
     timers.startTimerWithFixedDelay(Tick.INSTANCE, RingSettings.TICK);
     flush();
     if (feed != null) {
-      feed.membership().tell(new MembershipActor.Subscribe(
-          context.messageAdapter(MemberEvent.class, MemberEventReceived::new)));
+      feed.membership()
+          .tell(
+              new MembershipActor.Subscribe(
+                  context.messageAdapter(MemberEvent.class, MemberEventReceived::new)));
     }
   }
 
@@ -287,14 +329,29 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
         }
       }
     }
-    Optional<RingConfig> proposal = policy.decide(new RingPolicy.Inputs(
-        agreement.config(), swim, downSince, gainers, agreement.fillsDone(), barrierMet(), forceRemovals.keySet(),
-        decommissioning, clock, wallClock.getAsLong()));
+    Optional<RingConfig> proposal =
+        policy.decide(
+            new RingPolicy.Inputs(
+                agreement.config(),
+                swim,
+                downSince,
+                gainers,
+                agreement.fillsDone(),
+                barrierMet(),
+                forceRemovals.keySet(),
+                decommissioning,
+                clock,
+                wallClock.getAsLong()));
     if (proposal.isPresent()) {
       RingConfig wanted = agreement.proposal();
       if (wanted == null || !wanted.sameSets(proposal.get())) {
-        getContext().getLog().debug("{} proposes ring epoch {}: {}", self.name(), agreement.epoch() + 1,
-            proposal.get().change());
+        getContext()
+            .getLog()
+            .debug(
+                "{} proposes ring epoch {}: {}",
+                self.name(),
+                agreement.epoch() + 1,
+                proposal.get().change());
       }
       agreement.propose(proposal.get());
     } else if (agreement.proposing()) {
@@ -307,7 +364,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    * reads moved) leave too few behind to form a read quorum at an older epoch.
    */
   private boolean barrierMet() {
-    return snapshot != null && snapshot.readsMoved()
+    return snapshot != null
+        && snapshot.readsMoved()
         && RingTransition.barrierMet(snapshot.old(), agreement.fillsDone(), readQuorum);
   }
 
@@ -346,7 +404,8 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     RingMember from = null;
     if (observed.fromAddress() != null) {
       for (RingMember m : knownMembers()) {
-        if (m.clusterAddress().equals(observed.fromAddress()) || m.name().equals(observed.fromAddress())) {
+        if (m.clusterAddress().equals(observed.fromAddress())
+            || m.name().equals(observed.fromAddress())) {
           from = m;
         }
       }
@@ -371,16 +430,30 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     RingConfig config = agreement.config();
     Member seen = swim.get(remove.name());
     if (remove.name().equals(self.name())) {
-      remove.replyTo().tell(new OperatorRefused("bad-request",
-          "a node cannot force itself out; use POST /cluster/decommission on it"));
+      remove
+          .replyTo()
+          .tell(
+              new OperatorRefused(
+                  "bad-request",
+                  "a node cannot force itself out; use POST /cluster/decommission on it"));
     } else if (config == null || !config.contains(remove.name())) {
-      remove.replyTo().tell(new OperatorRefused("not-found",
-          remove.name() + " is in no set of ring epoch " + agreement.epoch()));
+      remove
+          .replyTo()
+          .tell(
+              new OperatorRefused(
+                  "not-found", remove.name() + " is in no set of ring epoch " + agreement.epoch()));
     } else if (seen != null && seen.status() == MemberStatus.ALIVE) {
-      remove.replyTo().tell(new OperatorRefused("conflict",
-          remove.name() + " is ALIVE: decommission it instead, so its ranges move out first"));
+      remove
+          .replyTo()
+          .tell(
+              new OperatorRefused(
+                  "conflict",
+                  remove.name()
+                      + " is ALIVE: decommission it instead, so its ranges move out first"));
     } else if (config.memberNames().size() == 1) {
-      remove.replyTo().tell(new OperatorRefused("conflict", "the ring cannot lose its last member"));
+      remove
+          .replyTo()
+          .tell(new OperatorRefused("conflict", "the ring cannot lose its last member"));
     } else {
       forceRemovals.computeIfAbsent(remove.name(), n -> new ArrayList<>()).add(remove.replyTo());
       decide();
@@ -392,11 +465,22 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
   private Behavior<Command> onDecommission(Decommission decommission) {
     RingConfig config = agreement.config();
     if (config == null || !config.nextNames().contains(self.name())) {
-      decommission.replyTo().tell(new OperatorRefused("conflict",
-          self.name() + " is not in the target ring of epoch " + agreement.epoch() + ": nothing to decommission"));
+      decommission
+          .replyTo()
+          .tell(
+              new OperatorRefused(
+                  "conflict",
+                  self.name()
+                      + " is not in the target ring of epoch "
+                      + agreement.epoch()
+                      + ": nothing to decommission"));
     } else if (config.nextNames().size() == 1) {
-      decommission.replyTo().tell(new OperatorRefused("conflict",
-          self.name() + " is the only member: its data would have nowhere to go"));
+      decommission
+          .replyTo()
+          .tell(
+              new OperatorRefused(
+                  "conflict",
+                  self.name() + " is the only member: its data would have nowhere to go"));
     } else {
       decommissioning = true;
       decommissionWaiters.add(decommission.replyTo());
@@ -433,33 +517,55 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     publish(commit.epoch(), config);
     // a transition: how much of the token space changes replica set; a stable epoch: how much
     // changed read replicas against the epoch before
-    double moved = snapshot.inTransition() ? HashRing.movedFraction(snapshot.ring(), snapshot.next())
-        : before == null ? 0.0 : HashRing.movedFraction(before.ring(), snapshot.ring());
-    getContext().getLog().info("ring epoch {}: {} (proposed by {}{}): current {}, next {}, {}% of token space {}",
-        commit.epoch(), config.change(), config.proposer(), commit.proposedHere() ? ", decided here" : "",
-        config.currentNames(), config.nextNames(), percent(moved),
-        snapshot.inTransition() ? "in transition" : "changed read replicas");
+    double moved =
+        snapshot.inTransition()
+            ? HashRing.movedFraction(snapshot.ring(), snapshot.next())
+            : before == null ? 0.0 : HashRing.movedFraction(before.ring(), snapshot.ring());
+    getContext()
+        .getLog()
+        .info(
+            "ring epoch {}: {} (proposed by {}{}): current {}, next {}, {}% of token space {}",
+            commit.epoch(),
+            config.change(),
+            config.proposer(),
+            commit.proposedHere() ? ", decided here" : "",
+            config.currentNames(),
+            config.nextNames(),
+            percent(moved),
+            snapshot.inTransition() ? "in transition" : "changed read replicas");
     if (config.change().startsWith("force-removed")) {
-      getContext().getLog().warn("ring epoch {}: {} by an operator: ranges only they held are lost", commit.epoch(),
-          config.change());
+      getContext()
+          .getLog()
+          .warn(
+              "ring epoch {}: {} by an operator: ranges only they held are lost",
+              commit.epoch(),
+              config.change());
     }
     answerOperators(commit.epoch(), config);
   }
 
   private void answerOperators(long epoch, RingConfig config) {
-    forceRemovals.entrySet().removeIf(entry -> {
-      if (config.contains(entry.getKey())) {
-        return false;
-      }
-      entry.getValue().forEach(r -> r.tell(new OperatorDone(epoch, config.change())));
-      return true;
-    });
+    forceRemovals
+        .entrySet()
+        .removeIf(
+            entry -> {
+              if (config.contains(entry.getKey())) {
+                return false;
+              }
+              entry.getValue().forEach(r -> r.tell(new OperatorDone(epoch, config.change())));
+              return true;
+            });
     if (decommissioning && !config.nextNames().contains(self.name())) {
       decommissionWaiters.forEach(r -> r.tell(new OperatorDone(epoch, config.change())));
       decommissionWaiters.clear();
       if (!config.contains(self.name()) && !stopped) {
         stopped = true;
-        getContext().getLog().info("{} decommissioned: ring epoch {} no longer holds it; stopping", self.name(), epoch);
+        getContext()
+            .getLog()
+            .info(
+                "{} decommissioned: ring epoch {} no longer holds it; stopping",
+                self.name(),
+                epoch);
         stopper.stop(self.name() + " decommissioned at ring epoch " + epoch);
       }
     }
@@ -470,10 +576,12 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       return;
     }
     HashRing empty = view.ring();
-    HashRing current = HashRing.of(config.currentNames(), empty.vnodes(), empty.replicationFactor());
-    HashRing next = config.inTransition()
-        ? HashRing.of(config.nextNames(), empty.vnodes(), empty.replicationFactor())
-        : current;
+    HashRing current =
+        HashRing.of(config.currentNames(), empty.vnodes(), empty.replicationFactor());
+    HashRing next =
+        config.inTransition()
+            ? HashRing.of(config.nextNames(), empty.vnodes(), empty.replicationFactor())
+            : current;
     snapshot = new RingSnapshot(epoch, current, next, config.readsMoved());
     gainers = RingPolicy.gainers(current, next);
     view.publish(snapshot);
@@ -491,14 +599,22 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     Set<String> done = agreement.fillsDone();
     Set<String> awaiting = new java.util.TreeSet<>(gainers);
     awaiting.removeAll(done);
-    get.replyTo().tell(new Status(agreement.epoch(), config, config == null ? null : policy.leader(config, swim),
-        done, awaiting, agreement.proposing()));
+    get.replyTo()
+        .tell(
+            new Status(
+                agreement.epoch(),
+                config,
+                config == null ? null : policy.leader(config, swim),
+                done,
+                awaiting,
+                agreement.proposing()));
     return this;
   }
 
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
     if (subscribers.add(subscribe.subscriber())) {
-      getContext().watchWith(subscribe.subscriber(), new SubscriberTerminated(subscribe.subscriber()));
+      getContext()
+          .watchWith(subscribe.subscriber(), new SubscriberTerminated(subscribe.subscriber()));
     }
     if (snapshot != null) {
       subscribe.subscriber().tell(snapshot);

@@ -35,23 +35,26 @@ import java.util.TreeSet;
  * ({@link #propose}, {@link #found}, {@link #observed}, {@link #reportFillDone}); its outputs,
  * collected by {@link #drain()}, are the messages to send, the state to persist and the epochs
  * committed. It owns no clock, socket or file: the caller must persist {@link Ready#persist()}
- * before it sends any of {@link Ready#messages()}, which is what makes an acceptor's answer durable.
+ * before it sends any of {@link Ready#messages()}, which is what makes an acceptor's answer
+ * durable.
  *
  * <p>Each epoch slot {@code e + 1} is one single-decree Paxos instance whose acceptors are the
  * members (current and next) of the configuration committed for {@code e}; a strict majority of
- * them decides. An acceptor votes on slot {@code s} only while its committed epoch is
- * {@code s - 1}: one that has committed {@code s} or later answers with its latest configuration,
- * one that is behind asks the sender to catch it up first. Since configurations are full states,
- * catching up means taking the latest committed one. Guarantee: no two nodes ever commit different
- * configurations for the same epoch (docs/ring.md gives the argument; {@code RingAgreementSimulationTest}
- * checks it over thousands of faulty schedules).
+ * them decides. An acceptor votes on slot {@code s} only while its committed epoch is {@code s -
+ * 1}: one that has committed {@code s} or later answers with its latest configuration, one that is
+ * behind asks the sender to catch it up first. Since configurations are full states, catching up
+ * means taking the latest committed one. Guarantee: no two nodes ever commit different
+ * configurations for the same epoch (docs/ring.md gives the argument; {@code
+ * RingAgreementSimulationTest} checks it over thousands of faulty schedules).
  */
 public final class RingAgreement {
 
   /** A message for {@code to}. */
   public record Outgoing(RingMember to, RingMessage message) {}
 
-  /** An epoch this node has just committed; {@code proposedHere} if this node's proposal decided it. */
+  /**
+   * An epoch this node has just committed; {@code proposedHere} if this node's proposal decided it.
+   */
   public record Commit(long epoch, RingConfig config, boolean proposedHere) {}
 
   /**
@@ -60,7 +63,8 @@ public final class RingAgreement {
    * describes any committed configuration heard of that differs from this node's for the same
    * epoch, which the protocol rules out: the caller logs it as an error.
    */
-  public record Ready(List<Outgoing> messages, RingState persist, List<Commit> commits, List<String> conflicts) {
+  public record Ready(
+      List<Outgoing> messages, RingState persist, List<Commit> commits, List<String> conflicts) {
     public boolean isEmpty() {
       return messages.isEmpty() && persist == null && commits.isEmpty() && conflicts.isEmpty();
     }
@@ -74,12 +78,17 @@ public final class RingAgreement {
   public record Timing(int proposalTimeout, int maxBackoff, int catchUp) {
     public Timing {
       if (proposalTimeout < 1 || maxBackoff < 1 || catchUp < 1) {
-        throw new IllegalArgumentException("ticks must be positive: " + proposalTimeout + "/" + maxBackoff + "/" + catchUp);
+        throw new IllegalArgumentException(
+            "ticks must be positive: " + proposalTimeout + "/" + maxBackoff + "/" + catchUp);
       }
     }
   }
 
-  private enum Phase { PREPARE, ACCEPT, BACKOFF }
+  private enum Phase {
+    PREPARE,
+    ACCEPT,
+    BACKOFF
+  }
 
   /** This node's attempt to decide {@code slot}. */
   private static final class Attempt {
@@ -176,8 +185,8 @@ public final class RingAgreement {
   // ---- local requests ----
 
   /**
-   * Founds a new cluster: commits epoch 1 holding only this node. Does nothing unless this node
-   * has no epoch at all; a node that has state, or that a cluster already knows, never founds.
+   * Founds a new cluster: commits epoch 1 holding only this node. Does nothing unless this node has
+   * no epoch at all; a node that has state, or that a cluster already knows, never founds.
    */
   public void found() {
     if (epoch == 0) {
@@ -187,8 +196,8 @@ public final class RingAgreement {
 
   /**
    * Tries to get {@code value} decided as the next epoch, retrying with higher ballots until the
-   * slot is decided (by this value or another one; the caller then decides again on the new
-   * epoch). While an attempt runs, a new value replaces the wanted one for the next ballot.
+   * slot is decided (by this value or another one; the caller then decides again on the new epoch).
+   * While an attempt runs, a new value replaces the wanted one for the next ballot.
    */
   public void propose(RingConfig value) {
     if (epoch == 0) {
@@ -209,7 +218,9 @@ public final class RingAgreement {
     attempt = null;
   }
 
-  /** Peers worth asking for later epochs (the members SWIM sees up), besides the configuration's. */
+  /**
+   * Peers worth asking for later epochs (the members SWIM sees up), besides the configuration's.
+   */
   public void setPeers(Collection<RingMember> known) {
     peers.clear();
     for (RingMember m : known) {
@@ -233,8 +244,8 @@ public final class RingAgreement {
   }
 
   /**
-   * This node holds every range it gains in {@code filledEpoch}'s transition: recorded, and told
-   * to every member now and again each catch-up period while that epoch is the latest.
+   * This node holds every range it gains in {@code filledEpoch}'s transition: recorded, and told to
+   * every member now and again each catch-up period while that epoch is the latest.
    */
   public void reportFillDone(long filledEpoch) {
     if (filledEpoch != epoch || config == null || !config.inTransition()) {
@@ -301,8 +312,8 @@ public final class RingAgreement {
 
   /**
    * Whether this node may vote on {@code slot} from {@code from}: answers the sender with this
-   * node's configuration when the slot is already decided here, or asks to be caught up when
-   * this node is behind.
+   * node's configuration when the slot is already decided here, or asks to be caught up when this
+   * node is behind.
    */
   private boolean mayVote(RingMember from, long slot) {
     if (slot <= epoch) {
@@ -360,24 +371,31 @@ public final class RingAgreement {
    * A member never accepts a configuration that drops it from {@code next} unless it was retired
    * (decommissioned, or force-removed by an operator). Removing a live node needs no vote of its
    * own: it is proposed because the node is down, and then it does not vote. But a node that was
-   * only cut off (a 2|2 split healing) would otherwise help a removal of itself to a majority.
-   * The rule depends only on the value and on who votes, so a value it refuses is never chosen
-   * with its help, and a chosen value never needs it to be learnt again (Paxos liveness only
-   * ever needs a majority of acceptors that accept the chosen value).
+   * only cut off (a 2|2 split healing) would otherwise help a removal of itself to a majority. The
+   * rule depends only on the value and on who votes, so a value it refuses is never chosen with its
+   * help, and a chosen value never needs it to be learnt again (Paxos liveness only ever needs a
+   * majority of acceptors that accept the chosen value).
    */
   private boolean removesSelf(RingConfig value) {
-    return value != null && config != null && config.nextNames().contains(self.name())
-        && !value.nextNames().contains(self.name()) && !value.retired().containsKey(self.name());
+    return value != null
+        && config != null
+        && config.nextNames().contains(self.name())
+        && !value.nextNames().contains(self.name())
+        && !value.retired().containsKey(self.name());
   }
 
   private boolean answersCurrentAttempt(long slot, Ballot ballot, Phase phase) {
-    return attempt != null && attempt.slot == slot && attempt.phase == phase && attempt.ballot.equals(ballot)
+    return attempt != null
+        && attempt.slot == slot
+        && attempt.phase == phase
+        && attempt.ballot.equals(ballot)
         && slot == epoch + 1;
   }
 
   private void onPromise(Promise p) {
     noteRound(p.acceptedBallot());
-    if (!answersCurrentAttempt(p.slot(), p.ballot(), Phase.PREPARE) || !config.contains(p.from().name())) {
+    if (!answersCurrentAttempt(p.slot(), p.ballot(), Phase.PREPARE)
+        || !config.contains(p.from().name())) {
       return;
     }
     attempt.promises.put(p.from().name(), p);
@@ -387,7 +405,8 @@ public final class RingAgreement {
     // a value some acceptor of a majority accepted may have been decided: it must be proposed again
     Promise highest = null;
     for (Promise promise : attempt.promises.values()) {
-      if (promise.acceptedValue() != null && (highest == null || promise.acceptedBallot().above(highest.acceptedBallot()))) {
+      if (promise.acceptedValue() != null
+          && (highest == null || promise.acceptedBallot().above(highest.acceptedBallot()))) {
         highest = promise;
       }
     }
@@ -400,7 +419,8 @@ public final class RingAgreement {
   }
 
   private void onAccepted(Accepted a) {
-    if (!answersCurrentAttempt(a.slot(), a.ballot(), Phase.ACCEPT) || !config.contains(a.from().name())) {
+    if (!answersCurrentAttempt(a.slot(), a.ballot(), Phase.ACCEPT)
+        || !config.contains(a.from().name())) {
       return;
     }
     attempt.accepted.add(a.from().name());
@@ -422,7 +442,9 @@ public final class RingAgreement {
 
   private void onNack(Nack n) {
     noteRound(n.promised());
-    if (attempt == null || attempt.slot != n.slot() || !attempt.ballot.equals(n.ballot())
+    if (attempt == null
+        || attempt.slot != n.slot()
+        || !attempt.ballot.equals(n.ballot())
         || attempt.phase == Phase.BACKOFF) {
       return;
     }
@@ -451,7 +473,15 @@ public final class RingAgreement {
     if (e > epoch) {
       adopt(e, value, false);
     } else if (e == epoch && config != null && !config.equals(value)) {
-      conflicts.add("epoch " + e + " committed here as " + config + " but " + from.name() + " committed " + value);
+      conflicts.add(
+          "epoch "
+              + e
+              + " committed here as "
+              + config
+              + " but "
+              + from.name()
+              + " committed "
+              + value);
     }
   }
 
@@ -551,7 +581,9 @@ public final class RingAgreement {
 
   /** Everything produced since the last drain; see {@link Ready}. */
   public Ready drain() {
-    Ready ready = new Ready(List.copyOf(out), dirty ? state() : null, List.copyOf(commits), List.copyOf(conflicts));
+    Ready ready =
+        new Ready(
+            List.copyOf(out), dirty ? state() : null, List.copyOf(commits), List.copyOf(conflicts));
     out.clear();
     commits.clear();
     conflicts.clear();

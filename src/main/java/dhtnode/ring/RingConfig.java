@@ -13,19 +13,24 @@ import java.util.TreeSet;
 
 /**
  * The value agreed for one ring epoch: the {@code current} member set and the {@code next} set a
- * transition moves to; equal when the epoch is stable. Reads use {@code current} until
- * {@code readsMoved} (the second step of a transition, once every gainer has filled), then
- * {@code next}; writes go to both while they differ. {@code retired} names
- * members that were decommissioned or force-removed, each with the wall-clock millis of that
- * decision: such a member is not admitted again by a join until SWIM shows it with an incarnation
- * above that time, i.e. a process started after it was retired. {@code change} and
- * {@code proposer} say what the epoch did and who proposed it, for the one log line per epoch.
+ * transition moves to; equal when the epoch is stable. Reads use {@code current} until {@code
+ * readsMoved} (the second step of a transition, once every gainer has filled), then {@code next};
+ * writes go to both while they differ. {@code retired} names members that were decommissioned or
+ * force-removed, each with the wall-clock millis of that decision: such a member is not admitted
+ * again by a join until SWIM shows it with an incarnation above that time, i.e. a process started
+ * after it was retired. {@code change} and {@code proposer} say what the epoch did and who proposed
+ * it, for the one log line per epoch.
  *
  * <p>Member lists are kept sorted by name, so equal configurations are equal records.
  */
 public record RingConfig(
-    List<RingMember> current, List<RingMember> next, Map<String, Long> retired, String change, String proposer,
-    boolean readsMoved) implements CborSerializable {
+    List<RingMember> current,
+    List<RingMember> next,
+    Map<String, Long> retired,
+    String change,
+    String proposer,
+    boolean readsMoved)
+    implements CborSerializable {
 
   private static final Comparator<RingMember> BY_NAME = Comparator.comparing(RingMember::name);
 
@@ -39,7 +44,11 @@ public record RingConfig(
   }
 
   /** A configuration whose reads are on {@code current} (stable, or filling). */
-  public RingConfig(List<RingMember> current, List<RingMember> next, Map<String, Long> retired, String change,
+  public RingConfig(
+      List<RingMember> current,
+      List<RingMember> next,
+      Map<String, Long> retired,
+      String change,
       String proposer) {
     this(current, next, retired, change, proposer, false);
   }
@@ -59,12 +68,13 @@ public record RingConfig(
 
   /** The configuration a new cluster starts with: only its founder, stable. */
   public static RingConfig founding(RingMember self) {
-    return new RingConfig(List.of(self), List.of(self), Map.of(), "founded by " + self.name(), self.name());
+    return new RingConfig(
+        List.of(self), List.of(self), Map.of(), "founded by " + self.name(), self.name());
   }
 
   /** A stable configuration of {@code members}. */
-  public static RingConfig stable(Collection<RingMember> members, Map<String, Long> retired, String change,
-      String proposer) {
+  public static RingConfig stable(
+      Collection<RingMember> members, Map<String, Long> retired, String change, String proposer) {
     return new RingConfig(List.copyOf(members), List.copyOf(members), retired, change, proposer);
   }
 
@@ -87,7 +97,9 @@ public record RingConfig(
     return all;
   }
 
-  /** Members in current or next, sorted by name (the next set's address wins for a member in both). */
+  /**
+   * Members in current or next, sorted by name (the next set's address wins for a member in both).
+   */
   public List<RingMember> allMembers() {
     Map<String, RingMember> byName = new TreeMap<>();
     current.forEach(m -> byName.put(m.name(), m));
@@ -120,16 +132,28 @@ public record RingConfig(
     return -1;
   }
 
-  /** Whether the same member sets and retirements: what the epoch decides, not how it is described. */
+  /**
+   * Whether the same member sets and retirements: what the epoch decides, not how it is described.
+   */
   public boolean sameSets(RingConfig other) {
-    return current.equals(other.current) && next.equals(other.next) && retired.equals(other.retired)
+    return current.equals(other.current)
+        && next.equals(other.next)
+        && retired.equals(other.retired)
         && readsMoved == other.readsMoved;
   }
 
   /** A copy with other member sets, retirements, description and proposer. */
-  public static RingConfig of(Collection<RingMember> current, Collection<RingMember> next,
-      Map<String, Long> retired, String change, String proposer) {
-    return new RingConfig(new ArrayList<>(current), new ArrayList<>(next), new LinkedHashMap<>(retired), change,
+  public static RingConfig of(
+      Collection<RingMember> current,
+      Collection<RingMember> next,
+      Map<String, Long> retired,
+      String change,
+      String proposer) {
+    return new RingConfig(
+        new ArrayList<>(current),
+        new ArrayList<>(next),
+        new LinkedHashMap<>(retired),
+        change,
         proposer);
   }
 

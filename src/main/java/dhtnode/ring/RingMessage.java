@@ -6,20 +6,20 @@ import dhtnode.common.CborSerializable;
 
 /**
  * What ring agreements of different nodes send each other (see {@link RingAgreement} and
- * docs/ring.md). Every message names its sender with its addresses, so the answer can go back to
- * a node the receiver has not heard of. {@code slot} is the epoch a Paxos message decides.
+ * docs/ring.md). Every message names its sender with its addresses, so the answer can go back to a
+ * node the receiver has not heard of. {@code slot} is the epoch a Paxos message decides.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
-    @JsonSubTypes.Type(value = RingMessage.Prepare.class, name = "prepare"),
-    @JsonSubTypes.Type(value = RingMessage.Promise.class, name = "promise"),
-    @JsonSubTypes.Type(value = RingMessage.Accept.class, name = "accept"),
-    @JsonSubTypes.Type(value = RingMessage.Accepted.class, name = "accepted"),
-    @JsonSubTypes.Type(value = RingMessage.Nack.class, name = "nack"),
-    @JsonSubTypes.Type(value = RingMessage.Committed.class, name = "committed"),
-    @JsonSubTypes.Type(value = RingMessage.EpochQuery.class, name = "query"),
-    @JsonSubTypes.Type(value = RingMessage.EpochState.class, name = "state"),
-    @JsonSubTypes.Type(value = RingMessage.FillDone.class, name = "fill-done")
+  @JsonSubTypes.Type(value = RingMessage.Prepare.class, name = "prepare"),
+  @JsonSubTypes.Type(value = RingMessage.Promise.class, name = "promise"),
+  @JsonSubTypes.Type(value = RingMessage.Accept.class, name = "accept"),
+  @JsonSubTypes.Type(value = RingMessage.Accepted.class, name = "accepted"),
+  @JsonSubTypes.Type(value = RingMessage.Nack.class, name = "nack"),
+  @JsonSubTypes.Type(value = RingMessage.Committed.class, name = "committed"),
+  @JsonSubTypes.Type(value = RingMessage.EpochQuery.class, name = "query"),
+  @JsonSubTypes.Type(value = RingMessage.EpochState.class, name = "state"),
+  @JsonSubTypes.Type(value = RingMessage.FillDone.class, name = "fill-done")
 })
 public sealed interface RingMessage extends CborSerializable {
   RingMember from();
@@ -27,12 +27,16 @@ public sealed interface RingMessage extends CborSerializable {
   /** Phase 1a: promise to ignore ballots below {@code ballot} for {@code slot}. */
   record Prepare(RingMember from, long slot, Ballot ballot) implements RingMessage {}
 
-  /** Phase 1b: promised; with the highest-ballot value this acceptor accepted for the slot, if any. */
-  record Promise(RingMember from, long slot, Ballot ballot, Ballot acceptedBallot, RingConfig acceptedValue)
+  /**
+   * Phase 1b: promised; with the highest-ballot value this acceptor accepted for the slot, if any.
+   */
+  record Promise(
+      RingMember from, long slot, Ballot ballot, Ballot acceptedBallot, RingConfig acceptedValue)
       implements RingMessage {}
 
   /** Phase 2a: accept {@code value} for {@code slot} at {@code ballot}. */
-  record Accept(RingMember from, long slot, Ballot ballot, RingConfig value) implements RingMessage {}
+  record Accept(RingMember from, long slot, Ballot ballot, RingConfig value)
+      implements RingMessage {}
 
   /** Phase 2b. */
   record Accepted(RingMember from, long slot, Ballot ballot) implements RingMessage {}
@@ -40,7 +44,9 @@ public sealed interface RingMessage extends CborSerializable {
   /** Refused {@code ballot}: this acceptor promised {@code promised}, a higher one. */
   record Nack(RingMember from, long slot, Ballot ballot, Ballot promised) implements RingMessage {}
 
-  /** {@code config} is decided for {@code epoch}; sent by the proposer that saw a majority accept. */
+  /**
+   * {@code config} is decided for {@code epoch}; sent by the proposer that saw a majority accept.
+   */
   record Committed(RingMember from, long epoch, RingConfig config) implements RingMessage {}
 
   /** "I know {@code epoch}; tell me if you know a later one." */

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What this node proposes as the next ring epoch, from SWIM's view, the committed configuration
- * and the fill reports: plain data in, at most one configuration out, one transition at a time.
+ * What this node proposes as the next ring epoch, from SWIM's view, the committed configuration and
+ * the fill reports: plain data in, at most one configuration out, one transition at a time.
  *
  * <ul>
  *   <li>Joins: members SWIM sees ALIVE that are in no set of the configuration (and not retired)
@@ -21,25 +21,25 @@ import java.util.TreeSet;
  *   <li>Removals: members DEAD or LEFT for the removal delay without a break ({@code downSince})
  *       are dropped from {@code next}. A member back before the delay changes nothing; one back
  *       ALIVE while its removal is still filling is put back into {@code next}.
- *   <li>Reads move: when every node that gains a range in the transition has reported FillDone
- *       for this epoch, the same transition with reads on {@code next} is proposed (writes still
- *       go to both sets).
+ *   <li>Reads move: when every node that gains a range in the transition has reported FillDone for
+ *       this epoch, the same transition with reads on {@code next} is proposed (writes still go to
+ *       both sets).
  *   <li>Finish: once enough old replicas have seen that epoch that no read quorum of an older one
  *       can form ({@link RingTransition#barrierMet}), the stable {@code current = next} is
  *       proposed. Only then do writes stop reaching the old replicas.
  *   <li>Retarget: while gainers fill, a target that must change (a joiner died, another joined)
  *       gives a new transition with the same {@code current}: reads stay on it, and old replicas
- *       keep their data until a stable epoch, so gainers simply fill again for the new epoch.
- *       Once reads moved, the transition completes first.
+ *       keep their data until a stable epoch, so gainers simply fill again for the new epoch. Once
+ *       reads moved, the transition completes first.
  *   <li>Operator requests held by this node come first: a force-removal drops a member from both
- *       sets (accepting that ranges it alone held may be lost), a decommission drops this node
- *       from {@code next}. Both retire the member, so SWIM seeing it still running does not add it
- *       back; a process started later does rejoin (its incarnation is its start time).
+ *       sets (accepting that ranges it alone held may be lost), a decommission drops this node from
+ *       {@code next}. Both retire the member, so SWIM seeing it still running does not add it back;
+ *       a process started later does rejoin (its incarnation is its start time).
  * </ul>
  *
- * Only the leader proposes joins, removals and finishes: the lowest-named member of
- * {@code current} that this node sees ALIVE. Two nodes that each believe they lead may both
- * propose; the agreement keeps that safe and the backoff makes it rare.
+ * Only the leader proposes joins, removals and finishes: the lowest-named member of {@code current}
+ * that this node sees ALIVE. Two nodes that each believe they lead may both propose; the agreement
+ * keeps that safe and the backoff makes it rare.
  */
 public final class RingPolicy {
 
@@ -53,8 +53,8 @@ public final class RingPolicy {
    * @param gainers nodes that gain a range in this epoch's transition ({@link #gainers})
    * @param fillsDone nodes that reported FillDone for this epoch: once reads moved, every node
    *     reports it as soon as it is at the epoch
-   * @param barrierMet whether enough old replicas reported this epoch that no read quorum can
-   *     form at an older one (only asked once reads moved)
+   * @param barrierMet whether enough old replicas reported this epoch that no read quorum can form
+   *     at an older one (only asked once reads moved)
    * @param forceRemove members an operator asked this node to force out
    * @param decommission whether an operator asked this node to leave the ring
    * @param clockMillis a monotonic clock, the one {@code downSince} is read on
@@ -97,14 +97,26 @@ public final class RingPolicy {
       List<RingMember> current = without(config.current(), forced);
       List<RingMember> next = without(config.next(), forced);
       if (!current.isEmpty() && !next.isEmpty()) {
-        return Optional.of(RingConfig.of(current, next, retire(config, forced, in.wallMillis()),
-            "force-removed " + forced, self));
+        return Optional.of(
+            RingConfig.of(
+                current,
+                next,
+                retire(config, forced, in.wallMillis()),
+                "force-removed " + forced,
+                self));
       }
     }
-    if (in.decommission() && !config.readsMoved() && config.nextNames().contains(self)
+    if (in.decommission()
+        && !config.readsMoved()
+        && config.nextNames().contains(self)
         && config.nextNames().size() > 1) {
-      return Optional.of(RingConfig.of(config.current(), without(config.next(), Set.of(self)),
-          retire(config, Set.of(self), in.wallMillis()), "decommissioning " + self, self));
+      return Optional.of(
+          RingConfig.of(
+              config.current(),
+              without(config.next(), Set.of(self)),
+              retire(config, Set.of(self), in.wallMillis()),
+              "decommissioning " + self,
+              self));
     }
     if (!self.equals(leader(config, in.swim()))) {
       return Optional.empty();
@@ -117,11 +129,14 @@ public final class RingPolicy {
     }
     List<RingMember> joiners = joiners(config, in.swim());
     Set<String> departed = new TreeSet<>();
-    in.downSince().forEach((name, since) -> {
-      if (in.clockMillis() - since >= removalDelayMillis && config.nextNames().contains(name)) {
-        departed.add(name);
-      }
-    });
+    in.downSince()
+        .forEach(
+            (name, since) -> {
+              if (in.clockMillis() - since >= removalDelayMillis
+                  && config.nextNames().contains(name)) {
+                departed.add(name);
+              }
+            });
     departed.remove(self);
     List<RingMember> target = new ArrayList<>(without(config.next(), departed));
     target.addAll(joiners);
@@ -160,14 +175,16 @@ public final class RingPolicy {
   /**
    * Members of {@code current} that a transition is removing but SWIM sees ALIVE again (a healed
    * partition, a node back after the delay), unless retired by an operator: the transition is
-   * retargeted to keep them, so they move no data, instead of finishing without them and
-   * taking them back in another transition.
+   * retargeted to keep them, so they move no data, instead of finishing without them and taking
+   * them back in another transition.
    */
   static List<RingMember> returners(RingConfig config, Map<String, Member> swim) {
     List<RingMember> out = new ArrayList<>();
     for (RingMember m : config.current()) {
       Member seen = swim.get(m.name());
-      if (seen != null && seen.status() == MemberStatus.ALIVE && !config.nextNames().contains(m.name())
+      if (seen != null
+          && seen.status() == MemberStatus.ALIVE
+          && !config.nextNames().contains(m.name())
           && !config.retired().containsKey(m.name())) {
         out.add(m);
       }
@@ -175,7 +192,9 @@ public final class RingPolicy {
     return out;
   }
 
-  /** Members SWIM sees ALIVE in no set of {@code config}, unless retired and not restarted since. */
+  /**
+   * Members SWIM sees ALIVE in no set of {@code config}, unless retired and not restarted since.
+   */
   static List<RingMember> joiners(RingConfig config, Map<String, Member> swim) {
     List<RingMember> out = new ArrayList<>();
     for (Member m : swim.values()) {
@@ -192,9 +211,9 @@ public final class RingPolicy {
   }
 
   /**
-   * Nodes that gain a range in the transition from {@code current} to {@code next}: those in
-   * some token's preference list in {@code next} but not in {@code current}. They fill it before
-   * the transition may finish.
+   * Nodes that gain a range in the transition from {@code current} to {@code next}: those in some
+   * token's preference list in {@code next} but not in {@code current}. They fill it before the
+   * transition may finish.
    */
   public static Set<String> gainers(HashRing current, HashRing next) {
     Set<String> out = new TreeSet<>();

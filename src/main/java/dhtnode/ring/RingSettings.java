@@ -22,14 +22,19 @@ public final class RingSettings {
 
   /** Virtual nodes (tokens) per member. */
   public final int vnodes;
+
   /** How long a member must be DEAD or LEFT, without a break, before its removal is proposed. */
   public final Duration removalDelay;
+
   /** How often a random peer is asked whether a later epoch was committed. */
   public final Duration catchUpInterval;
+
   /** How long one Paxos ballot may wait for a majority before it is retried with a higher one. */
   public final Duration proposalTimeout;
+
   /** Whether a node with no ring state founds a new cluster (epoch 1 = itself). */
   public final boolean foundCluster;
+
   /**
    * R of quorum reads ({@code dht.replication.read-quorum}): a transition drops its old replicas
    * only once too few of each old replica set are left at older epochs to form a read quorum.
@@ -57,6 +62,7 @@ public final class RingSettings {
 
   /** The agreement's timing: retries back off up to one proposal timeout. */
   public RingAgreement.Timing timing() {
-    return new RingAgreement.Timing(ticks(proposalTimeout), ticks(proposalTimeout), ticks(catchUpInterval));
+    return new RingAgreement.Timing(
+        ticks(proposalTimeout), ticks(proposalTimeout), ticks(catchUpInterval));
   }
 }

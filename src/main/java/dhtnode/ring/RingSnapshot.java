@@ -7,6 +7,7 @@ import java.util.List;
 /**
  * One ring epoch as this node knows it. A stable epoch has one ring ({@code old == next}). A
  * transition from {@code old} to {@code next} takes two epochs before the stable one:
+ *
  * <ol>
  *   <li>writes need W acknowledgements from the old replica set <em>and</em> W from the new one,
  *       reads use the old set, and replicas that gain a range fill it from the old set;
@@ -14,8 +15,9 @@ import java.util.List;
  *       still go to both; once enough old replicas have seen this epoch that no read quorum can
  *       form at an older one, the next stable epoch drops the old ring.
  * </ol>
- * See docs/ring.md for why each step is needed. Epoch 0 is the empty ring a {@link RingView}
- * holds before this node knows any epoch.
+ *
+ * See docs/ring.md for why each step is needed. Epoch 0 is the empty ring a {@link RingView} holds
+ * before this node knows any epoch.
  */
 public record RingSnapshot(long epoch, HashRing old, HashRing next, boolean readsMoved) {
 
@@ -58,13 +60,13 @@ public record RingSnapshot(long epoch, HashRing old, HashRing next, boolean read
     if (!inTransition()) {
       return List.of();
     }
-    return Ranges.collect(HashRing.boundaries(old, next),
-        t -> !old.preferenceList(t).equals(next.preferenceList(t)));
+    return Ranges.collect(
+        HashRing.boundaries(old, next), t -> !old.preferenceList(t).equals(next.preferenceList(t)));
   }
 
   /**
-   * The replica sets a write of {@code token} must each reach W of: one set when stable or when
-   * the transition does not move this token, both (the read set first) otherwise.
+   * The replica sets a write of {@code token} must each reach W of: one set when stable or when the
+   * transition does not move this token, both (the read set first) otherwise.
    */
   public List<List<String>> writeSets(long token) {
     List<String> read = ring().preferenceList(token);

@@ -78,7 +78,8 @@ public interface RingStateStore {
         JsonNode root = JSON.readTree(file.toFile());
         int format = root.path("format").asInt(-1);
         if (format != FORMAT) {
-          throw new IllegalStateException(file + " has format " + format + ", this node reads format " + FORMAT);
+          throw new IllegalStateException(
+              file + " has format " + format + ", this node reads format " + FORMAT);
         }
         return JSON.treeToValue(root.path("state"), RingState.class);
       } catch (IOException e) {
@@ -95,8 +96,12 @@ public interface RingStateStore {
         root.set("state", JSON.valueToTree(state));
         byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         Path tmp = file.resolveSibling(NAME + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch =
+            FileChannel.open(
+                tmp,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
           ByteBuffer buffer = ByteBuffer.wrap(bytes);
           while (buffer.hasRemaining()) {
             ch.write(buffer);

@@ -8,10 +8,10 @@ import java.util.TreeSet;
 import java.util.function.LongFunction;
 
 /**
- * What a transition from one ring to the next asks of its members, computed the same way on
- * every node from the two rings alone. A member <em>gains</em> a range where it is among the
- * range's replicas in the next ring but not in the old one; it must fill such a range from the
- * range's old replicas before reads may move to the next ring.
+ * What a transition from one ring to the next asks of its members, computed the same way on every
+ * node from the two rings alone. A member <em>gains</em> a range where it is among the range's
+ * replicas in the next ring but not in the old one; it must fill such a range from the range's old
+ * replicas before reads may move to the next ring.
  */
 public final class RingTransition {
   private RingTransition() {}
@@ -31,10 +31,12 @@ public final class RingTransition {
    * arcs with the same old replicas merged (across the wrap point too).
    */
   public static List<Gain> gains(String member, HashRing before, HashRing after) {
-    return collect(HashRing.boundaries(before, after), token -> {
-      List<String> old = before.preferenceList(token);
-      return after.preferenceList(token).contains(member) && !old.contains(member) ? old : null;
-    });
+    return collect(
+        HashRing.boundaries(before, after),
+        token -> {
+          List<String> old = before.preferenceList(token);
+          return after.preferenceList(token).contains(member) && !old.contains(member) ? old : null;
+        });
   }
 
   /**
@@ -42,10 +44,12 @@ public final class RingTransition {
    * member included), grouped like {@link #gains}: what a node that lost its data refills.
    */
   public static List<Gain> replicated(String member, HashRing ring) {
-    return collect(HashRing.boundaries(ring), token -> {
-      List<String> replicas = ring.preferenceList(token);
-      return replicas.contains(member) ? replicas : null;
-    });
+    return collect(
+        HashRing.boundaries(ring),
+        token -> {
+          List<String> replicas = ring.preferenceList(token);
+          return replicas.contains(member) ? replicas : null;
+        });
   }
 
   /** Segments between {@code cuts} whose end token maps to a non-null list, merged by that list. */
@@ -74,8 +78,12 @@ public final class RingTransition {
     if (out.size() > 1) {
       Gain first = out.get(0);
       Gain last = out.get(out.size() - 1);
-      if (last.range().end() == first.range().start() && last.oldReplicas().equals(first.oldReplicas())) {
-        out.set(0, new Gain(new TokenRange(last.range().start(), first.range().end()), first.oldReplicas()));
+      if (last.range().end() == first.range().start()
+          && last.oldReplicas().equals(first.oldReplicas())) {
+        out.set(
+            0,
+            new Gain(
+                new TokenRange(last.range().start(), first.range().end()), first.oldReplicas()));
         out.remove(out.size() - 1);
       }
     }
@@ -84,9 +92,9 @@ public final class RingTransition {
 
   /**
    * Whether, for every range of {@code old}, at most {@code readQuorum - 1} of its replicas are
-   * missing from {@code reported}: the nodes that have reported being at the epoch that moved
-   * reads to the new ring fence every request of an older epoch, so no read quorum can form at
-   * one, and writes may stop reaching the old replicas.
+   * missing from {@code reported}: the nodes that have reported being at the epoch that moved reads
+   * to the new ring fence every request of an older epoch, so no read quorum can form at one, and
+   * writes may stop reaching the old replicas.
    */
   public static boolean barrierMet(HashRing old, Set<String> reported, int readQuorum) {
     for (long end : HashRing.boundaries(old)) {

@@ -5,10 +5,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The current {@link RingSnapshot}, readable from any thread without asking the
- * {@link RingActor}: coordinators and routes call {@link #current()} per request, a volatile
- * read. Only the ring actor writes it (package-private {@link #publish}), so the epoch seen
- * through one view never goes backwards.
+ * The current {@link RingSnapshot}, readable from any thread without asking the {@link RingActor}:
+ * coordinators and routes call {@link #current()} per request, a volatile read. Only the ring actor
+ * writes it (package-private {@link #publish}), so the epoch seen through one view never goes
+ * backwards.
  */
 public final class RingView {
   private volatile RingSnapshot current;

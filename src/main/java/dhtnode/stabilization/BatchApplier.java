@@ -13,10 +13,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Writes one batch of entries into local storage and answers once, when every put is
- * acknowledged ({@link Stabilizer.EntriesApplied}), on the first storage failure or when the
- * timeout passes ({@link Stabilizer.PeerFailed}); then stops. Puts are last-writer-wins, so
- * applying the same batch twice is harmless.
+ * Writes one batch of entries into local storage and answers once, when every put is acknowledged
+ * ({@link Stabilizer.EntriesApplied}), on the first storage failure or when the timeout passes
+ * ({@link Stabilizer.PeerFailed}); then stops. Puts are last-writer-wins, so applying the same
+ * batch twice is harmless.
  */
 final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
 
@@ -28,16 +28,22 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
     INSTANCE
   }
 
-  static Behavior<Command> create(ActorRef<StorageActor.Command> storage, List<StoredEntry> entries,
-      Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+  static Behavior<Command> create(
+      ActorRef<StorageActor.Command> storage,
+      List<StoredEntry> entries,
+      Duration timeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
     if (entries.isEmpty()) {
-      return Behaviors.setup(context -> {
-        replyTo.tell(new Stabilizer.EntriesApplied(0, 0, 0));
-        return Behaviors.stopped();
-      });
+      return Behaviors.setup(
+          context -> {
+            replyTo.tell(new Stabilizer.EntriesApplied(0, 0, 0));
+            return Behaviors.stopped();
+          });
     }
-    return Behaviors.setup(context -> Behaviors.withTimers(
-        timers -> new BatchApplier(context, timers, storage, entries, timeout, replyTo)));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> new BatchApplier(context, timers, storage, entries, timeout, replyTo)));
   }
 
   private final ActorRef<Stabilizer.PeerReply> replyTo;
@@ -46,14 +52,19 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
   private int acknowledged;
   private int applied;
 
-  private BatchApplier(ActorContext<Command> context, TimerScheduler<Command> timers,
-      ActorRef<StorageActor.Command> storage, List<StoredEntry> entries, Duration timeout,
+  private BatchApplier(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ActorRef<StorageActor.Command> storage,
+      List<StoredEntry> entries,
+      Duration timeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.replyTo = replyTo;
     this.expected = entries.size();
     this.bytes = entries.stream().mapToLong(Batches::sizeOf).sum();
-    ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
+    ActorRef<StorageActor.Reply> adapter =
+        context.messageAdapter(StorageActor.Reply.class, Stored::new);
     for (StoredEntry e : entries) {
       storage.tell(new StorageActor.Apply(e.key(), e.value(), adapter));
     }
@@ -90,8 +101,9 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
   }
 
   private Behavior<Command> onTimedOut() {
-    replyTo.tell(new Stabilizer.PeerFailed(
-        "storage acknowledged " + acknowledged + " of " + expected + " puts in time"));
+    replyTo.tell(
+        new Stabilizer.PeerFailed(
+            "storage acknowledged " + acknowledged + " of " + expected + " puts in time"));
     return Behaviors.stopped();
   }
 }

@@ -1,16 +1,17 @@
 package dhtnode.stabilization;
 
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingSnapshot;
 import dhtnode.ring.RingTransition;
-import dhtnode.keyspace.TokenRange;
-import dhtnode.keyspace.TokenRangeSet;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What one node must do with its data at one ring epoch, decided from the snapshot alone, so
- * every rule is tested without actors. Three kinds of work:
+ * What one node must do with its data at one ring epoch, decided from the snapshot alone, so every
+ * rule is tested without actors. Three kinds of work:
+ *
  * <ul>
  *   <li><em>fills</em>: in the first step of a transition, each range this node gains is merged
  *       from the range's replicas in the old ring, {@link #mergeBar} of them, the only nodes that
@@ -24,7 +25,9 @@ import java.util.List;
 final class EpochWork {
   private EpochWork() {}
 
-  /** Merge {@code range} from {@code mergeFrom} of {@code sources} (in that order of preference). */
+  /**
+   * Merge {@code range} from {@code mergeFrom} of {@code sources} (in that order of preference).
+   */
   record Fill(TokenRange range, List<String> sources, int mergeFrom) {
     Fill {
       sources = List.copyOf(sources);
@@ -56,8 +59,8 @@ final class EpochWork {
 
   /**
    * For a node that lost its data: each range it replicates in {@code ring}, from the other
-   * replicas. A write acknowledged by W of the range's replicas is on at least W - 1 of the
-   * others, so merging {@code replicas - W + 1} of them finds it.
+   * replicas. A write acknowledged by W of the range's replicas is on at least W - 1 of the others,
+   * so merging {@code replicas - W + 1} of them finds it.
    */
   static List<Fill> refills(String self, HashRing ring, int writeQuorum) {
     List<Fill> out = new ArrayList<>();
@@ -65,7 +68,8 @@ final class EpochWork {
       List<String> others = new ArrayList<>(owned.oldReplicas());
       others.remove(self);
       if (others.isEmpty()) {
-        continue; // the only replica: there is nothing to refill from, and nothing was lost to others
+        continue; // the only replica: there is nothing to refill from, and nothing was lost to
+        // others
       }
       int bar = Math.min(others.size(), Math.max(1, owned.oldReplicas().size() - writeQuorum + 1));
       out.add(new Fill(owned.range(), others, bar));

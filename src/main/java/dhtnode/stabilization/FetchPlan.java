@@ -9,25 +9,35 @@ import java.util.Objects;
  *
  * <p>A fetch makes {@code mergeFrom} passes over the range; each pass streams the whole range in
  * ring order. A pass starts on the next unused source; when that source stops answering, the pass
- * continues from its cursor (the last applied key) on the next unused source. No source serves
- * two passes, so every key of the range is read from {@code mergeFrom} distinct sources: with
- * {@code mergeFrom = N - W + 1} that meets every earlier write quorum of W among the N old
- * replicas. The fetch fails when the sources run out first.
+ * continues from its cursor (the last applied key) on the next unused source. No source serves two
+ * passes, so every key of the range is read from {@code mergeFrom} distinct sources: with {@code
+ * mergeFrom = N - W + 1} that meets every earlier write quorum of W among the N old replicas. The
+ * fetch fails when the sources run out first.
  */
 public final class FetchPlan {
   private final List<String> sources;
   private final int mergeFrom;
+
   /** Index of the source serving the current pass, or -1 when finished. */
   private final int current;
+
   /** Index of the first source no pass has used yet. */
   private final int nextUnused;
+
   /** Resume point of the current pass: entries strictly after this key; null at the start. */
   private final String cursor;
+
   private final List<String> completedFrom;
   private final String failure;
 
-  private FetchPlan(List<String> sources, int mergeFrom, int current, int nextUnused, String cursor,
-      List<String> completedFrom, String failure) {
+  private FetchPlan(
+      List<String> sources,
+      int mergeFrom,
+      int current,
+      int nextUnused,
+      String cursor,
+      List<String> completedFrom,
+      String failure) {
     this.sources = sources;
     this.mergeFrom = mergeFrom;
     this.current = current;
@@ -37,12 +47,17 @@ public final class FetchPlan {
     this.failure = failure;
   }
 
-  /** @throws IllegalArgumentException unless 1 <= mergeFrom <= sources and names are distinct */
+  /**
+   * @throws IllegalArgumentException unless 1 <= mergeFrom <= sources and names are distinct
+   */
   public static FetchPlan start(List<String> sources, int mergeFrom) {
     List<String> names = List.copyOf(sources);
     if (mergeFrom < 1 || mergeFrom > names.size()) {
       throw new IllegalArgumentException(
-          "mergeFrom must be between 1 and the number of sources (" + names.size() + "), was " + mergeFrom);
+          "mergeFrom must be between 1 and the number of sources ("
+              + names.size()
+              + "), was "
+              + mergeFrom);
     }
     if (names.stream().distinct().count() != names.size()) {
       throw new IllegalArgumentException("sources must be distinct: " + names);
@@ -99,7 +114,8 @@ public final class FetchPlan {
       return new FetchPlan(sources, mergeFrom, -1, nextUnused, null, doneNow, null);
     }
     if (nextUnused >= sources.size()) {
-      return failed(doneNow, "no source left for pass " + (doneNow.size() + 1) + " of " + mergeFrom);
+      return failed(
+          doneNow, "no source left for pass " + (doneNow.size() + 1) + " of " + mergeFrom);
     }
     return new FetchPlan(sources, mergeFrom, nextUnused, nextUnused + 1, null, doneNow, null);
   }
@@ -109,14 +125,22 @@ public final class FetchPlan {
     requireRunning();
     String why = sources.get(current) + " failed (" + reason + ")";
     if (nextUnused >= sources.size()) {
-      return failed(completedFrom, why + "; no source left, " + completedFrom.size() + " of " + mergeFrom
-          + " passes complete");
+      return failed(
+          completedFrom,
+          why
+              + "; no source left, "
+              + completedFrom.size()
+              + " of "
+              + mergeFrom
+              + " passes complete");
     }
-    return new FetchPlan(sources, mergeFrom, nextUnused, nextUnused + 1, cursor, completedFrom, null);
+    return new FetchPlan(
+        sources, mergeFrom, nextUnused, nextUnused + 1, cursor, completedFrom, null);
   }
 
   private FetchPlan failed(List<String> done, String why) {
-    return new FetchPlan(sources, mergeFrom, -1, nextUnused, null, done, Objects.requireNonNull(why));
+    return new FetchPlan(
+        sources, mergeFrom, -1, nextUnused, null, done, Objects.requireNonNull(why));
   }
 
   private void requireRunning() {

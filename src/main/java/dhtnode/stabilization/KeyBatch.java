@@ -16,11 +16,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Serves a peer's tombstone collection from local storage: either the versions stored for a list
- * of keys ({@link Stabilizer.VersionsOf}, null for a key this node does not hold or cannot answer
- * for, e.g. while pending), or the purge of exactly the given versions
- * ({@link Stabilizer.EntriesPurged}). One storage message per key; replies once, or with
- * {@link Stabilizer.PeerFailed} if storage does not answer every key in time.
+ * Serves a peer's tombstone collection from local storage: either the versions stored for a list of
+ * keys ({@link Stabilizer.VersionsOf}, null for a key this node does not hold or cannot answer for,
+ * e.g. while pending), or the purge of exactly the given versions ({@link
+ * Stabilizer.EntriesPurged}). One storage message per key; replies once, or with {@link
+ * Stabilizer.PeerFailed} if storage does not answer every key in time.
  */
 final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
 
@@ -32,24 +32,48 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
     INSTANCE
   }
 
-  /** The stored versions of {@code keys}, read at ring {@code epoch} (the node's, checked by the caller). */
-  static Behavior<Command> versions(ActorRef<StorageActor.Command> storage, List<String> keys, long epoch,
-      Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
-      keys.forEach(key -> storage.tell(new StorageActor.Get(key, epoch, 0, adapter)));
-      return new KeyBatch(context, timers, keys, false, timeout, replyTo);
-    }));
+  /**
+   * The stored versions of {@code keys}, read at ring {@code epoch} (the node's, checked by the
+   * caller).
+   */
+  static Behavior<Command> versions(
+      ActorRef<StorageActor.Command> storage,
+      List<String> keys,
+      long epoch,
+      Duration timeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  ActorRef<StorageActor.Reply> adapter =
+                      context.messageAdapter(StorageActor.Reply.class, Stored::new);
+                  keys.forEach(key -> storage.tell(new StorageActor.Get(key, epoch, 0, adapter)));
+                  return new KeyBatch(context, timers, keys, false, timeout, replyTo);
+                }));
   }
 
-  static Behavior<Command> purge(ActorRef<StorageActor.Command> storage, List<Stabilizer.KeyVersion> entries,
-      Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      ActorRef<StorageActor.Reply> adapter = context.messageAdapter(StorageActor.Reply.class, Stored::new);
-      entries.forEach(e -> storage.tell(new StorageActor.Purge(e.key(), e.version(), adapter)));
-      return new KeyBatch(context, timers, entries.stream().map(Stabilizer.KeyVersion::key).toList(), true, timeout,
-          replyTo);
-    }));
+  static Behavior<Command> purge(
+      ActorRef<StorageActor.Command> storage,
+      List<Stabilizer.KeyVersion> entries,
+      Duration timeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  ActorRef<StorageActor.Reply> adapter =
+                      context.messageAdapter(StorageActor.Reply.class, Stored::new);
+                  entries.forEach(
+                      e -> storage.tell(new StorageActor.Purge(e.key(), e.version(), adapter)));
+                  return new KeyBatch(
+                      context,
+                      timers,
+                      entries.stream().map(Stabilizer.KeyVersion::key).toList(),
+                      true,
+                      timeout,
+                      replyTo);
+                }));
   }
 
   private final List<String> keys;
@@ -59,8 +83,13 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
   private int answered;
   private int purged;
 
-  private KeyBatch(ActorContext<Command> context, TimerScheduler<Command> timers, List<String> keys,
-      boolean purging, Duration timeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+  private KeyBatch(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      List<String> keys,
+      boolean purging,
+      Duration timeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.keys = keys;
     this.purging = purging;
@@ -102,7 +131,9 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
   }
 
   private Behavior<Command> onTimedOut() {
-    replyTo.tell(new Stabilizer.PeerFailed("storage answered " + answered + " of " + keys.size() + " keys in time"));
+    replyTo.tell(
+        new Stabilizer.PeerFailed(
+            "storage answered " + answered + " of " + keys.size() + " keys in time"));
     return Behaviors.stopped();
   }
 }

@@ -11,20 +11,22 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A Merkle tree over one token range, as two replicas build it to find where they differ
- * without shipping their data. The range is cut into 2^depth leaves of equal token width; a
- * leaf's hash is the sum of the hashes of (key, version, digest of the value and tombstone flag)
- * of the entries in it (so it does not depend on the order entries are added), and an inner node hashes its two children. Two trees
- * of the same range and depth compare top-down, skipping equal subtrees, down to the leaf
- * ranges that differ. Immutable once built.
+ * A Merkle tree over one token range, as two replicas build it to find where they differ without
+ * shipping their data. The range is cut into 2^depth leaves of equal token width; a leaf's hash is
+ * the sum of the hashes of (key, version, digest of the value and tombstone flag) of the entries in
+ * it (so it does not depend on the order entries are added), and an inner node hashes its two
+ * children. Two trees of the same range and depth compare top-down, skipping equal subtrees, down
+ * to the leaf ranges that differ. Immutable once built.
  */
 public final class MerkleTree {
   private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
 
   private final TokenRange range;
   private final int depth;
+
   /** Heap layout: node i has children 2i and 2i+1; leaves are [2^depth, 2^(depth+1)). */
   private final long[] hashes;
+
   /** Unsigned offset from range.start() of the first token of each leaf, plus the width. */
   private final long[] leafStarts;
 
@@ -66,13 +68,20 @@ public final class MerkleTree {
   }
 
   /**
-   * The leaf ranges where this tree and {@code other} differ, adjacent ones merged, in ring
-   * order. Empty when the roots are equal.
+   * The leaf ranges where this tree and {@code other} differ, adjacent ones merged, in ring order.
+   * Empty when the roots are equal.
    */
   public List<TokenRange> difference(MerkleTree other) {
     if (!range.equals(other.range) || depth != other.depth) {
-      throw new IllegalArgumentException("trees of different shape: " + range + "/" + depth
-          + " vs " + other.range + "/" + other.depth);
+      throw new IllegalArgumentException(
+          "trees of different shape: "
+              + range
+              + "/"
+              + depth
+              + " vs "
+              + other.range
+              + "/"
+              + other.depth);
     }
     List<Integer> leaves = new ArrayList<>();
     collect(1, other, leaves);
@@ -100,8 +109,15 @@ public final class MerkleTree {
    */
   public List<TokenRange> differingLeaves(MerkleTree other) {
     if (!range.equals(other.range) || depth != other.depth) {
-      throw new IllegalArgumentException("trees of different shape: " + range + "/" + depth
-          + " vs " + other.range + "/" + other.depth);
+      throw new IllegalArgumentException(
+          "trees of different shape: "
+              + range
+              + "/"
+              + depth
+              + " vs "
+              + other.range
+              + "/"
+              + other.depth);
     }
     List<Integer> leaves = new ArrayList<>();
     collect(1, other, leaves);
@@ -125,7 +141,8 @@ public final class MerkleTree {
   }
 
   private TokenRange span(int firstLeaf, int lastLeaf) {
-    return new TokenRange(range.start() + leafStarts[firstLeaf], range.start() + leafStarts[lastLeaf + 1]);
+    return new TokenRange(
+        range.start() + leafStarts[firstLeaf], range.start() + leafStarts[lastLeaf + 1]);
   }
 
   /** The serialisable form: range, depth and every node hash. */
@@ -136,24 +153,31 @@ public final class MerkleTree {
   public static MerkleTree of(TokenRange range, int depth, long[] hashes) {
     Builder b = builder(range, depth);
     if (hashes.length != 2 << depth) {
-      throw new IllegalArgumentException("expected " + (2 << depth) + " hashes, got " + hashes.length);
+      throw new IllegalArgumentException(
+          "expected " + (2 << depth) + " hashes, got " + hashes.length);
     }
     return new MerkleTree(range, depth, hashes.clone(), b.leafStarts);
   }
 
   /**
    * Hash of one entry: the key, its version, and a digest of what is stored under that version
-   * (tombstone flag, content type, bytes). Two replicas holding one version with different
-   * contents therefore differ in their trees, so anti-entropy compares them instead of taking
-   * the shared version for the same value.
+   * (tombstone flag, content type, bytes). Two replicas holding one version with different contents
+   * therefore differ in their trees, so anti-entropy compares them instead of taking the shared
+   * version for the same value.
    */
   public static long entryHash(String key, Versioned value) {
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
     byte[] w = value.version().writer().getBytes(StandardCharsets.UTF_8);
     byte[] t = value.contentType().getBytes(StandardCharsets.UTF_8);
     ByteBuffer buf = ByteBuffer.allocate(4 + k.length + 8 + 4 + w.length + 1 + 4 + t.length + 8);
-    buf.putInt(k.length).put(k).putLong(value.version().timestamp()).putInt(w.length).put(w)
-        .put((byte) (value.tombstone() ? 1 : 0)).putInt(t.length).put(t)
+    buf.putInt(k.length)
+        .put(k)
+        .putLong(value.version().timestamp())
+        .putInt(w.length)
+        .put(w)
+        .put((byte) (value.tombstone() ? 1 : 0))
+        .putInt(t.length)
+        .put(t)
         .putLong(Murmur3.hash64(value.value()));
     return Murmur3.hash64(buf.array());
   }
@@ -170,12 +194,16 @@ public final class MerkleTree {
       this.depth = depth;
       this.leaves = new long[1 << depth];
       // width of (start, end] in tokens; the full ring is 2^64
-      BigInteger width = range.isFull()
-          ? TWO_64
-          : BigInteger.valueOf(range.end()).subtract(BigInteger.valueOf(range.start())).mod(TWO_64);
+      BigInteger width =
+          range.isFull()
+              ? TWO_64
+              : BigInteger.valueOf(range.end())
+                  .subtract(BigInteger.valueOf(range.start()))
+                  .mod(TWO_64);
       leafStarts = new long[(1 << depth) + 1];
       for (int i = 0; i <= 1 << depth; i++) {
-        // offsets are unsigned: the last one is the width itself (2^64 wraps to 0 for the full ring)
+        // offsets are unsigned: the last one is the width itself (2^64 wraps to 0 for the full
+        // ring)
         leafStarts[i] = width.multiply(BigInteger.valueOf(i)).shiftRight(depth).longValue();
       }
     }

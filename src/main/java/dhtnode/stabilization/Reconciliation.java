@@ -13,15 +13,16 @@ import java.util.Map;
  * the key or holds an older version (last writer wins; tombstones are entries like any other).
  * Equal versions stay put; if their contents differ (one version written twice with different
  * values, which unique versions rule out but an old data directory may still hold) the key is
- * listed as a conflict and left alone: neither side's copy is more right, and replacing one
- * could drop an acknowledged write. Immutable.
+ * listed as a conflict and left alone: neither side's copy is more right, and replacing one could
+ * drop an acknowledged write. Immutable.
  */
 public final class Reconciliation {
   private final List<StoredEntry> toPull;
   private final List<StoredEntry> toPush;
   private final List<String> conflicts;
 
-  private Reconciliation(List<StoredEntry> toPull, List<StoredEntry> toPush, List<String> conflicts) {
+  private Reconciliation(
+      List<StoredEntry> toPull, List<StoredEntry> toPush, List<String> conflicts) {
     this.toPull = List.copyOf(toPull);
     this.toPush = List.copyOf(toPush);
     this.conflicts = List.copyOf(conflicts);

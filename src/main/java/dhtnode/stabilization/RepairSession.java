@@ -13,13 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One {@link Stabilizer.Repair}: anti-entropy of one range with one peer. Both sides build a
- * Merkle tree of the range from their storage (in parallel); then, one differing leaf at a time,
- * this session reads the leaf's entries from local storage and from the peer (in batches), and
- * sends each side what it lacks or holds older ({@link Reconciliation}): pulled entries are put
- * locally, pushed ones go to the peer as {@link Stabilizer.ApplyEntries}. Only keys of differing
- * leaves move, and at most one leaf's entries are held at a time. Every step has a timeout; the
- * first failure ends the session. Replies once with {@link Stabilizer.RepairDone} and stops.
+ * One {@link Stabilizer.Repair}: anti-entropy of one range with one peer. Both sides build a Merkle
+ * tree of the range from their storage (in parallel); then, one differing leaf at a time, this
+ * session reads the leaf's entries from local storage and from the peer (in batches), and sends
+ * each side what it lacks or holds older ({@link Reconciliation}): pulled entries are put locally,
+ * pushed ones go to the peer as {@link Stabilizer.ApplyEntries}. Only keys of differing leaves
+ * move, and at most one leaf's entries are held at a time. Every step has a timeout; the first
+ * failure ends the session. Replies once with {@link Stabilizer.RepairDone} and stops.
  */
 final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
@@ -32,13 +32,27 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private record LocalScanned(StorageActor.Reply reply, Throwable failure) implements Command {}
 
-  private enum Phase { TREES, SCAN_LOCAL, SCAN_PEER, PULL, PUSH }
+  private enum Phase {
+    TREES,
+    SCAN_LOCAL,
+    SCAN_PEER,
+    PULL,
+    PUSH
+  }
 
-  static Behavior<Command> create(String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, long epoch, String peerName, ActorRef<Stabilizer.Command> peer,
+  static Behavior<Command> create(
+      String nodeName,
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      long epoch,
+      String peerName,
+      ActorRef<Stabilizer.Command> peer,
       ActorRef<Stabilizer.RepairDone> replyTo) {
-    return Behaviors.setup(context ->
-        new RepairSession(context, nodeName, storage, settings, range, epoch, peerName, peer, replyTo));
+    return Behaviors.setup(
+        context ->
+            new RepairSession(
+                context, nodeName, storage, settings, range, epoch, peerName, peer, replyTo));
   }
 
   private final String nodeName;
@@ -47,8 +61,10 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private final TokenRange range;
   private final String peerName;
   private final ActorRef<Stabilizer.Command> peer;
+
   /** The ring epoch both sides must be at: the peer serves nothing at another. */
   private final long epoch;
+
   private final ActorRef<Stabilizer.RepairDone> replyTo;
   private final ActorRef<Stabilizer.PeerReply> localAdapter;
 
@@ -64,8 +80,15 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private long pulled;
   private long pushed;
 
-  private RepairSession(ActorContext<Command> context, String nodeName, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, long epoch, String peerName, ActorRef<Stabilizer.Command> peer,
+  private RepairSession(
+      ActorContext<Command> context,
+      String nodeName,
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      long epoch,
+      String peerName,
+      ActorRef<Stabilizer.Command> peer,
       ActorRef<Stabilizer.RepairDone> replyTo) {
     super(context);
     this.epoch = epoch;
@@ -77,10 +100,21 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     this.peer = peer;
     this.replyTo = replyTo;
     this.localAdapter = context.messageAdapter(Stabilizer.PeerReply.class, Local::new);
-    context.spawn(TreeScanner.create(storage, range, settings.merkleDepth, settings.batchSize,
-        settings.stepTimeout, localAdapter), "tree");
-    context.ask(Stabilizer.PeerReply.class, peer, settings.treeTimeout,
-        ref -> new Stabilizer.GetTree(range, settings.merkleDepth, epoch, ref), PeerAnswered::new);
+    context.spawn(
+        TreeScanner.create(
+            storage,
+            range,
+            settings.merkleDepth,
+            settings.batchSize,
+            settings.stepTimeout,
+            localAdapter),
+        "tree");
+    context.ask(
+        Stabilizer.PeerReply.class,
+        peer,
+        settings.treeTimeout,
+        ref -> new Stabilizer.GetTree(range, settings.merkleDepth, epoch, ref),
+        PeerAnswered::new);
   }
 
   @Override
@@ -110,12 +144,17 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
   private Behavior<Command> onPeerAnswered(PeerAnswered answered) {
     Stabilizer.PeerReply reply = answered.reply();
     if (reply == null || reply instanceof Stabilizer.PeerFailed) {
-      String reason = reply == null ? "no answer in time (" + answered.failure().getMessage() + ")" : reply.toString();
+      String reason =
+          reply == null
+              ? "no answer in time (" + answered.failure().getMessage() + ")"
+              : reply.toString();
       return finish(false, "peer " + peerName + " in phase " + phase + ": " + reason);
     }
     if (phase == Phase.TREES && reply instanceof Stabilizer.TreeBuilt tree) {
       if (!tree.range().equals(range) || tree.depth() != settings.merkleDepth) {
-        return finish(false, "peer " + peerName + " sent a tree of " + tree.range() + " at depth " + tree.depth());
+        return finish(
+            false,
+            "peer " + peerName + " sent a tree of " + tree.range() + " at depth " + tree.depth());
       }
       try {
         peerTree = MerkleTree.of(tree.range(), tree.depth(), tree.hashes());
@@ -144,8 +183,14 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
       return this;
     }
     leaves = localTree.differingLeaves(peerTree);
-    getContext().getLog().debug("repair of {} with {}: {} of {} leaves differ",
-        range, peerName, leaves.size(), localTree.leafCount());
+    getContext()
+        .getLog()
+        .debug(
+            "repair of {} with {}: {} of {} leaves differ",
+            range,
+            peerName,
+            leaves.size(),
+            localTree.leafCount());
     leafIndex = -1;
     return nextLeaf();
   }
@@ -164,14 +209,24 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private void scanLocal(String afterKey) {
     TokenRange leaf = leaves.get(leafIndex);
-    getContext().ask(StorageActor.Reply.class, storage, settings.stepTimeout,
-        ref -> new StorageActor.Scan(leaf, afterKey, settings.batchSize, ref), LocalScanned::new);
+    getContext()
+        .ask(
+            StorageActor.Reply.class,
+            storage,
+            settings.stepTimeout,
+            ref -> new StorageActor.Scan(leaf, afterKey, settings.batchSize, ref),
+            LocalScanned::new);
   }
 
   private void askPeerBatch(String afterKey) {
     TokenRange leaf = leaves.get(leafIndex);
-    getContext().ask(Stabilizer.PeerReply.class, peer, settings.stepTimeout,
-        ref -> new Stabilizer.GetBatch(leaf, afterKey, settings.batchSize, epoch, ref), PeerAnswered::new);
+    getContext()
+        .ask(
+            Stabilizer.PeerReply.class,
+            peer,
+            settings.stepTimeout,
+            ref -> new Stabilizer.GetBatch(leaf, afterKey, settings.batchSize, epoch, ref),
+            PeerAnswered::new);
   }
 
   private Behavior<Command> onLocalScanned(LocalScanned scanned) {
@@ -191,31 +246,57 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
 
   private Behavior<Command> reconcileLeaf() {
     Reconciliation r = Reconciliation.of(localEntries, peerEntries);
-    getContext().getLog().debug("repair of {} with {}: leaf {} holds {} local, {} remote; pull {}, push {}",
-        range, peerName, leaves.get(leafIndex), localEntries.size(), peerEntries.size(),
-        r.toPull().size(), r.toPush().size());
+    getContext()
+        .getLog()
+        .debug(
+            "repair of {} with {}: leaf {} holds {} local, {} remote; pull {}, push {}",
+            range,
+            peerName,
+            leaves.get(leafIndex),
+            localEntries.size(),
+            peerEntries.size(),
+            r.toPull().size(),
+            r.toPush().size());
     if (!r.conflicts().isEmpty()) {
-      getContext().getLog().warn("repair of {} with {}: {} key(s) held under one version with different "
-          + "contents, left as they are (first: {})", range, peerName, r.conflicts().size(), r.conflicts().get(0));
+      getContext()
+          .getLog()
+          .warn(
+              "repair of {} with {}: {} key(s) held under one version with different "
+                  + "contents, left as they are (first: {})",
+              range,
+              peerName,
+              r.conflicts().size(),
+              r.conflicts().get(0));
     }
     toPush = r.toPush();
     pushedUpTo = 0;
     phase = Phase.PULL;
-    getContext().spawnAnonymous(BatchApplier.create(storage, r.toPull(), settings.stepTimeout, localAdapter));
+    getContext()
+        .spawnAnonymous(
+            BatchApplier.create(storage, r.toPull(), settings.stepTimeout, localAdapter));
     return this;
   }
 
-  /** Pushes the leaf's entries to the peer one batch at a time, each acknowledged before the next. */
+  /**
+   * Pushes the leaf's entries to the peer one batch at a time, each acknowledged before the next.
+   */
   private Behavior<Command> pushNext() {
     if (pushedUpTo >= toPush.size()) {
       return nextLeaf();
     }
     phase = Phase.PUSH;
-    int to = pushedUpTo + Batches.nextBatchSize(toPush, pushedUpTo, settings.batchSize, settings.maxBatchBytes);
+    int to =
+        pushedUpTo
+            + Batches.nextBatchSize(toPush, pushedUpTo, settings.batchSize, settings.maxBatchBytes);
     List<StoredEntry> chunk = List.copyOf(toPush.subList(pushedUpTo, to));
     pushedUpTo = to;
-    getContext().ask(Stabilizer.PeerReply.class, peer, settings.stepTimeout,
-        ref -> new Stabilizer.ApplyEntries(chunk, ref), PeerAnswered::new);
+    getContext()
+        .ask(
+            Stabilizer.PeerReply.class,
+            peer,
+            settings.stepTimeout,
+            ref -> new Stabilizer.ApplyEntries(chunk, ref),
+            PeerAnswered::new);
     return this;
   }
 
@@ -227,13 +308,31 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
     int mismatched = leaves.size();
     if (ok && pulled + pushed == 0) {
       // a round covers hundreds of ranges that agree: INFO only where data moved
-      getContext().getLog().debug("repaired {} with {} on {}: nothing differed", range, peerName, nodeName);
+      getContext()
+          .getLog()
+          .debug("repaired {} with {} on {}: nothing differed", range, peerName, nodeName);
     } else if (ok) {
-      getContext().getLog().info("repaired {} with {} on {}: {} leaves differed, pulled {} keys, pushed {}",
-          range, peerName, nodeName, mismatched, pulled, pushed);
+      getContext()
+          .getLog()
+          .info(
+              "repaired {} with {} on {}: {} leaves differed, pulled {} keys, pushed {}",
+              range,
+              peerName,
+              nodeName,
+              mismatched,
+              pulled,
+              pushed);
     } else {
-      getContext().getLog().warn("repair of {} with {} on {} failed after pulling {} and pushing {} keys: {}",
-          range, peerName, nodeName, pulled, pushed, error);
+      getContext()
+          .getLog()
+          .warn(
+              "repair of {} with {} on {} failed after pulling {} and pushing {} keys: {}",
+              range,
+              peerName,
+              nodeName,
+              pulled,
+              pushed,
+              error);
     }
     replyTo.tell(new Stabilizer.RepairDone(range, peerName, mismatched, pulled, pushed, ok, error));
     return Behaviors.stopped();

@@ -1,19 +1,20 @@
 package dhtnode.stabilization;
 
-import dhtnode.ring.LaterEpochs;
-import dhtnode.ring.RingSnapshot;
 import dhtnode.keyspace.TokenRange;
 import dhtnode.keyspace.TokenRangeSet;
+import dhtnode.ring.LaterEpochs;
+import dhtnode.ring.RingSnapshot;
 import dhtnode.storage.ReplicaState;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
- * What this node may answer for, read on every replica request by the local StorageActor and by
- * the Stabilizer serving its peers: its ring epoch and the ranges it replicates come from the
- * current ring snapshot (the node's {@code RingView}); the ranges it must not answer reads for yet (it started with
- * an empty data directory while already a replica, and has not refilled them) are published by
- * the {@link StabilizationPlanner}. Lock-free: volatile references to immutable values.
+ * What this node may answer for, read on every replica request by the local StorageActor and by the
+ * Stabilizer serving its peers: its ring epoch and the ranges it replicates come from the current
+ * ring snapshot (the node's {@code RingView}); the ranges it must not answer reads for yet (it
+ * started with an empty data directory while already a replica, and has not refilled them) are
+ * published by the {@link StabilizationPlanner}. Lock-free: volatile references to immutable
+ * values.
  */
 public final class ReplicaStatus implements ReplicaState {
   static final TokenRangeSet EVERYTHING = TokenRangeSet.empty().plus(TokenRange.full());
@@ -21,7 +22,7 @@ public final class ReplicaStatus implements ReplicaState {
   private final String self;
   private final Supplier<RingSnapshot> view;
   private volatile TokenRangeSet recovering;
-  private volatile LongConsumer catchUp = epoch -> { };
+  private volatile LongConsumer catchUp = epoch -> {};
   private final LaterEpochs hinted = new LaterEpochs();
 
   /**

@@ -7,13 +7,13 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import dhtnode.keyspace.TokenRange;
+import dhtnode.keyspace.TokenRangeSet;
 import dhtnode.metrics.Metrics;
-import dhtnode.storage.HybridClock;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.keyspace.TokenRange;
-import dhtnode.keyspace.TokenRangeSet;
+import dhtnode.storage.HybridClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,21 +28,22 @@ import java.util.function.LongSupplier;
 // Why this file stays long (about 530 lines): its decisions are already plain classes with fast
 // tests (EpochWork: what to fill and refill, from whom, what to drop; ReplicaStatus: what is
 // pending; the sessions' FetchPlan and Reconciliation; the wall clock is injected), and what
-// remains is the actor that carries them: one ring snapshot drives four kinds of work (fills, drops, repair rounds,
+// remains is the actor that carries them: one ring snapshot drives four kinds of work (fills,
+// drops, repair rounds,
 // tombstone collection), each a send, an adapted reply and a retry timer against the same
 // snapshot and status. Splitting by kind would give four actors that must agree on one snapshot.
 /**
  * Runs this node's part of every ring epoch (see {@link EpochWork} for the rules): in the first
  * step of a transition it fills the ranges it gains from their old replicas and then reports the
  * epoch filled to the ring, which moves reads to the new ring only once every gainer has; at a
- * stable epoch it deletes what it no longer replicates; after losing its data it refills its
- * ranges before answering reads there ({@link ReplicaStatus}); and every
- * {@code anti-entropy-interval} it repairs the ranges it is primary for with their other
- * replicas (Merkle trees) and then collects tombstones every replica holds.
+ * stable epoch it deletes what it no longer replicates; after losing its data it refills its ranges
+ * before answering reads there ({@link ReplicaStatus}); and every {@code anti-entropy-interval} it
+ * repairs the ranges it is primary for with their other replicas (Merkle trees) and then collects
+ * tombstones every replica holds.
  *
  * <p>It never changes what the ring is: a fill that cannot meet its bar (too few old replicas
- * answer) is retried every {@code fill-retry-interval} and shown in {@link Status#fillBlocked},
- * and the range stays in transition until it succeeds or an operator removes the dead member.
+ * answer) is retried every {@code fill-retry-interval} and shown in {@link Status#fillBlocked}, and
+ * the range stays in transition until it succeeds or an operator removes the dead member.
  */
 public final class StabilizationPlanner extends AbstractBehavior<StabilizationPlanner.Command> {
 
@@ -59,12 +60,12 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
   /**
-   * What {@code /cluster/stabilization} shows. {@code settled}: this node is at a stable epoch
-   * with nothing left to fill or refill (what scripts wait for). {@code pendingOwned}: ranges it
-   * replicates at this epoch but has not filled yet, -1 before it knows an epoch.
-   * {@code rangesToFill}: ranges gained in the current transition and not filled yet;
-   * {@code recoveringRanges}: ranges not refilled since this node lost its data (reads there are
-   * not answered); {@code fillBlocked}: why the last fill failed.
+   * What {@code /cluster/stabilization} shows. {@code settled}: this node is at a stable epoch with
+   * nothing left to fill or refill (what scripts wait for). {@code pendingOwned}: ranges it
+   * replicates at this epoch but has not filled yet, -1 before it knows an epoch. {@code
+   * rangesToFill}: ranges gained in the current transition and not filled yet; {@code
+   * recoveringRanges}: ranges not refilled since this node lost its data (reads there are not
+   * answered); {@code fillBlocked}: why the last fill failed.
    */
   public record Status(
       long epoch,
@@ -88,7 +89,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       long tombstonesPurged) {}
 
   /** How often the planner retries and repairs; see reference.conf for each. */
-  public record Timing(Duration antiEntropyInterval, Duration fillRetryInterval, Duration tombstoneGrace) {}
+  public record Timing(
+      Duration antiEntropyInterval, Duration fillRetryInterval, Duration tombstoneGrace) {}
 
   private record FetchFinished(Stabilizer.FetchDone done) implements Command {}
 
@@ -98,7 +100,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private record RepairFinished(Stabilizer.RepairDone done) implements Command {}
 
-  private enum Tick implements Command { FILL_RETRY, ANTI_ENTROPY }
+  private enum Tick implements Command {
+    FILL_RETRY,
+    ANTI_ENTROPY
+  }
 
   /**
    * @param ring the RingActor, whose every new epoch this planner subscribes to
@@ -124,17 +129,34 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       Timing timing,
       Metrics metrics,
       LongSupplier wallMillis) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, timing.antiEntropyInterval());
-      ring.tell(new RingActor.Subscribe(context.messageAdapter(RingSnapshot.class, RingChanged::new)));
-      return new StabilizationPlanner(context, timers, self, writeQuorum, stabilizer, peers, status, filled,
-          timing, metrics, wallMillis);
-    }));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Tick.ANTI_ENTROPY, timing.antiEntropyInterval());
+                  ring.tell(
+                      new RingActor.Subscribe(
+                          context.messageAdapter(RingSnapshot.class, RingChanged::new)));
+                  return new StabilizationPlanner(
+                      context,
+                      timers,
+                      self,
+                      writeQuorum,
+                      stabilizer,
+                      peers,
+                      status,
+                      filled,
+                      timing,
+                      metrics,
+                      wallMillis);
+                }));
   }
 
   private final TimerScheduler<Command> timers;
+
   /** The wall clock tombstone ages are measured on (the hybrid clock's). */
   private final LongSupplier wallMillis;
+
   private final String self;
   private final int writeQuorum;
   private final ActorRef<Stabilizer.Command> stabilizer;
@@ -149,18 +171,24 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final ActorRef<Stabilizer.CollectDone> collectAdapter;
 
   private RingSnapshot current;
+
   /** Fills of the current epoch (gains, or refills) not yet done, by range. */
   private final Map<TokenRange, EpochWork.Fill> toFill = new LinkedHashMap<>();
+
   /** Fetches running, of this epoch or an earlier one. */
   private final java.util.Set<InFlight> inFlight = new java.util.HashSet<>();
 
   private record InFlight(TokenRange range, long epoch) {}
+
   /** Whether {@link #toFill} holds refills (this node lost its data) rather than gains. */
   private boolean refilling;
+
   /** The highest epoch reported filled. */
   private long reported = -1;
+
   /** The stable epoch whose unheld ranges were last deleted. */
   private long sweptEpoch = -1;
+
   private String fillBlocked;
   private int dropsInFlight;
   private long droppedThisRound;
@@ -202,7 +230,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     this.fetchAdapter = context.messageAdapter(Stabilizer.FetchDone.class, FetchFinished::new);
     this.repairAdapter = context.messageAdapter(Stabilizer.RepairDone.class, RepairFinished::new);
     this.dropAdapter = context.messageAdapter(Stabilizer.DropDone.class, DropFinished::new);
-    this.collectAdapter = context.messageAdapter(Stabilizer.CollectDone.class, CollectFinished::new);
+    this.collectAdapter =
+        context.messageAdapter(Stabilizer.CollectDone.class, CollectFinished::new);
   }
 
   @Override
@@ -240,8 +269,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         toFill.put(fill.range(), fill);
       }
       if (next.filling()) {
-        getContext().getLog().info("ring epoch {}: {} gains {} range(s), filling each from its old replicas",
-            next.epoch(), self, toFill.size());
+        getContext()
+            .getLog()
+            .info(
+                "ring epoch {}: {} gains {} range(s), filling each from its old replicas",
+                next.epoch(),
+                self,
+                toFill.size());
       }
     }
     sweepUnheld();
@@ -271,8 +305,14 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     status.setRecovering(recovering);
     refilling = !refills.isEmpty();
     if (refilling) {
-      getContext().getLog().info("ring epoch {}: {} started with no data but replicates {} range(s); "
-          + "it answers no reads there until each is refilled from the other replicas", current.epoch(), self, refills.size());
+      getContext()
+          .getLog()
+          .info(
+              "ring epoch {}: {} started with no data but replicates {} range(s); "
+                  + "it answers no reads there until each is refilled from the other replicas",
+              current.epoch(),
+              self,
+              refills.size());
     }
   }
 
@@ -293,11 +333,15 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         }
       }
       // never fewer sources than the bar: a fill that cannot meet it stays pending
-      stabilizer.tell(new Stabilizer.Fetch(fill.range(), current.epoch(), sources, fill.mergeFrom(), fetchAdapter));
+      stabilizer.tell(
+          new Stabilizer.Fetch(
+              fill.range(), current.epoch(), sources, fill.mergeFrom(), fetchAdapter));
       started++;
     }
     if (started > 0) {
-      getContext().getLog().debug("ring epoch {}: {} started {} fill(s)", current.epoch(), self, started);
+      getContext()
+          .getLog()
+          .debug("ring epoch {}: {} started {} fill(s)", current.epoch(), self, started);
     }
     checkFilled();
     return this;
@@ -320,9 +364,16 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       checkFilled();
     } else {
       if (fillBlocked == null) {
-        getContext().getLog().info("ring epoch {}: {} cannot fill {} yet ({}); the range stays in transition, "
-            + "retrying every {} ms", current.epoch(), self, done.range(), done.error(),
-            timing.fillRetryInterval().toMillis());
+        getContext()
+            .getLog()
+            .info(
+                "ring epoch {}: {} cannot fill {} yet ({}); the range stays in transition, "
+                    + "retrying every {} ms",
+                current.epoch(),
+                self,
+                done.range(),
+                done.error(),
+                timing.fillRetryInterval().toMillis());
       }
       fillBlocked = done.range() + ": " + done.error();
       if (!timers.isTimerActive(Tick.FILL_RETRY)) {
@@ -340,8 +391,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     fillBlocked = null;
     if (refilling) {
       refilling = false;
-      getContext().getLog().info("ring epoch {}: {} refilled every range it replicates ({} keys)",
-          current.epoch(), self, keysFetched);
+      getContext()
+          .getLog()
+          .info(
+              "ring epoch {}: {} refilled every range it replicates ({} keys)",
+              current.epoch(),
+              self,
+              keysFetched);
       // the epoch may also be a transition in which this node gains ranges
       for (EpochWork.Fill fill : EpochWork.fills(self, current, writeQuorum)) {
         toFill.put(fill.range(), fill);
@@ -356,8 +412,12 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     if (current.inTransition() && reported < current.epoch()) {
       reported = current.epoch();
       if (current.filling()) {
-        getContext().getLog().info("ring epoch {}: {} holds every range it gains; reported filled",
-            current.epoch(), self);
+        getContext()
+            .getLog()
+            .info(
+                "ring epoch {}: {} holds every range it gains; reported filled",
+                current.epoch(),
+                self);
       }
       filled.accept(current.epoch());
     }
@@ -380,7 +440,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private Behavior<Command> onDropFinished(DropFinished finished) {
     Stabilizer.DropDone done = finished.done();
     if (!done.ok()) {
-      getContext().getLog().warn("deleting {} on {} failed ({}); retrying", done.range(), self, done.error());
+      getContext()
+          .getLog()
+          .warn("deleting {} on {} failed ({}); retrying", done.range(), self, done.error());
       stabilizer.tell(new Stabilizer.Drop(done.range(), dropAdapter));
       return this;
     }
@@ -389,8 +451,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     metrics.keysHandedOff(done.deleted());
     droppedThisRound += done.deleted();
     if (dropsInFlight == 0 && droppedThisRound > 0) {
-      getContext().getLog().info("ring epoch {}: {} deleted {} key(s) it no longer replicates",
-          current == null ? 0 : current.epoch(), self, droppedThisRound);
+      getContext()
+          .getLog()
+          .info(
+              "ring epoch {}: {} deleted {} key(s) it no longer replicates",
+              current == null ? 0 : current.epoch(),
+              self,
+              droppedThisRound);
       droppedThisRound = 0;
     }
     return this;
@@ -414,7 +481,10 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   /** Ranges this node is primary for, grouped by the other replicas, when stable and whole. */
   private Map<List<String>, TokenRangeSet> primaryRanges() {
     Map<List<String>, TokenRangeSet> out = new LinkedHashMap<>();
-    if (current == null || current.epoch() == 0 || current.inTransition() || !status.recovering().isEmpty()) {
+    if (current == null
+        || current.epoch() == 0
+        || current.inTransition()
+        || !status.recovering().isEmpty()) {
       return out;
     }
     HashRing ring = current.ring();
@@ -423,7 +493,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       if (!replicas.get(0).equals(self)) {
         continue;
       }
-      out.merge(replicas.subList(1, replicas.size()), TokenRangeSet.empty().plus(owned.range()),
+      out.merge(
+          replicas.subList(1, replicas.size()),
+          TokenRangeSet.empty().plus(owned.range()),
           (a, b) -> a.plus(owned.range()));
     }
     return out;
@@ -432,11 +504,13 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   /** One Merkle repair per (peer, range) for the ranges this node is primary for. */
   private RepairStarted startRepairRound() {
     Map<String, List<TokenRange>> byPeer = new TreeMap<>();
-    primaryRanges().forEach((others, ranges) -> {
-      for (String peer : others) {
-        byPeer.computeIfAbsent(peer, k -> new ArrayList<>()).addAll(ranges.ranges());
-      }
-    });
+    primaryRanges()
+        .forEach(
+            (others, ranges) -> {
+              for (String peer : others) {
+                byPeer.computeIfAbsent(peer, k -> new ArrayList<>()).addAll(ranges.ranges());
+              }
+            });
     int sessions = 0;
     for (Map.Entry<String, List<TokenRange>> e : byPeer.entrySet()) {
       ActorRef<Stabilizer.Command> peer = peers.apply(e.getKey());
@@ -453,7 +527,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       collectTombstones();
     } else {
       repairRounds++;
-      getContext().getLog().debug("anti-entropy round on {}: {} range(s) with {}", self, sessions, byPeer.keySet());
+      getContext()
+          .getLog()
+          .debug("anti-entropy round on {}: {} range(s) with {}", self, sessions, byPeer.keySet());
     }
     return new RepairStarted(sessions, List.copyOf(byPeer.keySet()));
   }
@@ -467,7 +543,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     keysRepaired += done.keysPulled() + done.keysPushed();
     mismatchedLeaves += done.mismatchedLeaves();
     metrics.merkleMismatches(done.mismatchedLeaves());
-    lastRepairByPeer.put(done.peerName(), Instant.now() + (done.ok() ? " ok" : " failed: " + done.error()));
+    lastRepairByPeer.put(
+        done.peerName(), Instant.now() + (done.ok() ? " ok" : " failed: " + done.error()));
     return this;
   }
 
@@ -480,23 +557,28 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     if (collectsInFlight > 0) {
       return;
     }
-    long cutoff = HybridClock.timestampAt(wallMillis.getAsLong() - timing.tombstoneGrace().toMillis());
-    primaryRanges().forEach((others, ranges) -> {
-      List<Stabilizer.Source> sources = new ArrayList<>();
-      for (String name : others) {
-        ActorRef<Stabilizer.Command> ref = peers.apply(name);
-        if (ref != null) {
-          sources.add(new Stabilizer.Source(name, ref));
-        }
-      }
-      if (sources.size() != others.size()) {
-        return; // a replica that cannot be asked cannot confirm
-      }
-      for (TokenRange r : ranges.ranges()) {
-        stabilizer.tell(new Stabilizer.CollectTombstones(r, current.epoch(), sources, cutoff, collectAdapter));
-        collectsInFlight++;
-      }
-    });
+    long cutoff =
+        HybridClock.timestampAt(wallMillis.getAsLong() - timing.tombstoneGrace().toMillis());
+    primaryRanges()
+        .forEach(
+            (others, ranges) -> {
+              List<Stabilizer.Source> sources = new ArrayList<>();
+              for (String name : others) {
+                ActorRef<Stabilizer.Command> ref = peers.apply(name);
+                if (ref != null) {
+                  sources.add(new Stabilizer.Source(name, ref));
+                }
+              }
+              if (sources.size() != others.size()) {
+                return; // a replica that cannot be asked cannot confirm
+              }
+              for (TokenRange r : ranges.ranges()) {
+                stabilizer.tell(
+                    new Stabilizer.CollectTombstones(
+                        r, current.epoch(), sources, cutoff, collectAdapter));
+                collectsInFlight++;
+              }
+            });
   }
 
   private Behavior<Command> onCollectFinished(CollectFinished finished) {
@@ -506,32 +588,50 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     metrics.tombstonesPurged(done.purged());
     purgedThisRound += done.purged();
     if (!done.ok()) {
-      getContext().getLog().debug("tombstone collection of {} on {} stopped: {}", done.range(), self, done.error());
+      getContext()
+          .getLog()
+          .debug("tombstone collection of {} on {} stopped: {}", done.range(), self, done.error());
     }
     if (collectsInFlight == 0 && purgedThisRound > 0) {
-      getContext().getLog().info("{} purged {} tombstone(s) older than {} s, held by every replica",
-          self, purgedThisRound, timing.tombstoneGrace().toSeconds());
+      getContext()
+          .getLog()
+          .info(
+              "{} purged {} tombstone(s) older than {} s, held by every replica",
+              self,
+              purgedThisRound,
+              timing.tombstoneGrace().toSeconds());
       purgedThisRound = 0;
     }
     return this;
   }
 
   private Behavior<Command> onGetStatus(GetStatus get) {
-    int pendingOwned = current == null || current.epoch() == 0 ? -1
-        : refilling ? status.recovering().ranges().size() : toFill.size();
-    get.replyTo().tell(new Status(
-        current == null ? 0 : current.epoch(),
-        pendingOwned == 0 && !current.inTransition(),
-        pendingOwned,
-        current != null && current.inTransition(),
-        current != null && current.readsMoved(),
-        refilling ? 0 : toFill.size(),
-        current != null && reported >= current.epoch(),
-        fillBlocked,
-        status.recovering().ranges().size(),
-        inFlight.size(),
-        repairsInFlight, keysFetched, bytesFetched, repairRounds, keysRepaired, mismatchedLeaves,
-        Map.copyOf(lastRepairByPeer), keysDeleted, tombstonesPurged));
+    int pendingOwned =
+        current == null || current.epoch() == 0
+            ? -1
+            : refilling ? status.recovering().ranges().size() : toFill.size();
+    get.replyTo()
+        .tell(
+            new Status(
+                current == null ? 0 : current.epoch(),
+                pendingOwned == 0 && !current.inTransition(),
+                pendingOwned,
+                current != null && current.inTransition(),
+                current != null && current.readsMoved(),
+                refilling ? 0 : toFill.size(),
+                current != null && reported >= current.epoch(),
+                fillBlocked,
+                status.recovering().ranges().size(),
+                inFlight.size(),
+                repairsInFlight,
+                keysFetched,
+                bytesFetched,
+                repairRounds,
+                keysRepaired,
+                mismatchedLeaves,
+                Map.copyOf(lastRepairByPeer),
+                keysDeleted,
+                tombstonesPurged));
     return this;
   }
 }

@@ -20,8 +20,11 @@ final class SweepSession extends AbstractBehavior<SweepSession.Command> {
 
   private record Swept(StorageActor.Reply reply, Throwable failure) implements Command {}
 
-  static Behavior<Command> create(ActorRef<StorageActor.Command> storage, StabilizerSettings settings,
-      TokenRange range, ActorRef<Stabilizer.DropDone> replyTo) {
+  static Behavior<Command> create(
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      ActorRef<Stabilizer.DropDone> replyTo) {
     return Behaviors.setup(context -> new SweepSession(context, storage, settings, range, replyTo));
   }
 
@@ -31,8 +34,12 @@ final class SweepSession extends AbstractBehavior<SweepSession.Command> {
   private final ActorRef<Stabilizer.DropDone> replyTo;
   private long deleted;
 
-  private SweepSession(ActorContext<Command> context, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, ActorRef<Stabilizer.DropDone> replyTo) {
+  private SweepSession(
+      ActorContext<Command> context,
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      ActorRef<Stabilizer.DropDone> replyTo) {
     super(context);
     this.storage = storage;
     this.settings = settings;
@@ -47,8 +54,13 @@ final class SweepSession extends AbstractBehavior<SweepSession.Command> {
   }
 
   private void sweepAfter(String afterKey) {
-    getContext().ask(StorageActor.Reply.class, storage, settings.stepTimeout,
-        ref -> new StorageActor.Sweep(range, afterKey, settings.batchSize, ref), Swept::new);
+    getContext()
+        .ask(
+            StorageActor.Reply.class,
+            storage,
+            settings.stepTimeout,
+            ref -> new StorageActor.Sweep(range, afterKey, settings.batchSize, ref),
+            Swept::new);
   }
 
   private Behavior<Command> onSwept(Swept swept) {

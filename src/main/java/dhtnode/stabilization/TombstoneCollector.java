@@ -16,14 +16,14 @@ import java.util.List;
 
 /**
  * One {@link Stabilizer.CollectTombstones}, run by a range's primary replica: purges the range's
- * tombstones older than the cutoff from every replica, but only those every other replica is
- * seen to hold in exactly the same version. Batch by batch, it scans local storage for old
- * tombstones, asks each peer for its versions of those keys ({@link Stabilizer.GetVersions}),
- * has the peers purge the confirmed ones ({@link Stabilizer.PurgeEntries}, each a compare-and-
- * delete, so a newer write in between survives) and then purges them locally. A key one replica
- * lacks, holds in another version, or cannot answer for (pending) is kept for a later round;
- * so a delete is forgotten only when no replica can bring back what it deleted. Any failure ends
- * the session; what was purged stays purged. Replies once with {@link Stabilizer.CollectDone}.
+ * tombstones older than the cutoff from every replica, but only those every other replica is seen
+ * to hold in exactly the same version. Batch by batch, it scans local storage for old tombstones,
+ * asks each peer for its versions of those keys ({@link Stabilizer.GetVersions}), has the peers
+ * purge the confirmed ones ({@link Stabilizer.PurgeEntries}, each a compare-and- delete, so a newer
+ * write in between survives) and then purges them locally. A key one replica lacks, holds in
+ * another version, or cannot answer for (pending) is kept for a later round; so a delete is
+ * forgotten only when no replica can bring back what it deleted. Any failure ends the session; what
+ * was purged stays purged. Replies once with {@link Stabilizer.CollectDone}.
  */
 final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Command> {
 
@@ -31,15 +31,23 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
 
   private record LocalScanned(StorageActor.Reply reply, Throwable failure) implements Command {}
 
-  private record PeerAnswered(int peer, Stabilizer.PeerReply reply, Throwable failure) implements Command {}
+  private record PeerAnswered(int peer, Stabilizer.PeerReply reply, Throwable failure)
+      implements Command {}
 
   private record LocalPurged(Stabilizer.PeerReply reply) implements Command {}
 
-  static Behavior<Command> create(ActorRef<StorageActor.Command> storage, StabilizerSettings settings,
-      TokenRange range, long epoch, List<Stabilizer.Source> peers, long cutoff,
+  static Behavior<Command> create(
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      long epoch,
+      List<Stabilizer.Source> peers,
+      long cutoff,
       ActorRef<Stabilizer.CollectDone> replyTo) {
-    return Behaviors.setup(context ->
-        new TombstoneCollector(context, storage, settings, range, epoch, peers, cutoff, replyTo));
+    return Behaviors.setup(
+        context ->
+            new TombstoneCollector(
+                context, storage, settings, range, epoch, peers, cutoff, replyTo));
   }
 
   private final ActorRef<StorageActor.Command> storage;
@@ -60,8 +68,14 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
   private long entriesScanned;
   private long purged;
 
-  private TombstoneCollector(ActorContext<Command> context, ActorRef<StorageActor.Command> storage,
-      StabilizerSettings settings, TokenRange range, long epoch, List<Stabilizer.Source> peers, long cutoff,
+  private TombstoneCollector(
+      ActorContext<Command> context,
+      ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
+      TokenRange range,
+      long epoch,
+      List<Stabilizer.Source> peers,
+      long cutoff,
       ActorRef<Stabilizer.CollectDone> replyTo) {
     super(context);
     this.storage = storage;
@@ -86,13 +100,19 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
 
   private void scanNext() {
     String after = cursor;
-    getContext().ask(StorageActor.Reply.class, storage, settings.stepTimeout,
-        ref -> new StorageActor.Scan(range, after, settings.batchSize, ref), LocalScanned::new);
+    getContext()
+        .ask(
+            StorageActor.Reply.class,
+            storage,
+            settings.stepTimeout,
+            ref -> new StorageActor.Scan(range, after, settings.batchSize, ref),
+            LocalScanned::new);
   }
 
   private Behavior<Command> onLocalScanned(LocalScanned scanned) {
     if (!(scanned.reply() instanceof StorageActor.ScanResult result)) {
-      return finish(false, "local scan: " + (scanned.failure() != null ? "timed out" : scanned.reply()));
+      return finish(
+          false, "local scan: " + (scanned.failure() != null ? "timed out" : scanned.reply()));
     }
     List<Stabilizer.KeyVersion> old = new ArrayList<>();
     for (StoredEntry e : result.entries()) {
@@ -111,7 +131,8 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
     candidates = old;
     if (peers.isEmpty()) {
       toPurge = old;
-      getContext().spawnAnonymous(KeyBatch.purge(storage, toPurge, settings.stepTimeout, localAdapter));
+      getContext()
+          .spawnAnonymous(KeyBatch.purge(storage, toPurge, settings.stepTimeout, localAdapter));
       return this;
     }
     confirmed = new boolean[old.size()];
@@ -131,15 +152,23 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
     for (int i = 0; i < peers.size(); i++) {
       int peer = i;
       List<Stabilizer.KeyVersion> entries = toPurge;
-      getContext().ask(Stabilizer.PeerReply.class, peers.get(i).stabilizer(), settings.stepTimeout,
-          ref -> purge ? new Stabilizer.PurgeEntries(entries, ref) : new Stabilizer.GetVersions(keys, epoch, ref),
-          (reply, failure) -> new PeerAnswered(peer, reply, failure));
+      getContext()
+          .ask(
+              Stabilizer.PeerReply.class,
+              peers.get(i).stabilizer(),
+              settings.stepTimeout,
+              ref ->
+                  purge
+                      ? new Stabilizer.PurgeEntries(entries, ref)
+                      : new Stabilizer.GetVersions(keys, epoch, ref),
+              (reply, failure) -> new PeerAnswered(peer, reply, failure));
     }
   }
 
   private Behavior<Command> onPeerAnswered(PeerAnswered answered) {
     String peerName = peers.get(answered.peer()).name();
-    if (answered.reply() instanceof Stabilizer.VersionsOf versions && versions.versions().size() == candidates.size()) {
+    if (answered.reply() instanceof Stabilizer.VersionsOf versions
+        && versions.versions().size() == candidates.size()) {
       for (int i = 0; i < candidates.size(); i++) {
         Version theirs = versions.versions().get(i);
         if (theirs == null || !theirs.equals(candidates.get(i).version())) {
@@ -147,8 +176,12 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
         }
       }
     } else if (!(answered.reply() instanceof Stabilizer.EntriesPurged)) {
-      return finish(false, "peer " + peerName + ": "
-          + (answered.failure() != null ? "no answer in time" : answered.reply()));
+      return finish(
+          false,
+          "peer "
+              + peerName
+              + ": "
+              + (answered.failure() != null ? "no answer in time" : answered.reply()));
     }
     if (++answers < peers.size()) {
       return this;
@@ -168,7 +201,8 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
       return this;
     }
     // every peer purged its copies: now ours
-    getContext().spawnAnonymous(KeyBatch.purge(storage, toPurge, settings.stepTimeout, localAdapter));
+    getContext()
+        .spawnAnonymous(KeyBatch.purge(storage, toPurge, settings.stepTimeout, localAdapter));
     return this;
   }
 

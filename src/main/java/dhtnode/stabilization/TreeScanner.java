@@ -13,10 +13,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Builds this node's {@link MerkleTree} of one range by scanning local storage in batches (one
- * scan in flight at a time, each with a timeout, so storage keeps serving requests in between),
- * answers once with {@link Stabilizer.TreeBuilt} or {@link Stabilizer.PeerFailed}, and stops.
- * Tombstones are hashed like values: a replica missing a delete differs.
+ * Builds this node's {@link MerkleTree} of one range by scanning local storage in batches (one scan
+ * in flight at a time, each with a timeout, so storage keeps serving requests in between), answers
+ * once with {@link Stabilizer.TreeBuilt} or {@link Stabilizer.PeerFailed}, and stops. Tombstones
+ * are hashed like values: a replica missing a delete differs.
  */
 final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
 
@@ -24,10 +24,16 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
 
   private record Scanned(StorageActor.Reply reply, Throwable failure) implements Command {}
 
-  static Behavior<Command> create(ActorRef<StorageActor.Command> storage, TokenRange range, int depth,
-      int batchSize, Duration stepTimeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+  static Behavior<Command> create(
+      ActorRef<StorageActor.Command> storage,
+      TokenRange range,
+      int depth,
+      int batchSize,
+      Duration stepTimeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
     return Behaviors.setup(
-        context -> new TreeScanner(context, storage, range, depth, batchSize, stepTimeout, replyTo));
+        context ->
+            new TreeScanner(context, storage, range, depth, batchSize, stepTimeout, replyTo));
   }
 
   private final ActorRef<StorageActor.Command> storage;
@@ -39,8 +45,14 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
   private final MerkleTree.Builder builder;
   private long entries;
 
-  private TreeScanner(ActorContext<Command> context, ActorRef<StorageActor.Command> storage, TokenRange range,
-      int depth, int batchSize, Duration stepTimeout, ActorRef<Stabilizer.PeerReply> replyTo) {
+  private TreeScanner(
+      ActorContext<Command> context,
+      ActorRef<StorageActor.Command> storage,
+      TokenRange range,
+      int depth,
+      int batchSize,
+      Duration stepTimeout,
+      ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.storage = storage;
     this.range = range;
@@ -53,8 +65,13 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
   }
 
   private void scan(String afterKey) {
-    getContext().ask(StorageActor.Reply.class, storage, stepTimeout,
-        ref -> new StorageActor.Scan(range, afterKey, batchSize, ref), Scanned::new);
+    getContext()
+        .ask(
+            StorageActor.Reply.class,
+            storage,
+            stepTimeout,
+            ref -> new StorageActor.Scan(range, afterKey, batchSize, ref),
+            Scanned::new);
   }
 
   @Override
@@ -64,8 +81,10 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
 
   private Behavior<Command> onScanned(Scanned scanned) {
     if (!(scanned.reply() instanceof StorageActor.ScanResult result)) {
-      String reason = scanned.failure() != null ? "scan timed out: " + scanned.failure().getMessage()
-          : "scan failed: " + scanned.reply();
+      String reason =
+          scanned.failure() != null
+              ? "scan timed out: " + scanned.failure().getMessage()
+              : "scan failed: " + scanned.reply();
       replyTo.tell(new Stabilizer.PeerFailed("Merkle tree of " + range + ": " + reason));
       return Behaviors.stopped();
     }

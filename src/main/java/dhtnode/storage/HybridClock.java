@@ -10,14 +10,14 @@ import java.util.function.LongSupplier;
  * this node, and after {@link #observe(long)} of a remote timestamp every later timestamp is above
  * it, so causally later events get higher timestamps even across skewed clocks. Thread-safe.
  *
- * <p>A <em>reserving</em> clock ({@link #reserving}) also keeps versions unique across restarts:
- * it issues no timestamp above its reservation, a high-water mark that its owner writes durably
- * (see {@code replication.ClockKeeper}) before raising it with {@link #reserved(long)}, and a restarted node
- * {@link #restore restores} the last one it wrote. Every timestamp of an earlier run is at most
- * that mark, and every timestamp of the new run is above it, whatever the wall clock did in
- * between (stepped back, frozen, or a peer had pushed this clock far ahead of it). The owner
- * keeps the reservation ahead of both the wall clock and the highest timestamp seen by
- * {@code reserve-ahead}, so in the common case no stamp ever waits for it.
+ * <p>A <em>reserving</em> clock ({@link #reserving}) also keeps versions unique across restarts: it
+ * issues no timestamp above its reservation, a high-water mark that its owner writes durably (see
+ * {@code replication.ClockKeeper}) before raising it with {@link #reserved(long)}, and a restarted
+ * node {@link #restore restores} the last one it wrote. Every timestamp of an earlier run is at
+ * most that mark, and every timestamp of the new run is above it, whatever the wall clock did in
+ * between (stepped back, frozen, or a peer had pushed this clock far ahead of it). The owner keeps
+ * the reservation ahead of both the wall clock and the highest timestamp seen by {@code
+ * reserve-ahead}, so in the common case no stamp ever waits for it.
  */
 public final class HybridClock {
   private static final int LOGICAL_BITS = 16;
@@ -26,10 +26,13 @@ public final class HybridClock {
   public static final long NOT_RESERVED = -1;
 
   private final LongSupplier wallMillis;
+
   /** How far ahead a reservation reaches, in timestamp units; 0 for a clock that needs none. */
   private final long ahead;
+
   /** The highest timestamp issued or observed. */
   private final AtomicLong last = new AtomicLong();
+
   /** The highest timestamp that may be issued: durable before it is set here. */
   private final AtomicLong reservedUpTo;
 
@@ -47,7 +50,8 @@ public final class HybridClock {
 
   private HybridClock(LongSupplier wallMillis, Duration reserveAhead) {
     if (reserveAhead.toMillis() < 1) {
-      throw new IllegalArgumentException("reserve-ahead must be at least 1 ms, was " + reserveAhead);
+      throw new IllegalArgumentException(
+          "reserve-ahead must be at least 1 ms, was " + reserveAhead);
     }
     this.wallMillis = wallMillis;
     this.ahead = timestampAt(reserveAhead.toMillis());
@@ -55,8 +59,8 @@ public final class HybridClock {
   }
 
   /**
-   * A clock that issues timestamps only up to what its owner has reserved durably; nothing
-   * before the first {@link #reserved(long)}. Restore the previous run's reservation first.
+   * A clock that issues timestamps only up to what its owner has reserved durably; nothing before
+   * the first {@link #reserved(long)}. Restore the previous run's reservation first.
    */
   public static HybridClock reserving(LongSupplier wallMillis, Duration reserveAhead) {
     return new HybridClock(wallMillis, reserveAhead);
@@ -101,8 +105,8 @@ public final class HybridClock {
   }
 
   /**
-   * Starts above a previous run of this node: {@code reservation} is the last reservation it
-   * wrote, at or above every timestamp it issued. Call before the first {@link #reserved}.
+   * Starts above a previous run of this node: {@code reservation} is the last reservation it wrote,
+   * at or above every timestamp it issued. Call before the first {@link #reserved}.
    */
   public void restore(long reservation) {
     observe(reservation);
@@ -119,24 +123,25 @@ public final class HybridClock {
   }
 
   /**
-   * The reservation to write next: {@code reserve-ahead} beyond the later of the wall clock and
-   * the highest timestamp issued or observed.
+   * The reservation to write next: {@code reserve-ahead} beyond the later of the wall clock and the
+   * highest timestamp issued or observed.
    */
   public long nextReservation() {
     return Math.max(timestampAt(wallMillis.getAsLong()), last.get()) + ahead;
   }
 
   /**
-   * Whether the reservation should be extended now: less than half of {@code reserve-ahead} is
-   * left before the wall clock or the highest timestamp seen reaches it (or a stamp already
-   * waits for it).
+   * Whether the reservation should be extended now: less than half of {@code reserve-ahead} is left
+   * before the wall clock or the highest timestamp seen reaches it (or a stamp already waits for
+   * it).
    */
   public boolean reservationDue() {
     if (!isReserving()) {
       return false;
     }
     long front = Math.max(timestampAt(wallMillis.getAsLong()), last.get() + 1);
-    return reservedUpTo.get() < front + ahead / 2; // (no subtraction: the first reservation is MIN_VALUE)
+    return reservedUpTo.get()
+        < front + ahead / 2; // (no subtraction: the first reservation is MIN_VALUE)
   }
 
   /** {@code upTo} is now durable: timestamps up to it may be issued. Never lowers it. */

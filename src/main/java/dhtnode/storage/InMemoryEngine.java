@@ -53,7 +53,8 @@ public final class InMemoryEngine implements StorageEngine {
         if (out.size() >= limit || !in.below(e.getKey())) {
           break;
         }
-        out.add(new StoredEntry(KeyCodec.key(e.getKey()), KeyCodec.token(e.getKey()), e.getValue()));
+        out.add(
+            new StoredEntry(KeyCodec.key(e.getKey()), KeyCodec.token(e.getKey()), e.getValue()));
       }
       if (out.size() >= limit) {
         break;

@@ -19,9 +19,9 @@ import org.rocksdb.WriteOptions;
 
 /**
  * The durable engine: one RocksDB database in the node's data directory. Every write goes through
- * RocksDB's write-ahead log, so an acknowledged write survives a crash of the process; with
- * {@code fsync} on, each write is also synced to disk before it returns, so it survives a crash
- * of the machine. Values are never deleted by RocksDB itself (tombstones are ordinary values), so
+ * RocksDB's write-ahead log, so an acknowledged write survives a crash of the process; with {@code
+ * fsync} on, each write is also synced to disk before it returns, so it survives a crash of the
+ * machine. Values are never deleted by RocksDB itself (tombstones are ordinary values), so
  * compaction cannot drop a delete before the stabilizer collects it.
  */
 public final class RocksDbEngine implements StorageEngine {
@@ -121,7 +121,8 @@ public final class RocksDbEngine implements StorageEngine {
           if (!in.below(k)) {
             break;
           }
-          out.add(new StoredEntry(KeyCodec.key(k), KeyCodec.token(k), ValueCodec.decode(it.value())));
+          out.add(
+              new StoredEntry(KeyCodec.key(k), KeyCodec.token(k), ValueCodec.decode(it.value())));
         }
         it.status();
         if (out.size() >= limit) {
@@ -141,7 +142,8 @@ public final class RocksDbEngine implements StorageEngine {
 
   @Override
   public long approximateSizeBytes() {
-    return longProperty("rocksdb.total-sst-files-size") + longProperty("rocksdb.cur-size-all-mem-tables");
+    return longProperty("rocksdb.total-sst-files-size")
+        + longProperty("rocksdb.cur-size-all-mem-tables");
   }
 
   private long longProperty(String name) {

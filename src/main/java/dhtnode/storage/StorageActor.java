@@ -16,10 +16,10 @@ import java.util.function.Supplier;
 
 /**
  * Owns this node's {@link StorageEngine}: the only actor that touches it, so last-writer-wins
- * compare-and-put is atomic without locks. It runs on the dedicated storage dispatcher (see
- * {@code dht.storage.dispatcher}), never on Akka's default one, because engine calls block on
- * disk. Local and remote coordinators talk to it with the same messages. The engine is closed when
- * the actor stops, which coordinated shutdown does on SIGTERM.
+ * compare-and-put is atomic without locks. It runs on the dedicated storage dispatcher (see {@code
+ * dht.storage.dispatcher}), never on Akka's default one, because engine calls block on disk. Local
+ * and remote coordinators talk to it with the same messages. The engine is closed when the actor
+ * stops, which coordinated shutdown does on SIGTERM.
  */
 public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
@@ -42,7 +42,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * apart the replies to many requests (the coordinator's replica and phase); callers that ask one
    * at a time leave it 0.
    */
-  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo) implements PeerCommand {
+  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo)
+      implements PeerCommand {
     /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Get(String key, ActorRef<Reply> replyTo) {
       this(key, 0, 0, replyTo);
@@ -59,9 +60,9 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   /**
-   * Stores a value the stabilizer moves between replicas (handoff, anti-entropy): like
-   * {@link Put}, but always answered with {@link WriteResult}, pending or not, because filling a
-   * pending range is exactly what it is for.
+   * Stores a value the stabilizer moves between replicas (handoff, anti-entropy): like {@link Put},
+   * but always answered with {@link WriteResult}, pending or not, because filling a pending range
+   * is exactly what it is for.
    */
   public record Apply(String key, Versioned value, ActorRef<Reply> replyTo) implements Command {}
 
@@ -74,8 +75,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   /**
    * Deletes the next {@code limit} entries of {@code range} after {@code afterKey} (null: from the
-   * start) that this node does not replicate at its epoch when the batch runs: a range given up
-   * to its new owners. Answered with {@link Swept}; resumable like a {@link Scan}.
+   * start) that this node does not replicate at its epoch when the batch runs: a range given up to
+   * its new owners. Answered with {@link Swept}; resumable like a {@link Scan}.
    */
   public record Sweep(TokenRange range, String afterKey, int limit, ActorRef<Reply> replyTo)
       implements Command {}
@@ -90,7 +91,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   /** {@code stored} is what the replica holds after the put; {@code applied} if it was ours. */
-  public record WriteResult(String key, Versioned stored, boolean applied, int tag) implements Reply {
+  public record WriteResult(String key, Versioned stored, boolean applied, int tag)
+      implements Reply {
     public WriteResult(String key, Versioned stored, boolean applied) {
       this(key, stored, applied, 0);
     }
@@ -114,8 +116,8 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   /**
-   * This replica has not refilled the key's range since it lost its data, so its answer to a
-   * read must not count toward a quorum.
+   * This replica has not refilled the key's range since it lost its data, so its answer to a read
+   * must not count toward a quorum.
    */
   public record PendingReplica(String key, int tag) implements Reply {
     public PendingReplica(String key) {
@@ -131,7 +133,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   /** A storage actor with no ring: see {@link ReplicaState#UNFENCED}. */
   public static Behavior<Command> create(Supplier<StorageEngine> engine) {
-    return create(engine, ReplicaState.UNFENCED, timestamp -> { });
+    return create(engine, ReplicaState.UNFENCED, timestamp -> {});
   }
 
   /**
@@ -149,7 +151,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   private final ReplicaState state;
   private final LongConsumer observe;
 
-  private StorageActor(ActorContext<Command> context, StorageEngine engine, ReplicaState state,
+  private StorageActor(
+      ActorContext<Command> context,
+      StorageEngine engine,
+      ReplicaState state,
       LongConsumer observe) {
     super(context);
     this.engine = engine;
@@ -178,9 +183,14 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       get.replyTo().tell(new WrongEpoch(get.key(), epoch, get.tag()));
       return this;
     }
-    reply(get.replyTo(), get.key(), get.tag(), () -> state.readPending(Murmur3.token(get.key()))
-        ? new PendingReplica(get.key(), get.tag())
-        : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
+    reply(
+        get.replyTo(),
+        get.key(),
+        get.tag(),
+        () ->
+            state.readPending(Murmur3.token(get.key()))
+                ? new PendingReplica(get.key(), get.tag())
+                : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
     return this;
   }
 
@@ -194,10 +204,14 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       return this;
     }
     observe.accept(put.value().version().timestamp());
-    reply(put.replyTo(), put.key(), put.tag(), () -> {
-      Versioned stored = engine.put(put.key(), put.value());
-      return new WriteResult(put.key(), stored, stored == put.value(), put.tag());
-    });
+    reply(
+        put.replyTo(),
+        put.key(),
+        put.tag(),
+        () -> {
+          Versioned stored = engine.put(put.key(), put.value());
+          return new WriteResult(put.key(), stored, stored == put.value(), put.tag());
+        });
     return this;
   }
 
@@ -214,45 +228,61 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       return this;
     }
     observe.accept(apply.value().version().timestamp());
-    reply(apply.replyTo(), apply.key(), () -> {
-      Versioned stored = engine.put(apply.key(), apply.value());
-      return new WriteResult(apply.key(), stored, stored == apply.value());
-    });
+    reply(
+        apply.replyTo(),
+        apply.key(),
+        () -> {
+          Versioned stored = engine.put(apply.key(), apply.value());
+          return new WriteResult(apply.key(), stored, stored == apply.value());
+        });
     return this;
   }
 
   private Behavior<Command> onPurge(Purge purge) {
-    reply(purge.replyTo(), purge.key(),
+    reply(
+        purge.replyTo(),
+        purge.key(),
         () -> new PurgeResult(purge.key(), engine.purge(purge.key(), purge.expected())));
     return this;
   }
 
   private Behavior<Command> onScan(Scan scan) {
-    reply(scan.replyTo(), null, () -> {
-      List<StoredEntry> entries = engine.scan(scan.range(), scan.afterKey(), scan.limit());
-      return new ScanResult(entries, entries.size() < scan.limit());
-    });
+    reply(
+        scan.replyTo(),
+        null,
+        () -> {
+          List<StoredEntry> entries = engine.scan(scan.range(), scan.afterKey(), scan.limit());
+          return new ScanResult(entries, entries.size() < scan.limit());
+        });
     return this;
   }
 
   private Behavior<Command> onSweep(Sweep sweep) {
-    reply(sweep.replyTo(), null, () -> {
-      List<StoredEntry> entries = engine.scan(sweep.range(), sweep.afterKey(), sweep.limit());
-      int deleted = 0;
-      for (StoredEntry e : entries) {
-        // checked now, not when the sweep was planned: a later epoch may have given it back
-        if (!state.holds(Murmur3.token(e.key())) && engine.purge(e.key(), e.value().version())) {
-          deleted++;
-        }
-      }
-      String last = entries.isEmpty() ? sweep.afterKey() : entries.get(entries.size() - 1).key();
-      return new Swept(last, deleted, entries.size() < sweep.limit());
-    });
+    reply(
+        sweep.replyTo(),
+        null,
+        () -> {
+          List<StoredEntry> entries = engine.scan(sweep.range(), sweep.afterKey(), sweep.limit());
+          int deleted = 0;
+          for (StoredEntry e : entries) {
+            // checked now, not when the sweep was planned: a later epoch may have given it back
+            if (!state.holds(Murmur3.token(e.key()))
+                && engine.purge(e.key(), e.value().version())) {
+              deleted++;
+            }
+          }
+          String last =
+              entries.isEmpty() ? sweep.afterKey() : entries.get(entries.size() - 1).key();
+          return new Swept(last, deleted, entries.size() < sweep.limit());
+        });
     return this;
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
-    reply(get.replyTo(), null, () -> new Stats(engine.approximateKeyCount(), engine.approximateSizeBytes()));
+    reply(
+        get.replyTo(),
+        null,
+        () -> new Stats(engine.approximateKeyCount(), engine.approximateSizeBytes()));
     return this;
   }
 

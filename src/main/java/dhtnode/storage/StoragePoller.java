@@ -11,23 +11,27 @@ import dhtnode.metrics.Metrics;
 import java.time.Duration;
 
 /**
- * Keeps the storage gauges of {@link Metrics} fresh: asks the {@link StorageActor} for
- * {@code GetStats} now and every {@code interval}, and stores the answer. A scrape then reads two
- * atomics instead of asking (and waiting for) storage, which may be busy with a write burst. An
- * unanswered ask leaves the last figures in place; the next tick tries again.
+ * Keeps the storage gauges of {@link Metrics} fresh: asks the {@link StorageActor} for {@code
+ * GetStats} now and every {@code interval}, and stores the answer. A scrape then reads two atomics
+ * instead of asking (and waiting for) storage, which may be busy with a write burst. An unanswered
+ * ask leaves the last figures in place; the next tick tries again.
  */
 public final class StoragePoller extends AbstractBehavior<StoragePoller.Command> {
 
   public sealed interface Command {}
 
-  private enum Tick implements Command { INSTANCE }
+  private enum Tick implements Command {
+    INSTANCE
+  }
 
   private record Answered(StorageActor.Reply reply) implements Command {}
 
   public static Behavior<Command> create(
       ActorRef<StorageActor.Command> storage, Metrics metrics, Duration interval) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new StoragePoller(context, timers, storage, metrics, interval)));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> new StoragePoller(context, timers, storage, metrics, interval)));
   }
 
   private final ActorRef<StorageActor.Command> storage;
@@ -56,8 +60,13 @@ public final class StoragePoller extends AbstractBehavior<StoragePoller.Command>
   }
 
   private Behavior<Command> onTick() {
-    getContext().ask(StorageActor.Reply.class, storage, interval,
-        StorageActor.GetStats::new, (reply, failure) -> new Answered(reply));
+    getContext()
+        .ask(
+            StorageActor.Reply.class,
+            storage,
+            interval,
+            StorageActor.GetStats::new,
+            (reply, failure) -> new Answered(reply));
     return this;
   }
 

@@ -21,7 +21,10 @@ import java.util.stream.Stream;
  */
 public final class StorageSettings {
 
-  public enum Engine { ROCKSDB, MEMORY }
+  public enum Engine {
+    ROCKSDB,
+    MEMORY
+  }
 
   public final Path dataDir;
   public final Engine engine;

@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The on-disk form of a {@link Versioned}: a format byte, a flags byte (bit 0 = tombstone), the
- * 8-byte timestamp, the writer and content type as length-prefixed UTF-8, then the value bytes.
- * The leading format byte lets a later layout be read beside this one.
+ * 8-byte timestamp, the writer and content type as length-prefixed UTF-8, then the value bytes. The
+ * leading format byte lets a later layout be read beside this one.
  */
 public final class ValueCodec {
   static final byte FORMAT_1 = 1;

@@ -17,8 +17,12 @@ class ErrorBodyTest {
 
   @Test
   void anAskThatTimedOutIsA503TimeoutNamingWhoAndHowLong() throws Exception {
-    HttpResponse r = ErrorBody.askFailed(
-        new CompletionException(new TimeoutException("ask timed out")), "membership", Duration.ofMillis(1500), "");
+    HttpResponse r =
+        ErrorBody.askFailed(
+            new CompletionException(new TimeoutException("ask timed out")),
+            "membership",
+            Duration.ofMillis(1500),
+            "");
     assertEquals(503, r.status().intValue());
     assertEquals("timeout", body(r).get("error").asText());
     assertEquals("membership did not answer within 1500 ms", body(r).get("message").asText());
@@ -26,12 +30,16 @@ class ErrorBodyTest {
 
   @Test
   void anyOtherFailureIsA503UnavailableWithTheNoteAppended() throws Exception {
-    HttpResponse r = ErrorBody.askFailed(
-        new IllegalStateException("stopped"), "the request's coordinator", Duration.ofSeconds(2),
-        "the outcome of a write is unknown");
+    HttpResponse r =
+        ErrorBody.askFailed(
+            new IllegalStateException("stopped"),
+            "the request's coordinator",
+            Duration.ofSeconds(2),
+            "the outcome of a write is unknown");
     assertEquals(503, r.status().intValue());
     assertEquals("unavailable", body(r).get("error").asText());
-    assertEquals("the request's coordinator could not answer: stopped; the outcome of a write is unknown",
+    assertEquals(
+        "the request's coordinator could not answer: stopped; the outcome of a write is unknown",
         body(r).get("message").asText());
   }
 }

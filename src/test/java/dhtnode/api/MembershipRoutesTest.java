@@ -25,8 +25,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class MembershipRoutesTest {
-  static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString("akka.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final ObjectMapper json = new ObjectMapper();
 
@@ -35,13 +37,21 @@ class MembershipRoutesTest {
     testKit.shutdownTestKit();
   }
 
-  private static HttpResponse<String> getMembers(ActorRef<MembershipActor.Command> membership) throws Exception {
-    MembershipRoutes routes = new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300));
-    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(routes.route())
-        .toCompletableFuture().get();
+  private static HttpResponse<String> getMembers(ActorRef<MembershipActor.Command> membership)
+      throws Exception {
+    MembershipRoutes routes =
+        new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300));
+    ServerBinding binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .bind(routes.route())
+            .toCompletableFuture()
+            .get();
     try {
-      URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
-      return client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+      URI uri =
+          URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
+      return client.send(
+          HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
     } finally {
       binding.unbind().toCompletableFuture().get();
     }
@@ -49,53 +59,74 @@ class MembershipRoutesTest {
 
   @Test
   void membersAreListedWithStatusAndIncarnation() throws Exception {
-    List<Member> members = List.of(
-        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
-        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.DEAD, 3));
-    ActorRef<MembershipActor.Command> membership = testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
-        .onMessage(MembershipActor.GetMembers.class, get -> {
-          get.replyTo().tell(new MembershipActor.Members("node1", members));
-          return Behaviors.same();
-        })
-        .build());
+    List<Member> members =
+        List.of(
+            new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
+            new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.DEAD, 3));
+    ActorRef<MembershipActor.Command> membership =
+        testKit.spawn(
+            Behaviors.receive(MembershipActor.Command.class)
+                .onMessage(
+                    MembershipActor.GetMembers.class,
+                    get -> {
+                      get.replyTo().tell(new MembershipActor.Members("node1", members));
+                      return Behaviors.same();
+                    })
+                .build());
 
     HttpResponse<String> response = getMembers(membership);
     assertEquals(200, response.statusCode());
     JsonNode body = json.readTree(response.body());
     assertEquals("node1", body.get("self").asText());
-    assertEquals(json.readTree("""
+    assertEquals(
+        json.readTree(
+            """
         [{"name":"node1","host":"127.0.0.1","httpPort":8000,"clusterPort":7000,"status":"ALIVE","incarnation":17},
          {"name":"node2","host":"127.0.0.1","httpPort":8001,"clusterPort":7001,"status":"DEAD","incarnation":3}]
-        """), body.get("members"));
+        """),
+        body.get("members"));
   }
 
   @Test
   void eachMemberSaysSinceWhenItHasItsStatusAndWhoSuspectsIt() throws Exception {
-    List<Member> members = List.of(
-        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
-        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.SUSPECT, 3),
-        new Member("node3", "127.0.0.1", 7002, 8002, MemberStatus.ALIVE, 4));
-    Map<String, MembershipActor.Standing> standings = Map.of(
-        "node1", new MembershipActor.Standing(Instant.parse("2026-11-29T08:00:00.123456Z"), List.of()),
-        "node2", new MembershipActor.Standing(Instant.parse("2026-11-29T08:01:02.500Z"), List.of("node1", "node3")),
-        "node3", new MembershipActor.Standing(null, List.of()));
-    ActorRef<MembershipActor.Command> membership = testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
-        .onMessage(MembershipActor.GetMembers.class, get -> {
-          get.replyTo().tell(new MembershipActor.Members("node1", members, standings));
-          return Behaviors.same();
-        })
-        .build());
+    List<Member> members =
+        List.of(
+            new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
+            new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.SUSPECT, 3),
+            new Member("node3", "127.0.0.1", 7002, 8002, MemberStatus.ALIVE, 4));
+    Map<String, MembershipActor.Standing> standings =
+        Map.of(
+            "node1",
+                new MembershipActor.Standing(
+                    Instant.parse("2026-11-29T08:00:00.123456Z"), List.of()),
+            "node2",
+                new MembershipActor.Standing(
+                    Instant.parse("2026-11-29T08:01:02.500Z"), List.of("node1", "node3")),
+            "node3", new MembershipActor.Standing(null, List.of()));
+    ActorRef<MembershipActor.Command> membership =
+        testKit.spawn(
+            Behaviors.receive(MembershipActor.Command.class)
+                .onMessage(
+                    MembershipActor.GetMembers.class,
+                    get -> {
+                      get.replyTo().tell(new MembershipActor.Members("node1", members, standings));
+                      return Behaviors.same();
+                    })
+                .build());
 
     HttpResponse<String> response = getMembers(membership);
     assertEquals(200, response.statusCode());
-    assertEquals(json.readTree("""
+    assertEquals(
+        json.readTree(
+            """
         [{"name":"node1","host":"127.0.0.1","httpPort":8000,"clusterPort":7000,"status":"ALIVE","incarnation":17,
           "since":"2026-11-29T08:00:00.123Z","suspectedBy":[]},
          {"name":"node2","host":"127.0.0.1","httpPort":8001,"clusterPort":7001,"status":"SUSPECT","incarnation":3,
           "since":"2026-11-29T08:01:02.500Z","suspectedBy":["node1","node3"]},
          {"name":"node3","host":"127.0.0.1","httpPort":8002,"clusterPort":7002,"status":"ALIVE","incarnation":4,
           "suspectedBy":[]}]
-        """), json.readTree(response.body()).get("members"));
+        """),
+        json.readTree(response.body()).get("members"));
   }
 
   @Test

@@ -9,16 +9,14 @@ import akka.actor.typed.ActorRef;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
-import dhtnode.node.NodeSettings;
 import dhtnode.metrics.Metrics;
-import dhtnode.storage.StoragePoller;
-import dhtnode.storage.HybridClock;
+import dhtnode.node.NodeSettings;
 import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
-import dhtnode.replication.ReplicaCoordinator;
-import dhtnode.replication.ReplicaLocator;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
+import dhtnode.storage.StoragePoller;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,17 +40,21 @@ import org.junit.jupiter.api.Test;
  */
 class MetricsRoutesTest {
   static final ActorTestKit testKit = ActorTestKit.create();
-  static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   /** A key the locator gives no replica, so every request on it is a 503. */
   static final String NOWHERE = "nowhere";
+
   static Metrics metrics;
   static ServerBinding binding;
   static String base;
 
   /** {@code name{label="value",...} value}, labels optional; values as Prometheus writes them. */
-  static final Pattern SAMPLE = Pattern.compile(
-      "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? "
-          + "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)");
+  static final Pattern SAMPLE =
+      Pattern.compile(
+          "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? "
+              + "(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)");
 
   @BeforeAll
   static void bind() throws Exception {
@@ -67,12 +69,24 @@ class MetricsRoutesTest {
     metrics = Metrics.withJvmMetrics(settings.name);
     metrics.ringEpoch(() -> 5);
     metrics.nodeInfo("memory", false);
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new));
     testKit.spawn(StoragePoller.create(storage, metrics, Duration.ofMillis(50)));
     Routes routes =
-        new Routes(settings.http, settings.replication, settings.name, testKit.system(), storage,
-            key -> Placement.stable(0, key.equals(NOWHERE) ? List.of() : List.of(new Replica("metrics-node", storage))),
-            new HybridClock(), metrics);
+        new Routes(
+            settings.http,
+            settings.replication,
+            settings.name,
+            testKit.system(),
+            storage,
+            key ->
+                Placement.stable(
+                    0,
+                    key.equals(NOWHERE)
+                        ? List.of()
+                        : List.of(new Replica("metrics-node", storage))),
+            new HybridClock(),
+            metrics);
     binding =
         Http.get(testKit.system())
             .newServerAt("127.0.0.1", 0)
@@ -93,10 +107,14 @@ class MetricsRoutesTest {
   @Test
   void scrapeIsPrometheusTextWithEveryPromisedMeterAndCountersFollowRequests() throws Exception {
     Map<String, Double> before = scrape();
-    String writeQuorum = "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"write\"}";
-    String readOne = "dht_requests_seconds_count{consistency=\"one\",node=\"metrics-node\",op=\"read\"}";
-    String readQuorum = "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"read\"}";
-    String deleteQuorum = "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"delete\"}";
+    String writeQuorum =
+        "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"write\"}";
+    String readOne =
+        "dht_requests_seconds_count{consistency=\"one\",node=\"metrics-node\",op=\"read\"}";
+    String readQuorum =
+        "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"read\"}";
+    String deleteQuorum =
+        "dht_requests_seconds_count{consistency=\"quorum\",node=\"metrics-node\",op=\"delete\"}";
     String readUnavailable = "dht_unavailable_total{node=\"metrics-node\",op=\"read\"}";
     for (String series : List.of(writeQuorum, readOne, readQuorum, deleteQuorum, readUnavailable)) {
       assertTrue(before.containsKey(series), "meters are registered before any request: " + series);
@@ -115,20 +133,36 @@ class MetricsRoutesTest {
     assertEquals(before.get(readQuorum) + 2, after.get(readQuorum)); // the 200 and the 503
     assertEquals(before.get(deleteQuorum) + 1, after.get(deleteQuorum));
     assertEquals(before.get(readUnavailable) + 1, after.get(readUnavailable));
-    String writeSum = "dht_requests_seconds_sum{consistency=\"quorum\",node=\"metrics-node\",op=\"write\"}";
+    String writeSum =
+        "dht_requests_seconds_sum{consistency=\"quorum\",node=\"metrics-node\",op=\"write\"}";
     assertTrue(after.get(writeSum) > 0, writeSum);
-    assertEquals(after.get(writeQuorum), after.get(
-        "dht_requests_seconds_bucket{consistency=\"quorum\",node=\"metrics-node\",op=\"write\",le=\"+Inf\"}"));
+    assertEquals(
+        after.get(writeQuorum),
+        after.get(
+            "dht_requests_seconds_bucket{consistency=\"quorum\",node=\"metrics-node\",op=\"write\",le=\"+Inf\"}"));
     assertEquals(5.0, after.get("dht_ring_epoch{node=\"metrics-node\"}"));
-    assertEquals(1.0, after.get("dht_node_info{engine=\"memory\",fsync=\"off\",node=\"metrics-node\"}"));
+    assertEquals(
+        1.0, after.get("dht_node_info{engine=\"memory\",fsync=\"off\",node=\"metrics-node\"}"));
 
-    for (String name : List.of(
-        "dht_requests_seconds_bucket", "dht_requests_seconds_max", "dht_timeouts_total",
-        "dht_read_repairs_total", "dht_swim_probes_total", "dht_swim_suspicions_total",
-        "dht_swim_deaths_total", "dht_stabilizer_keys_streamed_total",
-        "dht_stabilizer_merkle_mismatches_total", "dht_storage_keys", "dht_storage_size_bytes",
-        "jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads")) {
-      assertTrue(after.keySet().stream().anyMatch(series -> series.equals(name) || series.startsWith(name + "{")),
+    for (String name :
+        List.of(
+            "dht_requests_seconds_bucket",
+            "dht_requests_seconds_max",
+            "dht_timeouts_total",
+            "dht_read_repairs_total",
+            "dht_swim_probes_total",
+            "dht_swim_suspicions_total",
+            "dht_swim_deaths_total",
+            "dht_stabilizer_keys_streamed_total",
+            "dht_stabilizer_merkle_mismatches_total",
+            "dht_storage_keys",
+            "dht_storage_size_bytes",
+            "jvm_memory_used_bytes",
+            "jvm_gc_memory_allocated_bytes_total",
+            "jvm_threads_live_threads")) {
+      assertTrue(
+          after.keySet().stream()
+              .anyMatch(series -> series.equals(name) || series.startsWith(name + "{")),
           "no series named " + name + " in " + after.keySet());
     }
   }
@@ -170,7 +204,12 @@ class MetricsRoutesTest {
   private static Map<String, Double> scrape() throws Exception {
     HttpResponse<String> response = send("GET", "/metrics", null);
     assertEquals(200, response.statusCode());
-    assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+    assertTrue(
+        response
+            .headers()
+            .firstValue("Content-Type")
+            .orElse("")
+            .startsWith("text/plain; version=0.0.4"),
         response.headers().toString());
     Map<String, Double> samples = new HashMap<>();
     for (String line : response.body().split("\n")) {
@@ -193,8 +232,10 @@ class MetricsRoutesTest {
     };
   }
 
-  private static HttpResponse<String> send(String method, String path, String body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+  private static HttpResponse<String> send(String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
     request.method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
     return client.send(request.build(), BodyHandlers.ofString());
   }

@@ -13,21 +13,28 @@ class ReadinessTest {
 
   @Test
   void aMemberOfTheRingThatReachesAMajorityAndHoldsItsDataIsReady() {
-    Readiness r = Readiness.judge("node1", 4, RING, Map.of("node1", "ALIVE", "node2", "SUSPECT", "node3", "DEAD"), 0);
+    Readiness r =
+        Readiness.judge(
+            "node1", 4, RING, Map.of("node1", "ALIVE", "node2", "SUSPECT", "node3", "DEAD"), 0);
     assertTrue(r.ready(), r.reasons().toString());
     assertEquals(2, r.reachable(), "itself and the suspect: SWIM has not given up on it");
   }
 
   @Test
   void fewerThanAMajorityReachableIsNotReady() {
-    Readiness r = Readiness.judge("node1", 4, RING, Map.of("node1", "ALIVE", "node2", "DEAD", "node3", "DEAD"), 0);
+    Readiness r =
+        Readiness.judge(
+            "node1", 4, RING, Map.of("node1", "ALIVE", "node2", "DEAD", "node3", "DEAD"), 0);
     assertFalse(r.ready());
-    assertTrue(r.reasons().get(0).contains("reaches 1 of the ring's 3 members"), r.reasons().toString());
+    assertTrue(
+        r.reasons().get(0).contains("reaches 1 of the ring's 3 members"), r.reasons().toString());
   }
 
   @Test
   void aJoinerNotYetInAnyEpochAndANodeWithoutAnEpochAreNotReady() {
-    Readiness joiner = Readiness.judge("node4", 4, RING, Map.of("node1", "ALIVE", "node2", "ALIVE", "node3", "ALIVE"), 0);
+    Readiness joiner =
+        Readiness.judge(
+            "node4", 4, RING, Map.of("node1", "ALIVE", "node2", "ALIVE", "node3", "ALIVE"), 0);
     assertFalse(joiner.ready());
     assertTrue(joiner.reasons().get(0).contains("joining"), joiner.reasons().toString());
     Readiness fresh = Readiness.judge("node1", 0, List.of(), Map.of(), 0);

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The operator's ring routes against a real binding, with a ring actor that answers as scripted. */
+/**
+ * The operator's ring routes against a real binding, with a ring actor that answers as scripted.
+ */
 class RingOperatorRoutesTest {
   static final ActorTestKit testKit = ActorTestKit.create();
   private static final HttpClient client = HttpClient.newHttpClient();
@@ -29,11 +31,16 @@ class RingOperatorRoutesTest {
   private static ServerBinding binding;
   private static String url;
 
-  /** Answers by name: node9 is unknown, node1 is this node, node2 is alive, node3 goes, node4 never commits. */
+  /**
+   * Answers by name: node9 is unknown, node1 is this node, node2 is alive, node3 goes, node4 never
+   * commits.
+   */
   private static RingActor.OperatorReply scripted(String name) {
     return switch (name) {
-      case "node9" -> new RingActor.OperatorRefused("not-found", "node9 is in no set of ring epoch 5");
-      case "node1" -> new RingActor.OperatorRefused("bad-request", "a node cannot force itself out");
+      case "node9" ->
+          new RingActor.OperatorRefused("not-found", "node9 is in no set of ring epoch 5");
+      case "node1" ->
+          new RingActor.OperatorRefused("bad-request", "a node cannot force itself out");
       case "node2" -> new RingActor.OperatorRefused("conflict", "node2 is ALIVE");
       case "node3" -> new RingActor.OperatorDone(6, "force-removed [node3]");
       default -> null;
@@ -42,22 +49,31 @@ class RingOperatorRoutesTest {
 
   @BeforeAll
   static void bind() throws Exception {
-    ActorRef<RingActor.Command> ring = testKit.spawn(Behaviors.receive(RingActor.Command.class)
-        .onMessage(RingActor.ForceRemove.class, m -> {
-          RingActor.OperatorReply reply = scripted(m.name());
-          if (reply != null) {
-            m.replyTo().tell(reply);
-          }
-          return Behaviors.same();
-        })
-        .onMessage(RingActor.Decommission.class, m -> {
-          m.replyTo().tell(new RingActor.OperatorDone(7, "decommissioning node1"));
-          return Behaviors.same();
-        })
-        .build());
-    binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-        .bind(new RingOperatorRoutes(testKit.system(), ring, Duration.ofMillis(300)).route())
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    ActorRef<RingActor.Command> ring =
+        testKit.spawn(
+            Behaviors.receive(RingActor.Command.class)
+                .onMessage(
+                    RingActor.ForceRemove.class,
+                    m -> {
+                      RingActor.OperatorReply reply = scripted(m.name());
+                      if (reply != null) {
+                        m.replyTo().tell(reply);
+                      }
+                      return Behaviors.same();
+                    })
+                .onMessage(
+                    RingActor.Decommission.class,
+                    m -> {
+                      m.replyTo().tell(new RingActor.OperatorDone(7, "decommissioning node1"));
+                      return Behaviors.same();
+                    })
+                .build());
+    binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .bind(new RingOperatorRoutes(testKit.system(), ring, Duration.ofMillis(300)).route())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     url = "http://127.0.0.1:" + binding.localAddress().getPort();
   }
 
@@ -68,7 +84,10 @@ class RingOperatorRoutesTest {
   }
 
   private static HttpResponse<String> post(String path) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url + path))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -1,6 +1,5 @@
 package dhtnode.api;
 
-import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,12 +11,11 @@ import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.metrics.Metrics;
 import dhtnode.node.NodeSettings;
-import dhtnode.storage.HybridClock;
-import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
-import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.replication.ReplicaLocator;
+import dhtnode.storage.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import java.io.ByteArrayOutputStream;
@@ -43,7 +41,8 @@ import org.junit.jupiter.api.Test;
 class RoutesTest {
   static final ActorTestKit testKit = ActorTestKit.create();
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static ServerBinding binding;
   static String base;
   static int port;
@@ -62,10 +61,17 @@ class RoutesTest {
                         + "dht.replication { factor = 1, read-quorum = 1, write-quorum = 1 }\n")
                 .withFallback(ConfigFactory.defaultReference())
                 .resolve());
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new));
     routes =
-        new Routes(settings.http, settings.replication, settings.name, testKit.system(), storage,
-            ReplicaLocator.fixed(List.of(new Replica("test-node", storage))), new HybridClock(),
+        new Routes(
+            settings.http,
+            settings.replication,
+            settings.name,
+            testKit.system(),
+            storage,
+            ReplicaLocator.fixed(List.of(new Replica("test-node", storage))),
+            new HybridClock(),
             new Metrics("test-node"));
     binding =
         Http.get(testKit.system())
@@ -89,7 +95,10 @@ class RoutesTest {
     StringBuilder out = new StringBuilder();
     for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
       char c = (char) (b & 0xff);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-_~".indexOf(c) >= 0) {
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || "-_~".indexOf(c) >= 0) {
         out.append(c);
       } else {
         out.append('%').append(String.format("%02X", b & 0xff));
@@ -98,9 +107,10 @@ class RoutesTest {
     return out.toString();
   }
 
-  static HttpResponse<byte[]> send(String method, String pathAndQuery, byte[] body, String contentType)
-      throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(10));
+  static HttpResponse<byte[]> send(
+      String method, String pathAndQuery, byte[] body, String contentType) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(10));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -121,12 +131,16 @@ class RoutesTest {
     return JSON.readTree(response.body());
   }
 
-  static void assertError(HttpResponse<byte[]> response, int status, String code) throws IOException {
-    assertEquals(status, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+  static void assertError(HttpResponse<byte[]> response, int status, String code)
+      throws IOException {
+    assertEquals(
+        status, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
     JsonNode body = json(response);
     assertEquals(code, body.path("error").asText(), body.toString());
     assertTrue(body.path("message").asText().length() > 0, body.toString());
-    assertTrue(!body.toString().contains("at akka.") && !body.toString().contains("Exception"), body.toString());
+    assertTrue(
+        !body.toString().contains("at akka.") && !body.toString().contains("Exception"),
+        body.toString());
   }
 
   static void assertHealthy() throws Exception {
@@ -145,7 +159,8 @@ class RoutesTest {
     HttpResponse<byte[]> read = get("/d/greeting");
     assertEquals(200, read.statusCode());
     assertEquals("hello", new String(read.body(), StandardCharsets.UTF_8));
-    assertEquals("text/plain; charset=UTF-8", read.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(
+        "text/plain; charset=UTF-8", read.headers().firstValue("Content-Type").orElseThrow());
     assertEquals(version, read.headers().firstValue(Routes.VERSION_HEADER).orElseThrow());
 
     HttpResponse<byte[]> deleted = send("DELETE", "/d/greeting", null, null);
@@ -153,15 +168,23 @@ class RoutesTest {
     assertTrue(json(deleted).path("deleted").asBoolean());
     HttpResponse<byte[]> gone = get("/d/greeting");
     assertError(gone, 404, "not_found");
-    assertEquals(json(deleted).path("version").asText(), gone.headers().firstValue(Routes.VERSION_HEADER).orElseThrow(),
+    assertEquals(
+        json(deleted).path("version").asText(),
+        gone.headers().firstValue(Routes.VERSION_HEADER).orElseThrow(),
         "a deleted key names the delete's version");
     assertTrue(get("/d/never-written").headers().firstValue(Routes.VERSION_HEADER).isEmpty());
   }
 
   @Test
   void postStoresLikePutAndALaterWriteWins() throws Exception {
-    assertEquals(200, send("POST", "/d/counter", "1".getBytes(StandardCharsets.UTF_8), "text/plain").statusCode());
-    assertEquals(200, send("POST", "/d/counter", "2".getBytes(StandardCharsets.UTF_8), "text/plain").statusCode());
+    assertEquals(
+        200,
+        send("POST", "/d/counter", "1".getBytes(StandardCharsets.UTF_8), "text/plain")
+            .statusCode());
+    assertEquals(
+        200,
+        send("POST", "/d/counter", "2".getBytes(StandardCharsets.UTF_8), "text/plain")
+            .statusCode());
     assertEquals("2", new String(get("/d/counter").body(), StandardCharsets.UTF_8));
   }
 
@@ -181,26 +204,46 @@ class RoutesTest {
   void clientChosenContentTypesComeBackRightWhileTheCacheOfThemStaysBounded() throws Exception {
     int types = Routes.CONTENT_TYPES_CACHED + 40;
     for (int i = 0; i < types; i++) {
-      assertEquals(200, send("PUT", "/d/typed-" + i, new byte[] {(byte) i}, "application/x-type-" + i).statusCode());
+      assertEquals(
+          200,
+          send("PUT", "/d/typed-" + i, new byte[] {(byte) i}, "application/x-type-" + i)
+              .statusCode());
     }
     for (int i = 0; i < types; i++) {
-      assertEquals("application/x-type-" + i,
-          get("/d/typed-" + i).headers().firstValue("Content-Type").orElseThrow(), "typed-" + i);
+      assertEquals(
+          "application/x-type-" + i,
+          get("/d/typed-" + i).headers().firstValue("Content-Type").orElseThrow(),
+          "typed-" + i);
     }
-    assertTrue(routes.contentTypesCached() <= Routes.CONTENT_TYPES_CACHED,
+    assertTrue(
+        routes.contentTypesCached() <= Routes.CONTENT_TYPES_CACHED,
         "cached " + routes.contentTypesCached() + " content types");
   }
 
   @Test
   void aValueWithoutContentTypeIsServedAsOctetStream() throws Exception {
     assertEquals(200, send("PUT", "/d/untyped", new byte[] {1, 2, 3}, null).statusCode());
-    assertEquals("application/octet-stream", get("/d/untyped").headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(
+        "application/octet-stream",
+        get("/d/untyped").headers().firstValue("Content-Type").orElseThrow());
   }
 
   @Test
   void anyUtf8KeyWorksWhenPercentEncoded() throws Exception {
     List<String> keys =
-        List.of("a/b", "with space", "q?x=1&y=2", "#hash", "100%", "emoji-🔑", "ключ", "a+b", "semi;colon", "~tilde", "..", ".");
+        List.of(
+            "a/b",
+            "with space",
+            "q?x=1&y=2",
+            "#hash",
+            "100%",
+            "emoji-🔑",
+            "ключ",
+            "a+b",
+            "semi;colon",
+            "~tilde",
+            "..",
+            ".");
     for (String key : keys) {
       assertEquals(200, put("/d/" + encode(key), "v:" + key).statusCode(), key);
     }
@@ -224,8 +267,12 @@ class RoutesTest {
       assertEquals(200, get("/d/levels?consistency=" + level).statusCode(), level);
     }
     assertError(get("/d/levels?consistency=most"), 400, "bad_consistency");
-    assertError(send("PUT", "/d/levels?consistency=", "y".getBytes(StandardCharsets.UTF_8), null), 400, "bad_consistency");
-    assertEquals(405, send("PATCH", "/d/levels", "z".getBytes(StandardCharsets.UTF_8), null).statusCode());
+    assertError(
+        send("PUT", "/d/levels?consistency=", "y".getBytes(StandardCharsets.UTF_8), null),
+        400,
+        "bad_consistency");
+    assertEquals(
+        405, send("PATCH", "/d/levels", "z".getBytes(StandardCharsets.UTF_8), null).statusCode());
   }
 
   @Test
@@ -243,7 +290,8 @@ class RoutesTest {
     assertTrue(badEscape.body.contains("\"error\""), badEscape.body);
     RawResponse space = raw("GET /d/a b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertEquals(400, space.status);
-    RawResponse badQuery = raw("GET /d/k?consistency=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    RawResponse badQuery =
+        raw("GET /d/k?consistency=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertEquals(400, badQuery.status, badQuery.body);
     assertTrue(badQuery.body.contains("\"error\""), badQuery.body);
     assertHealthy();
@@ -278,7 +326,9 @@ class RoutesTest {
     // ofInputStream has no known length, so the client sends Transfer-Encoding: chunked
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(base + "/d/chunked"))
-            .PUT(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[3 << 20])))
+            .PUT(
+                BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(new byte[3 << 20])))
             .build();
     int status;
     try {

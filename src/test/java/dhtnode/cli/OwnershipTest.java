@@ -12,8 +12,11 @@ class OwnershipTest {
   @Test
   void eachTokenOwnsTheArcUpToItAndTheArcsCoverTheSpaceOnce() {
     // tokens at -2^62, 0 and 2^62: arcs of 1/4, 1/4 and (wrapping) 1/2
-    List<Ownership.VNode> ring = List.of(new Ownership.VNode(-(1L << 62), "a"), new Ownership.VNode(0, "b"),
-        new Ownership.VNode(1L << 62, "c"));
+    List<Ownership.VNode> ring =
+        List.of(
+            new Ownership.VNode(-(1L << 62), "a"),
+            new Ownership.VNode(0, "b"),
+            new Ownership.VNode(1L << 62, "c"));
     Map<String, Double> one = Ownership.effective(ring, 1);
     assertEquals(0.5, one.get("a"), EPS, "a owns the wrapping arc (2^62, -2^62]");
     assertEquals(0.25, one.get("b"), EPS);
@@ -29,8 +32,11 @@ class OwnershipTest {
 
   @Test
   void replicasAreDistinctMembersAndNoMoreThanThereAre() {
-    List<Ownership.VNode> ring = List.of(new Ownership.VNode(-100, "a"), new Ownership.VNode(0, "a"),
-        new Ownership.VNode(100, "b"));
+    List<Ownership.VNode> ring =
+        List.of(
+            new Ownership.VNode(-100, "a"),
+            new Ownership.VNode(0, "a"),
+            new Ownership.VNode(100, "b"));
     Map<String, Double> three = Ownership.effective(ring, 3);
     assertEquals(1.0, three.get("a"), EPS, "every arc is replicated on both members");
     assertEquals(1.0, three.get("b"), EPS);
@@ -38,8 +44,9 @@ class OwnershipTest {
 
   @Test
   void aPrometheusGaugeIsReadFromTheMetricsText() {
-    String metrics = "# HELP dht_storage_keys keys\n# TYPE dht_storage_keys gauge\n"
-        + "dht_storage_keys_other 7\ndht_storage_keys{node=\"node1\"} 42.0\n";
+    String metrics =
+        "# HELP dht_storage_keys keys\n# TYPE dht_storage_keys gauge\n"
+            + "dht_storage_keys_other 7\ndht_storage_keys{node=\"node1\"} 42.0\n";
     assertEquals(42.0, Dhtctl.Status.gauge(metrics, "dht_storage_keys"));
   }
 

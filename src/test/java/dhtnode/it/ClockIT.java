@@ -33,7 +33,8 @@ class ClockIT {
   static final int LOAD_SECONDS = 30;
 
   @Test
-  void hotKeysThroughEveryNodeWithOneClockASecondBehindAreLinearizableWithOneVersionPerWrite() throws Exception {
+  void hotKeysThroughEveryNodeWithOneClockASecondBehindAreLinearizableWithOneVersionPerWrite()
+      throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.appendConf(3, "dht.testing.clock-offset = -1s");
       cluster.script("scripts/start-cluster.sh", "3");
@@ -48,21 +49,28 @@ class ClockIT {
       Map<String, Double> fallbacks = sum(cluster, 3, "dht_write_fallbacks_total");
       Map<String, Double> fallback503 = sum(cluster, 3, "dht_write_fallbacks_unavailable_total");
       Map<String, Double> writes503 = sum(cluster, 3, "dht_unavailable_total{", "op=\"write\"");
-      System.out.printf("hot keys, %d s, 3 nodes (node3 1 s behind): %d writes acknowledged, %d outcome unknown, "
+      System.out.printf(
+          "hot keys, %d s, 3 nodes (node3 1 s behind): %d writes acknowledged, %d outcome unknown, "
               + "%d reads; one-round fallbacks %s (of them answered 503: %s); write 503s in all %s%n",
           LOAD_SECONDS, acked, unknown, reads, fallbacks, fallback503, writes503);
 
-      assertTrue(acked > 60 && reads > 60, "enough load to mean something: " + acked + " writes, " + reads + " reads");
+      assertTrue(
+          acked > 60 && reads > 60,
+          "enough load to mean something: " + acked + " writes, " + reads + " reads");
       List<String> mismatches = load.versionMismatches();
-      assertEquals(List.of(), mismatches.subList(0, Math.min(10, mismatches.size())),
+      assertEquals(
+          List.of(),
+          mismatches.subList(0, Math.min(10, mismatches.size())),
           mismatches.size() + " read(s) returned a value under a version other than its write's");
       Linearizability.Result verdict = Linearizability.check(history);
-      assertTrue(verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
+      assertTrue(
+          verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
     }
   }
 
   @Test
-  void clocksNinetySecondsApartKeepTheOrderOfWritesAndDeletesAndARestartBehindWritesAtOnce() throws Exception {
+  void clocksNinetySecondsApartKeepTheOrderOfWritesAndDeletesAndARestartBehindWritesAtOnce()
+      throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.appendConf(1, "dht.testing.clock-offset = 90s");
       cluster.appendConf(2, "dht.testing.clock-offset = -90s");
@@ -74,22 +82,34 @@ class ClockIT {
       for (int i = 0; i < 3; i++) {
         String key = "skew" + i;
         assertEquals(200, cluster.send(fast, "PUT", "/d/" + key, "fast" + i).statusCode());
-        // starts after the fast node's write was acknowledged: must win although stamped 180 s "earlier"
+        // starts after the fast node's write was acknowledged: must win although stamped 180 s
+        // "earlier"
         retried += putUntilAcknowledged(cluster, slow, key, "slow" + i);
         for (int node = 1; node <= 3; node++) {
-          assertEquals("slow" + i, cluster.send(node, "GET", "/d/" + key, null).body(), "node" + node + " " + key);
+          assertEquals(
+              "slow" + i,
+              cluster.send(node, "GET", "/d/" + key, null).body(),
+              "node" + node + " " + key);
         }
-        assertEquals("slow" + i, cluster.send(3, "GET", "/d/" + key + "?consistency=all", null).body());
+        assertEquals(
+            "slow" + i, cluster.send(3, "GET", "/d/" + key + "?consistency=all", null).body());
 
         assertEquals(200, cluster.send(fast, "PUT", "/d/" + key, "fast-again" + i).statusCode());
         HttpResponse<String> delete = cluster.send(slow, "DELETE", "/d/" + key, null);
-        assertTrue(delete.statusCode() / 100 == 2, "delete through the slow node: " + delete.statusCode() + " " + delete.body());
+        assertTrue(
+            delete.statusCode() / 100 == 2,
+            "delete through the slow node: " + delete.statusCode() + " " + delete.body());
         for (int node = 1; node <= 3; node++) {
-          assertEquals(404, cluster.send(node, "GET", "/d/" + key, null).statusCode(), "node" + node + " " + key);
+          assertEquals(
+              404,
+              cluster.send(node, "GET", "/d/" + key, null).statusCode(),
+              "node" + node + " " + key);
         }
-        assertEquals(404, cluster.send(3, "GET", "/d/" + key + "?consistency=all", null).statusCode());
+        assertEquals(
+            404, cluster.send(3, "GET", "/d/" + key + "?consistency=all", null).statusCode());
       }
-      System.out.println("clocks 180 s apart: " + retried + " write(s) through the slow node answered 503 first");
+      System.out.println(
+          "clocks 180 s apart: " + retried + " write(s) through the slow node answered 503 first");
 
       // node1 ran 90 s ahead; it restarts with its clock 90 s behind that run, and writes at once
       HttpResponse<String> before = cluster.send(fast, "PUT", "/d/restart", "before");
@@ -97,7 +117,8 @@ class ClockIT {
       long beforeTimestamp = timestampOf(JSON.readTree(before.body()).path("version").asText());
       cluster.stop(fast);
       Path clockFile = cluster.home.resolve("data/node1/clock");
-      assertTrue(Long.parseLong(Files.readString(clockFile).trim()) >= beforeTimestamp,
+      assertTrue(
+          Long.parseLong(Files.readString(clockFile).trim()) >= beforeTimestamp,
           "the reservation in the data directory covers the last version node1 issued");
       cluster.appendConf(fast, "dht.testing.clock-offset = 0s");
       cluster.script("scripts/start-cluster.sh", "3");
@@ -106,7 +127,9 @@ class ClockIT {
       HttpResponse<String> after = cluster.send(fast, "PUT", "/d/restart", "after");
       assertEquals(200, after.statusCode(), after.body());
       long afterTimestamp = timestampOf(JSON.readTree(after.body()).path("version").asText());
-      assertTrue(afterTimestamp > beforeTimestamp, "after the restart " + afterTimestamp + " > " + beforeTimestamp);
+      assertTrue(
+          afterTimestamp > beforeTimestamp,
+          "after the restart " + afterTimestamp + " > " + beforeTimestamp);
       // stamped above its previous run straight from the reservation: no replica had to refuse it
       assertEquals(fallbacksBefore, sum(cluster, 1, 1, "dht_write_fallbacks_total"));
       for (int node = 1; node <= 3; node++) {
@@ -115,8 +138,12 @@ class ClockIT {
     }
   }
 
-  /** Writes until acknowledged (a 503's outcome is unknown, so the retry is a new write); returns the 503s. */
-  private static int putUntilAcknowledged(ProcessCluster cluster, int node, String key, String value) throws Exception {
+  /**
+   * Writes until acknowledged (a 503's outcome is unknown, so the retry is a new write); returns
+   * the 503s.
+   */
+  private static int putUntilAcknowledged(
+      ProcessCluster cluster, int node, String key, String value) throws Exception {
     for (int attempt = 0; attempt < 5; attempt++) {
       HttpResponse<String> r = cluster.send(node, "PUT", "/d/" + key, value);
       if (r.statusCode() == 200) {
@@ -131,9 +158,12 @@ class ClockIT {
     return Long.parseLong(version.substring(0, version.indexOf('@')));
   }
 
-  /** A counter's value summed over its series (those whose line holds every filter), per node 1..{@code nodes}. */
-  private static Map<String, Double> sum(ProcessCluster cluster, int nodes, String prefix, String... filters)
-      throws Exception {
+  /**
+   * A counter's value summed over its series (those whose line holds every filter), per node
+   * 1..{@code nodes}.
+   */
+  private static Map<String, Double> sum(
+      ProcessCluster cluster, int nodes, String prefix, String... filters) throws Exception {
     Map<String, Double> out = new java.util.TreeMap<>();
     for (int node = 1; node <= nodes; node++) {
       out.put("node" + node, sum(cluster, node, node, prefix, filters));
@@ -141,8 +171,8 @@ class ClockIT {
     return out;
   }
 
-  private static double sum(ProcessCluster cluster, int from, int to, String prefix, String... filters)
-      throws Exception {
+  private static double sum(
+      ProcessCluster cluster, int from, int to, String prefix, String... filters) throws Exception {
     double total = 0;
     for (int node = from; node <= to; node++) {
       for (String line : cluster.send(node, "GET", "/metrics", null).body().split("\n")) {
@@ -162,7 +192,8 @@ class ClockIT {
   static final class HotKeyLoad {
     private final ProcessCluster cluster;
     private final List<String> keys;
-    private final List<Linearizability.Op> history = Collections.synchronizedList(new ArrayList<>());
+    private final List<Linearizability.Op> history =
+        Collections.synchronizedList(new ArrayList<>());
     private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> readUnder = new ConcurrentHashMap<>();
     private volatile boolean running = true;
@@ -234,15 +265,22 @@ class ClockIT {
       return new ArrayList<>(history);
     }
 
-    /** Values read under more than one version, or under another than their write's 200 reported. */
+    /**
+     * Values read under more than one version, or under another than their write's 200 reported.
+     */
     List<String> versionMismatches() {
       List<String> out = new ArrayList<>();
-      readUnder.forEach((value, versions) -> {
-        String reported = acknowledged.get(value);
-        if (versions.size() > 1 || (reported != null && !versions.equals(Set.of(reported)))) {
-          out.add(value + " read under " + versions + (reported != null ? ", its write reported " + reported : ""));
-        }
-      });
+      readUnder.forEach(
+          (value, versions) -> {
+            String reported = acknowledged.get(value);
+            if (versions.size() > 1 || (reported != null && !versions.equals(Set.of(reported)))) {
+              out.add(
+                  value
+                      + " read under "
+                      + versions
+                      + (reported != null ? ", its write reported " + reported : ""));
+            }
+          });
       return out;
     }
   }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's promise, end to end: scripts/start-cluster.sh brings up three node processes, CRUD
- * works on each, and after stop-cluster.sh and a new start every value is still there; then
- * every scripts/dhtctl command against that cluster.
+ * works on each, and after stop-cluster.sh and a new start every value is still there; then every
+ * scripts/dhtctl command against that cluster.
  */
 class ClusterScriptsIT {
 
@@ -59,23 +59,29 @@ class ClusterScriptsIT {
     for (JsonNode m : members) {
       assertEquals("ALIVE", m.path("swim").asText(), status.output());
       assertEquals("current", m.path("ring").asText(), status.output());
-      assertEquals(1.0, m.path("owns").asDouble(), 0.001, "3 members, 3 replicas: each holds everything");
+      assertEquals(
+          1.0, m.path("owns").asDouble(), 0.001, "3 members, 3 replicas: each holds everything");
       assertTrue(m.path("keys").asLong() >= 3, "each holds the three it-keys: " + m);
     }
     ProcessCluster.Run table = cluster.run("scripts/dhtctl", "--node", node1, "status");
     assertEquals(0, table.exit(), table.output());
-    assertTrue(table.output().contains("NAME") && table.output().lines().filter(l -> l.startsWith("node")).count() == 3,
+    assertTrue(
+        table.output().contains("NAME")
+            && table.output().lines().filter(l -> l.startsWith("node")).count() == 3,
         table.output());
 
     ProcessCluster.Run ring = cluster.run("scripts/dhtctl", "--node", node2, "ring", "--json");
     assertEquals(0, ring.exit(), ring.output());
     assertTrue(json.readTree(ring.output()).path("epoch").asLong() > 0, ring.output());
 
-    assertEquals(0, cluster.run("scripts/dhtctl", "--node", node1, "put", "ctl key", "from dhtctl").exit());
-    ProcessCluster.Run get = cluster.run("scripts/dhtctl", "--node", node2, "get", "ctl key", "--consistency", "all");
+    assertEquals(
+        0, cluster.run("scripts/dhtctl", "--node", node1, "put", "ctl key", "from dhtctl").exit());
+    ProcessCluster.Run get =
+        cluster.run("scripts/dhtctl", "--node", node2, "get", "ctl key", "--consistency", "all");
     assertEquals(0, get.exit(), get.output());
     assertEquals("from dhtctl", get.output().strip());
-    ProcessCluster.Run owners = cluster.run("scripts/dhtctl", "--node", node2, "owners", "ctl key", "--json");
+    ProcessCluster.Run owners =
+        cluster.run("scripts/dhtctl", "--node", node2, "owners", "ctl key", "--json");
     assertEquals(3, json.readTree(owners.output()).path("replicas").size(), owners.output());
     assertEquals(0, cluster.run("scripts/dhtctl", "--node", node2, "del", "ctl key").exit());
     ProcessCluster.Run gone = cluster.run("scripts/dhtctl", "--node", node1, "get", "ctl key");
@@ -90,6 +96,8 @@ class ClusterScriptsIT {
     ProcessCluster.Run unreachable = cluster.run("scripts/dhtctl", "--node", nowhere, "status");
     assertEquals(3, unreachable.exit(), unreachable.output());
     assertEquals(1, unreachable.output().strip().lines().count(), unreachable.output());
-    assertTrue(unreachable.output().startsWith("dhtctl: cannot reach the node at " + nowhere), unreachable.output());
+    assertTrue(
+        unreachable.output().startsWith("dhtctl: cannot reach the node at " + nowhere),
+        unreachable.output());
   }
 }

@@ -9,11 +9,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Nemesis: three nodes join a loaded 3-node cluster at once (node processes in network
- * namespaces, clients writing and reading through all six nodes, the joiners refusing
- * connections until they are up), then the old owners delete the ranges that moved. The whole
- * history must be linearizable and every acknowledged write readable at quorum, including the
- * keys whose three new replicas are all joiners.
+ * Nemesis: three nodes join a loaded 3-node cluster at once (node processes in network namespaces,
+ * clients writing and reading through all six nodes, the joiners refusing connections until they
+ * are up), then the old owners delete the ranges that moved. The whole history must be linearizable
+ * and every acknowledged write readable at quorum, including the keys whose three new replicas are
+ * all joiners.
  */
 class JoinUnderLoadIT {
   static final List<Integer> ALL = List.of(1, 2, 3, 4, 5, 6);
@@ -25,38 +25,58 @@ class JoinUnderLoadIT {
       cluster.start(List.of(1, 2, 3));
       StabilizationIT.load(cluster, 3); // KEYS keys, acknowledged before the joins
       long epoch = Nemesis.ring(cluster, 1).path("epoch").asLong();
-      List<String> hot = List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
+      List<String> hot =
+          List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
       RegisterClients clients = new RegisterClients(cluster, hot, ALL, 6, true);
       List<Linearizability.Op> history;
       long joinMillis;
       try {
         long t0 = System.nanoTime();
-        cluster.start(List.of(4, 5, 6)); // returns once all six rings hold all six and every node is settled
+        cluster.start(
+            List.of(4, 5, 6)); // returns once all six rings hold all six and every node is settled
         joinMillis = (System.nanoTime() - t0) / 1_000_000;
         // the stable epoch lets the old owners delete what the joiners took over
-        StabilizationIT.within(60, "nodes 1-3 delete the ranges that moved", () -> {
-          long deleted = 0;
-          for (long d : Nemesis.stabilization(cluster, List.of(1, 2, 3), "keysDeleted").values()) {
-            deleted += d;
-          }
-          return deleted > 0 ? List.of() : List.of("nothing deleted yet");
-        });
+        StabilizationIT.within(
+            60,
+            "nodes 1-3 delete the ranges that moved",
+            () -> {
+              long deleted = 0;
+              for (long d :
+                  Nemesis.stabilization(cluster, List.of(1, 2, 3), "keysDeleted").values()) {
+                deleted += d;
+              }
+              return deleted > 0 ? List.of() : List.of("nothing deleted yet");
+            });
       } finally {
         history = clients.stop();
       }
       JsonNode ring = Nemesis.ring(cluster, 1);
       Map<Integer, Long> fetched = Nemesis.stabilization(cluster, ALL, "keysFetched");
       Map<Integer, Long> deleted = Nemesis.stabilization(cluster, ALL, "keysDeleted");
-      System.out.println("[nemesis] 3 joining 3 under load: " + joinMillis + " ms to all settled; epoch " + epoch + " -> "
-          + ring.path("epoch").asLong() + "; keysFetched " + fetched + "; keysDeleted " + deleted);
-      assertEquals(6, ring.path("members").size(), "all six in the read ring: " + ring.path("members"));
+      System.out.println(
+          "[nemesis] 3 joining 3 under load: "
+              + joinMillis
+              + " ms to all settled; epoch "
+              + epoch
+              + " -> "
+              + ring.path("epoch").asLong()
+              + "; keysFetched "
+              + fetched
+              + "; keysDeleted "
+              + deleted);
+      assertEquals(
+          6, ring.path("members").size(), "all six in the read ring: " + ring.path("members"));
       assertTrue(!ring.path("inTransition").asBoolean(), "the join finished: " + ring);
 
       Nemesis.finalReads(cluster, ALL, hot, history);
       Nemesis.assertLinearizable(history, "across three joins and the deletion of moved ranges");
-      assertEquals(List.of(), StabilizationIT.unreadable(cluster, List.of(4), "quorum"),
+      assertEquals(
+          List.of(),
+          StabilizationIT.unreadable(cluster, List.of(4), "quorum"),
           "keys acknowledged before the joins read at quorum through a joiner");
-      assertEquals(Map.of(), Nemesis.lost(cluster, 6, clients.acknowledgedUnique()),
+      assertEquals(
+          Map.of(),
+          Nemesis.lost(cluster, 6, clients.acknowledgedUnique()),
           "acknowledged writes not readable at quorum after the joins");
     }
   }

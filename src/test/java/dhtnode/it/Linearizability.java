@@ -15,13 +15,16 @@ import java.util.TreeMap;
  * time call and return; a write whose outcome is unknown (a 503 or a client timeout) may take
  * effect at any point after its call, or never, so it is given an infinite return and is optional.
  * A history is linearizable if some total order of the operations respects real time (an op that
- * returned before another was called comes first) and register semantics (a read returns the
- * latest write before it, or absent/deleted). Values must be unique per key for the check to be
+ * returned before another was called comes first) and register semantics (a read returns the latest
+ * write before it, or absent/deleted). Values must be unique per key for the check to be
  * meaningful.
  */
 final class Linearizability {
 
-  enum Kind { READ, WRITE }
+  enum Kind {
+    READ,
+    WRITE
+  }
 
   /**
    * One client operation. {@code value} is the value written, or the value read (null = absent or
@@ -82,7 +85,8 @@ final class Linearizability {
     return search(sorted, new boolean[sorted.length], null, required, new HashSet<>());
   }
 
-  private static boolean search(Op[] ops, boolean[] done, String value, int remaining, Set<String> seen) {
+  private static boolean search(
+      Op[] ops, boolean[] done, String value, int remaining, Set<String> seen) {
     if (remaining == 0) {
       return true; // every op that surely happened is placed; unknown writes may never have
     }

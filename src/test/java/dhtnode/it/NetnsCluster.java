@@ -23,12 +23,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A cluster of node processes with real network partitions between them: node K runs in its own
- * network namespace {@code dhtit-<pid>-<n>-K} with the address {@code <prefix>.K/24} on a veth
- * pair whose other end is on a bridge in the root namespace ({@code <prefix>.254}), so its HTTP,
- * SWIM (UDP) and Akka Artery (TCP) traffic all leave through that one interface. {@link
- * #partition} cuts links by blackhole routes inside the namespaces (packets to the other side
- * are dropped at the sender, in both directions); the test JVM in the root namespace still
- * reaches every node's REST API, so clients on "the wrong side" simply see 503s.
+ * network namespace {@code dhtit-<pid>-<n>-K} with the address {@code <prefix>.K/24} on a veth pair
+ * whose other end is on a bridge in the root namespace ({@code <prefix>.254}), so its HTTP, SWIM
+ * (UDP) and Akka Artery (TCP) traffic all leave through that one interface. {@link #partition} cuts
+ * links by blackhole routes inside the namespaces (packets to the other side are dropped at the
+ * sender, in both directions); the test JVM in the root namespace still reaches every node's REST
+ * API, so clients on "the wrong side" simply see 503s.
  *
  * <p>Only addresses inside the namespaces it created are used ({@code -Ddht.it.netns-prefix},
  * default {@code 10.231.7}: an unusual private /24). Needs root and {@code ip netns}: use {@link
@@ -56,12 +56,18 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
   /** Skips the calling test class unless this JVM runs as root with a working {@code ip netns}. */
   static void assumeAvailable() {
     String uid = run(false, "id", "-u").trim();
-    assumeTrue(uid.equals("0"), "NetnsCluster needs root to create network namespaces (uid is " + uid
-        + "); CI runs as root");
+    assumeTrue(
+        uid.equals("0"),
+        "NetnsCluster needs root to create network namespaces (uid is "
+            + uid
+            + "); CI runs as root");
     String netns = run(false, "ip", "netns", "list");
     // as root (CI) a missing iproute2 fails rather than skips: the partition scenarios must run
-    assertTrue(!netns.startsWith("exit "), "NetnsCluster needs `ip netns`: apt-get install -y iproute2 ("
-        + netns + "); .ci/run installs it");
+    assertTrue(
+        !netns.startsWith("exit "),
+        "NetnsCluster needs `ip netns`: apt-get install -y iproute2 ("
+            + netns
+            + "); .ci/run installs it");
   }
 
   /**
@@ -81,8 +87,11 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
     String inUse = run(false, "ip", "-4", "route", "show", PREFIX + ".0/24");
     if (!inUse.isBlank()) {
-      throw new IllegalStateException(PREFIX + ".0/24 is already routed here (" + inUse.trim()
-          + "): another run, or a leftover of a killed one; delete it or set -Ddht.it.netns-prefix");
+      throw new IllegalStateException(
+          PREFIX
+              + ".0/24 is already routed here ("
+              + inUse.trim()
+              + "): another run, or a leftover of a killed one; delete it or set -Ddht.it.netns-prefix");
     }
     try {
       ip("link", "add", bridge, "type", "bridge");
@@ -105,12 +114,25 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       for (int k = 1; k <= size; k++) {
         // the shipped conf file, bound to the namespace's address, seeding node1; the data dir
         // (data/nodeK) is relative to the temporary home the process runs in
-        String conf = NodeHttp.nodeConf(project, k, ProcessCluster.BASE_HTTP, ProcessCluster.BASE_CLUSTER,
-            "dht.node.host = \"" + address(k) + "\"\n"
-                + "dht.node.seeds = [\"" + address(1) + ":" + ProcessCluster.BASE_CLUSTER + "\"]\n" + extraConf);
+        String conf =
+            NodeHttp.nodeConf(
+                project,
+                k,
+                ProcessCluster.BASE_HTTP,
+                ProcessCluster.BASE_CLUSTER,
+                "dht.node.host = \""
+                    + address(k)
+                    + "\"\n"
+                    + "dht.node.seeds = [\""
+                    + address(1)
+                    + ":"
+                    + ProcessCluster.BASE_CLUSTER
+                    + "\"]\n"
+                    + extraConf);
         Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
       }
-      ProcessCluster.copyWithAttributes(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
+      ProcessCluster.copyWithAttributes(
+          project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
     } catch (RuntimeException | IOException e) {
       closeQuietly();
       throw e;
@@ -131,9 +153,9 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
   }
 
   /**
-   * Starts the given nodes in their namespaces and returns once every node started so far
-   * answers, has all of them in its ring and is settled. Node1 founds the cluster on its first
-   * start, as scripts/start-cluster.sh does for a fresh cluster; every later start joins.
+   * Starts the given nodes in their namespaces and returns once every node started so far answers,
+   * has all of them in its ring and is settled. Node1 founds the cluster on its first start, as
+   * scripts/start-cluster.sh does for a fresh cluster; every later start joins.
    */
   void start(Collection<Integer> nodes) throws Exception {
     for (int k : nodes) {
@@ -147,8 +169,12 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       }
       cmd.addAll(List.of("-Dconfig.file=conf/node" + k + ".conf", "-jar", "target/dht-node.jar"));
       Path log = home.resolve("run/node" + k + ".log");
-      Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .directory(home.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
       processes.put(k, p);
       everStarted.add(k);
     }
@@ -158,40 +184,47 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
 
   /** Nodes whose process is alive. */
   List<Integer> running() {
-    return processes.entrySet().stream().filter(e -> e.getValue().isAlive()).map(Map.Entry::getKey).toList();
+    return processes.entrySet().stream()
+        .filter(e -> e.getValue().isAlive())
+        .map(Map.Entry::getKey)
+        .toList();
   }
 
   /** Waits until each node answers, holds all of {@code nodes} in its ring and is settled. */
   void awaitSettled(List<Integer> nodes, int seconds) throws Exception {
-    StabilizationIT.within(seconds, "nodes " + nodes + " are up, in every ring and settled", () -> {
-      List<String> bad = new ArrayList<>();
-      for (int k : nodes) {
-        if (!processes.get(k).isAlive()) {
-          throw new IllegalStateException("node" + k + " exited during start:" + tail(k, 30));
-        }
-        try {
-          JsonNode ring = json(k, "/cluster/ring");
-          JsonNode stab = json(k, "/cluster/stabilization");
-          for (int other : nodes) {
-            if (!ring.path("members").toString().contains("\"node" + other + "\"")) {
-              bad.add("node" + k + " lacks node" + other);
+    StabilizationIT.within(
+        seconds,
+        "nodes " + nodes + " are up, in every ring and settled",
+        () -> {
+          List<String> bad = new ArrayList<>();
+          for (int k : nodes) {
+            if (!processes.get(k).isAlive()) {
+              throw new IllegalStateException("node" + k + " exited during start:" + tail(k, 30));
+            }
+            try {
+              JsonNode ring = json(k, "/cluster/ring");
+              JsonNode stab = json(k, "/cluster/stabilization");
+              for (int other : nodes) {
+                if (!ring.path("members").toString().contains("\"node" + other + "\"")) {
+                  bad.add("node" + k + " lacks node" + other);
+                }
+              }
+              if (!stab.path("settled").asBoolean()) {
+                bad.add("node" + k + " not settled");
+              }
+            } catch (IOException e) {
+              bad.add("node" + k + ": " + e);
             }
           }
-          if (!stab.path("settled").asBoolean()) {
-            bad.add("node" + k + " not settled");
-          }
-        } catch (IOException e) {
-          bad.add("node" + k + ": " + e);
-        }
-      }
-      return bad;
-    });
+          return bad;
+        });
   }
 
   JsonNode json(int node, String path) throws IOException, InterruptedException {
     HttpResponse<String> r = send(node, "GET", path, null);
     if (r.statusCode() != 200) {
-      throw new IOException("GET " + path + " on node" + node + ": " + r.statusCode() + " " + r.body());
+      throw new IOException(
+          "GET " + path + " on node" + node + ": " + r.statusCode() + " " + r.body());
     }
     return JSON.readTree(r.body());
   }
@@ -234,12 +267,32 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
     List<int[]> added = new ArrayList<>(routes);
     routes.clear();
     for (int[] route : added) {
-      run(true, "ip", "netns", "exec", namespace(route[0]), "ip", "route", "del", "blackhole", address(route[1]) + "/32");
+      run(
+          true,
+          "ip",
+          "netns",
+          "exec",
+          namespace(route[0]),
+          "ip",
+          "route",
+          "del",
+          "blackhole",
+          address(route[1]) + "/32");
     }
   }
 
   private void blackhole(int from, int to) {
-    run(true, "ip", "netns", "exec", namespace(from), "ip", "route", "add", "blackhole", address(to) + "/32");
+    run(
+        true,
+        "ip",
+        "netns",
+        "exec",
+        namespace(from),
+        "ip",
+        "route",
+        "add",
+        "blackhole",
+        address(to) + "/32");
     routes.add(new int[] {from, to});
   }
 
@@ -247,7 +300,11 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
   String tail(int k, int lines) {
     try {
       List<String> all = Files.readAllLines(home.resolve("run/node" + k + ".log"));
-      return "\n--- node" + k + ".log (last " + lines + " lines)\n"
+      return "\n--- node"
+          + k
+          + ".log (last "
+          + lines
+          + " lines)\n"
           + String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "\n--- node" + k + ".log unreadable: " + e;
@@ -288,7 +345,12 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       }
     }
     for (int k = 1; k <= size; k++) {
-      run(false, "ip", "netns", "del", namespace(k)); // takes its end of the veth pair, and so the pair
+      run(
+          false,
+          "ip",
+          "netns",
+          "del",
+          namespace(k)); // takes its end of the veth pair, and so the pair
     }
     run(false, "ip", "link", "del", bridge);
     try {
@@ -321,7 +383,8 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       }
       if (p.exitValue() != 0) {
         if (check) {
-          throw new IllegalStateException(String.join(" ", command) + " failed (" + p.exitValue() + "): " + out);
+          throw new IllegalStateException(
+              String.join(" ", command) + " failed (" + p.exitValue() + "): " + out);
         }
         return "exit " + p.exitValue() + ": " + out;
       }

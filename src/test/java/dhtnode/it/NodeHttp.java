@@ -13,8 +13,8 @@ import java.time.Duration;
 
 /**
  * What the process tests share about a cluster of node processes: how to reach node K's REST API,
- * and how node K's conf file is made from the shipped conf/nodeK.conf. {@link ProcessCluster}
- * runs the nodes on loopback with the scripts; {@link NetnsCluster} runs each in its own network
+ * and how node K's conf file is made from the shipped conf/nodeK.conf. {@link ProcessCluster} runs
+ * the nodes on loopback with the scripts; {@link NetnsCluster} runs each in its own network
  * namespace so links between them can be cut.
  */
 interface NodeHttp {
@@ -35,15 +35,16 @@ interface NodeHttp {
   }
 
   /**
-   * The shipped conf/nodeK.conf with only the ports moved (node K listens on HTTP
-   * {@code httpBase + K - 1} and cluster port {@code clusterBase + K - 1}), plus the lines given:
-   * the seed, and for a namespaced node its address.
+   * The shipped conf/nodeK.conf with only the ports moved (node K listens on HTTP {@code httpBase +
+   * K - 1} and cluster port {@code clusterBase + K - 1}), plus the lines given: the seed, and for a
+   * namespaced node its address.
    */
   static String nodeConf(Path project, int k, int httpBase, int clusterBase, String extraLines)
       throws IOException {
     return Files.readString(project.resolve("conf/node" + k + ".conf"))
-        .replace("http-port = " + (8000 + k - 1), "http-port = " + (httpBase + k - 1))
-        .replace("cluster-port = " + (7000 + k - 1), "cluster-port = " + (clusterBase + k - 1))
-        + extraLines + "\n";
+            .replace("http-port = " + (8000 + k - 1), "http-port = " + (httpBase + k - 1))
+            .replace("cluster-port = " + (7000 + k - 1), "cluster-port = " + (clusterBase + k - 1))
+        + extraLines
+        + "\n";
   }
 }

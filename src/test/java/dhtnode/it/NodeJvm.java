@@ -13,22 +13,28 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The JVM options of every node process the tests start. The process tests start some fifty
- * nodes on a 2-core machine, and a node's start is mostly class loading and JIT compiling: measured
- * on that machine, about 8 s of CPU to answer /health with the default options, about 5 s with
- * only the C1 compiler and the serial collector, and about 3 s when its classes also come from a
- * class-data-sharing archive. So the tests run nodes that way; the shipped scripts keep the
- * default options, which serve best once warm.
+ * The JVM options of every node process the tests start. The process tests start some fifty nodes
+ * on a 2-core machine, and a node's start is mostly class loading and JIT compiling: measured on
+ * that machine, about 8 s of CPU to answer /health with the default options, about 5 s with only
+ * the C1 compiler and the serial collector, and about 3 s when its classes also come from a
+ * class-data-sharing archive. So the tests run nodes that way; the shipped scripts keep the default
+ * options, which serve best once warm.
  *
- * <p>The archive is made once per test run by starting one node with
- * {@code -XX:ArchiveClassesAtExit}, sending it a write and a read (whatever they answer), and stopping it. A node uses it
- * only with an identical jar (same size and modification time: copies must keep them); with
- * {@code -Xshare:auto} a node whose jar differs, or a failed dump, just starts without it.
+ * <p>The archive is made once per test run by starting one node with {@code
+ * -XX:ArchiveClassesAtExit}, sending it a write and a read (whatever they answer), and stopping it.
+ * A node uses it only with an identical jar (same size and modification time: copies must keep
+ * them); with {@code -Xshare:auto} a node whose jar differs, or a failed dump, just starts without
+ * it.
  */
 final class NodeJvm {
-  private static final List<String> BASE = List.of("-Xms64m", "-Xmx256m",
-      // fewer GC and compiler threads, and no C2 compiles: several JVMs share two cores
-      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+  private static final List<String> BASE =
+      List.of(
+          "-Xms64m",
+          "-Xmx256m",
+          // fewer GC and compiler threads, and no C2 compiles: several JVMs share two cores
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xshare:auto");
 
   private static List<String> options;
 
@@ -52,7 +58,9 @@ final class NodeJvm {
     return String.join(" ", options());
   }
 
-  /** Makes the archive for the project's current jar, or answers null (and says why) if it cannot. */
+  /**
+   * Makes the archive for the project's current jar, or answers null (and says why) if it cannot.
+   */
   private static Path archive() {
     Path project = Path.of("").toAbsolutePath();
     Path jar = project.resolve("target/dht-node.jar");
@@ -67,21 +75,37 @@ final class NodeJvm {
       Files.createDirectories(home.resolve("target"));
       ProcessCluster.copyWithAttributes(jar, home.resolve("target/dht-node.jar"));
       int port = ProcessCluster.BASE_HTTP;
-      Files.writeString(home.resolve("node.conf"), NodeHttp.nodeConf(project, 1, port, ProcessCluster.BASE_CLUSTER,
-          "dht.node.seeds = [\"127.0.0.1:" + ProcessCluster.BASE_CLUSTER + "\"]"));
+      Files.writeString(
+          home.resolve("node.conf"),
+          NodeHttp.nodeConf(
+              project,
+              1,
+              port,
+              ProcessCluster.BASE_CLUSTER,
+              "dht.node.seeds = [\"127.0.0.1:" + ProcessCluster.BASE_CLUSTER + "\"]"));
       List<String> cmd = new ArrayList<>(List.of("java"));
       cmd.addAll(BASE);
-      cmd.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-Ddht.ring.found-cluster=on",
-          "-Dconfig.file=node.conf", "-jar", "target/dht-node.jar"));
-      node = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-          .redirectOutput(home.resolve("node.log").toFile()).start();
+      cmd.addAll(
+          List.of(
+              "-XX:ArchiveClassesAtExit=" + archive,
+              "-Ddht.ring.found-cluster=on",
+              "-Dconfig.file=node.conf",
+              "-jar",
+              "target/dht-node.jar"));
+      node =
+          new ProcessBuilder(cmd)
+              .directory(home.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(home.resolve("node.log").toFile())
+              .start();
       String url = "http://127.0.0.1:" + port;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       // any answer will do (a lone node may refuse a quorum write): the request path's classes load
       while (!answers(url + "/d/cds-warmup", "PUT") || !answers(url + "/d/cds-warmup", "GET")) {
         if (!node.isAlive() || System.nanoTime() > deadline) {
-          throw new IOException("the archiving node did not serve a write and a read; see its log:\n"
-              + Files.readString(home.resolve("node.log")));
+          throw new IOException(
+              "the archiving node did not serve a write and a read; see its log:\n"
+                  + Files.readString(home.resolve("node.log")));
         }
         Thread.sleep(200); // pacing between polls; the deadline bounds the wait
       }
@@ -92,7 +116,8 @@ final class NodeJvm {
       ProcessCluster.phase("class-data-sharing archive for the test nodes", start);
       return archive;
     } catch (IOException | InterruptedException e) {
-      System.out.println("[it] nodes start without a class-data-sharing archive: " + e.getMessage());
+      System.out.println(
+          "[it] nodes start without a class-data-sharing archive: " + e.getMessage());
       return null;
     } finally {
       if (node != null && node.isAlive()) {
@@ -110,9 +135,13 @@ final class NodeJvm {
 
   private static boolean answers(String url, String method) {
     try {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
-          .method(method, "PUT".equals(method) ? BodyPublishers.ofString("x") : BodyPublishers.noBody())
-          .build();
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(url))
+              .timeout(Duration.ofSeconds(5))
+              .method(
+                  method,
+                  "PUT".equals(method) ? BodyPublishers.ofString("x") : BodyPublishers.noBody())
+              .build();
       NodeHttp.HTTP.send(request, BodyHandlers.discarding());
       return true;
     } catch (IOException e) {

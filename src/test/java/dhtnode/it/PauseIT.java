@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  * Issue 11's stall test: five node processes under load from the suite's own clients, one of them
  * stopped (SIGSTOP) for 2 s every 30 s for three minutes, as a long GC pause or a starved VM would.
  * SWIM may suspect the paused node, but no live node may ever be declared DEAD by anyone: not in
- * any node's {@code /cluster/members} (polled on every node all along) and not in any node's
- * {@code dht_swim_deaths_total}, which counts every death a node declared or learnt, however short.
+ * any node's {@code /cluster/members} (polled on every node all along) and not in any node's {@code
+ * dht_swim_deaths_total}, which counts every death a node declared or learnt, however short.
  */
 class PauseIT {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -35,7 +35,10 @@ class PauseIT {
   static final long EVERY_MS = 30_000;
   static final long PAUSE_MS = 2_000;
 
-  /** What the pollers saw: every DEAD listing, and each distinct suspicion (observer, subject, incarnation). */
+  /**
+   * What the pollers saw: every DEAD listing, and each distinct suspicion (observer, subject,
+   * incarnation).
+   */
   static final class Seen {
     final List<String> deadListings = Collections.synchronizedList(new ArrayList<>());
     final Set<String> suspicions = Collections.synchronizedSet(new HashSet<>());
@@ -55,7 +58,8 @@ class PauseIT {
       AtomicBoolean polling = new AtomicBoolean(true);
       ExecutorService pollers = Executors.newFixedThreadPool(ALL.size());
       List<Future<?>> polls = new ArrayList<>();
-      RegisterClients clients = new RegisterClients(cluster, List.of("p0", "p1", "p2", "p3", "p4", "p5"), ALL, 6, false);
+      RegisterClients clients =
+          new RegisterClients(cluster, List.of("p0", "p1", "p2", "p3", "p4", "p5"), ALL, 6, false);
       List<Linearizability.Op> history;
       long start = System.nanoTime();
       try {
@@ -98,10 +102,21 @@ class PauseIT {
         perNode.append(" node").append(node).append(' ').append(s).append('/').append(d);
       }
       long acked = RegisterClients.acknowledgedWrites(history);
-      System.out.printf("[pause] %d pauses of %d ms every %d s on node%d: suspicions/deaths counted per node:%s;"
-          + " %d suspicions and %d deaths in all; pollers saw %d distinct suspicions and %d DEAD listings;"
-          + " %d writes acknowledged, %d reads%n", PAUSES, PAUSE_MS, EVERY_MS / 1000, PAUSED, perNode, suspicions,
-          deaths, seen.suspicions.size(), seen.deadListings.size(), acked, RegisterClients.reads(history));
+      System.out.printf(
+          "[pause] %d pauses of %d ms every %d s on node%d: suspicions/deaths counted per node:%s;"
+              + " %d suspicions and %d deaths in all; pollers saw %d distinct suspicions and %d DEAD listings;"
+              + " %d writes acknowledged, %d reads%n",
+          PAUSES,
+          PAUSE_MS,
+          EVERY_MS / 1000,
+          PAUSED,
+          perNode,
+          suspicions,
+          deaths,
+          seen.suspicions.size(),
+          seen.deadListings.size(),
+          acked,
+          RegisterClients.reads(history));
       assertEquals(List.of(), seen.deadListings, "a live node listed DEAD in /cluster/members");
       assertEquals(0, deaths, "deaths counted by the nodes (dht_swim_deaths_total):" + perNode);
       assertTrue(acked > 100, "the cluster was under load: " + acked + " writes acknowledged");
@@ -116,13 +131,18 @@ class PauseIT {
     }
   }
 
-  /** Polls {@code node}'s member list until told to stop, recording DEAD listings and suspicions. */
-  private static Void poll(ProcessCluster cluster, int node, Seen seen, AtomicBoolean polling) throws Exception {
+  /**
+   * Polls {@code node}'s member list until told to stop, recording DEAD listings and suspicions.
+   */
+  private static Void poll(ProcessCluster cluster, int node, Seen seen, AtomicBoolean polling)
+      throws Exception {
     while (polling.get()) {
       Thread.sleep(100); // pacing between polls
       JsonNode members;
       try {
-        members = JSON.readTree(cluster.send(node, "GET", "/cluster/members", null).body()).path("members");
+        members =
+            JSON.readTree(cluster.send(node, "GET", "/cluster/members", null).body())
+                .path("members");
       } catch (Exception e) {
         continue; // paused, or busy: asked again
       }
@@ -131,8 +151,16 @@ class PauseIT {
         if (status.equals("DEAD")) {
           seen.deadListings.add("node" + node + " lists " + m);
         } else if (status.equals("SUSPECT")) {
-          seen.suspicions.add("node" + node + " suspects " + m.path("name").asText() + " at "
-              + m.path("incarnation").asLong() + " (accused by " + m.path("suspectedBy") + ")");
+          seen.suspicions.add(
+              "node"
+                  + node
+                  + " suspects "
+                  + m.path("name").asText()
+                  + " at "
+                  + m.path("incarnation").asLong()
+                  + " (accused by "
+                  + m.path("suspectedBy")
+                  + ")");
         }
       }
     }
@@ -155,23 +183,28 @@ class PauseIT {
   }
 
   private static void awaitAllAlive(ProcessCluster cluster, int seconds) throws Exception {
-    StabilizationIT.within(seconds, "every node lists all five ALIVE", () -> {
-      List<String> bad = new ArrayList<>();
-      for (int node : ALL) {
-        try {
-          JsonNode members = JSON.readTree(cluster.send(node, "GET", "/cluster/members", null).body()).path("members");
-          long alive = 0;
-          for (JsonNode m : members) {
-            alive += m.path("status").asText().equals("ALIVE") ? 1 : 0;
+    StabilizationIT.within(
+        seconds,
+        "every node lists all five ALIVE",
+        () -> {
+          List<String> bad = new ArrayList<>();
+          for (int node : ALL) {
+            try {
+              JsonNode members =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/members", null).body())
+                      .path("members");
+              long alive = 0;
+              for (JsonNode m : members) {
+                alive += m.path("status").asText().equals("ALIVE") ? 1 : 0;
+              }
+              if (alive != ALL.size()) {
+                bad.add("node" + node + " lists " + alive + " ALIVE");
+              }
+            } catch (Exception e) {
+              bad.add("node" + node + ": " + e);
+            }
           }
-          if (alive != ALL.size()) {
-            bad.add("node" + node + " lists " + alive + " ALIVE");
-          }
-        } catch (Exception e) {
-          bad.add("node" + node + ": " + e);
-        }
-      }
-      return bad;
-    });
+          return bad;
+        });
   }
 }

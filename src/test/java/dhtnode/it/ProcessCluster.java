@@ -23,13 +23,16 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
    * not the demo's 8000/7000, so a test never collides with a cluster a developer has running.
    */
   static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000);
+
   static final int BASE_CLUSTER = Integer.getInteger("dht.it.cluster-base", 17000);
 
   ProcessCluster() throws IOException {
     this("");
   }
 
-  /** @param extraConf HOCON lines appended to every node's conf file (e.g. shorter intervals) */
+  /**
+   * @param extraConf HOCON lines appended to every node's conf file (e.g. shorter intervals)
+   */
   ProcessCluster(String extraConf) throws IOException {
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-it-");
@@ -37,8 +40,13 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     Files.createDirectories(home.resolve("conf"));
     for (int k = 1; k <= 8; k++) {
       // the shipped conf files with only the ports (and so the seed) moved
-      String conf = NodeHttp.nodeConf(project, k, BASE_HTTP, BASE_CLUSTER,
-          "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n" + extraConf);
+      String conf =
+          NodeHttp.nodeConf(
+              project,
+              k,
+              BASE_HTTP,
+              BASE_CLUSTER,
+              "dht.node.seeds = [\"127.0.0.1:" + BASE_CLUSTER + "\"]\n" + extraConf);
       Files.writeString(home.resolve("conf/node" + k + ".conf"), conf);
     }
     Files.createDirectories(home.resolve("target"));
@@ -65,7 +73,8 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
       try {
         handle.onExit().get(60, TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException("node" + node + " (pid " + pid + ") did not exit on SIGTERM", e);
+        throw new IllegalStateException(
+            "node" + node + " (pid " + pid + ") did not exit on SIGTERM", e);
       }
     }
   }
@@ -75,7 +84,8 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(command));
     cmd.set(0, home.resolve(cmd.get(0)).toString());
     long start = System.nanoTime();
-    ProcessBuilder builder = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true);
     builder.environment().put("JAVA_OPTS", NodeJvm.javaOpts());
     Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes());
@@ -97,14 +107,15 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IllegalStateException(String.join(" ", command) + " did not finish in 60 s:\n" + out);
+      throw new IllegalStateException(
+          String.join(" ", command) + " did not finish in 60 s:\n" + out);
     }
     return new Run(p.exitValue(), out);
   }
 
   /**
-   * One line on the test's output per finished phase that took half a second or more, and how
-   * long it took, so a slow suite shows where its time goes.
+   * One line on the test's output per finished phase that took half a second or more, and how long
+   * it took, so a slow suite shows where its time goes.
    */
   static void phase(String what, long startNanos) {
     double seconds = (System.nanoTime() - startNanos) / 1e9;

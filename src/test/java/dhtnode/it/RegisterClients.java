@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
 /**
- * Concurrent clients that write unique values to, and read, a few keys through random nodes at
- * the default (quorum) level, recording every operation with its real-time call and return for
- * {@link Linearizability}. A write answered 503 or not answered is recorded as unknown; a failed
- * read tells nothing and is left out. Every request is also logged with the node it went to and
- * its status ({@link #requests()}), so a test can count what each node served when. With
- * {@code uniqueWrites}, every fourth operation instead writes a new key once ({@code u-C-N}); the
+ * Concurrent clients that write unique values to, and read, a few keys through random nodes at the
+ * default (quorum) level, recording every operation with its real-time call and return for {@link
+ * Linearizability}. A write answered 503 or not answered is recorded as unknown; a failed read
+ * tells nothing and is left out. Every request is also logged with the node it went to and its
+ * status ({@link #requests()}), so a test can count what each node served when. With {@code
+ * uniqueWrites}, every fourth operation instead writes a new key once ({@code u-C-N}); the
  * acknowledged ones are in {@link #acknowledgedUnique()}.
  */
 final class RegisterClients {
@@ -48,7 +48,8 @@ final class RegisterClients {
   }
 
   /** Starts {@code clients} threads against the given nodes. */
-  RegisterClients(NodeHttp cluster, List<String> keys, List<Integer> nodes, int clients, boolean uniqueWrites) {
+  RegisterClients(
+      NodeHttp cluster, List<String> keys, List<Integer> nodes, int clients, boolean uniqueWrites) {
     this.cluster = cluster;
     this.keys = keys;
     this.nodes = List.copyOf(nodes);
@@ -79,9 +80,10 @@ final class RegisterClients {
         }
         long ret = System.nanoTime();
         requests.add(new Request(node, key, true, status, call, ret));
-        history.add(status == 200
-            ? Linearizability.Op.write(key, value, call, ret)
-            : Linearizability.Op.unknownWrite(key, value, call));
+        history.add(
+            status == 200
+                ? Linearizability.Op.write(key, value, call, ret)
+                : Linearizability.Op.unknownWrite(key, value, call));
         if (unique && status == 200) {
           acknowledgedUnique.put(key, value);
         }
@@ -128,7 +130,9 @@ final class RegisterClients {
   }
 
   static long acknowledgedWrites(List<Linearizability.Op> history) {
-    return history.stream().filter(op -> op.kind() == Linearizability.Kind.WRITE && !op.unknown()).count();
+    return history.stream()
+        .filter(op -> op.kind() == Linearizability.Kind.WRITE && !op.unknown())
+        .count();
   }
 
   static long reads(List<Linearizability.Op> history) {

@@ -25,11 +25,13 @@ class ReplicationIT {
 
       // every node names the same replicas for a key
       for (String key : List.of("alpha", "beta", "gamma/δ")) {
-        String path = "/cluster/owners/" + java.net.URLEncoder.encode(key, "UTF-8").replace("+", "%20");
+        String path =
+            "/cluster/owners/" + java.net.URLEncoder.encode(key, "UTF-8").replace("+", "%20");
         JsonNode first = JSON.readTree(cluster.send(1, "GET", path, null).body());
         assertEquals(3, first.path("replicas").size(), first.toString());
         for (int node = 2; node <= 5; node++) {
-          assertEquals(first, JSON.readTree(cluster.send(node, "GET", path, null).body()), "node" + node);
+          assertEquals(
+              first, JSON.readTree(cluster.send(node, "GET", path, null).body()), "node" + node);
         }
       }
 
@@ -40,14 +42,18 @@ class ReplicationIT {
 
       long acked = RegisterClients.acknowledgedWrites(history);
       long reads = RegisterClients.reads(history);
-      assertTrue(acked > 50 && reads > 50, "enough load to mean something: " + acked + " writes, " + reads + " reads");
+      assertTrue(
+          acked > 50 && reads > 50,
+          "enough load to mean something: " + acked + " writes, " + reads + " reads");
       Linearizability.Result verdict = Linearizability.check(history);
-      assertTrue(verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
+      assertTrue(
+          verdict.linearizable(), "history of key " + verdict.badKey() + " is not linearizable");
     }
   }
 
   @Test
-  void withTwoOfThreeReplicasPausedAQuorumRequestIs503NamingWhoAnsweredAndRecovers() throws Exception {
+  void withTwoOfThreeReplicasPausedAQuorumRequestIs503NamingWhoAnsweredAndRecovers()
+      throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.script("scripts/start-cluster.sh", "3");
       assertEquals(200, cluster.send(1, "PUT", "/d/paused", "before").statusCode());
@@ -61,8 +67,10 @@ class ReplicationIT {
       assertTrue(body.path("message").asText().length() > 0);
       HttpResponse<String> read = cluster.send(1, "GET", "/d/paused", null);
       assertEquals(503, read.statusCode(), read.body());
-      assertTrue(JSON.readTree(read.body()).path("answered").toString().contains("node1")
-          || JSON.readTree(read.body()).path("answered").size() == 0, read.body());
+      assertTrue(
+          JSON.readTree(read.body()).path("answered").toString().contains("node1")
+              || JSON.readTree(read.body()).path("answered").size() == 0,
+          read.body());
       assertEquals(200, cluster.send(1, "GET", "/d/paused?consistency=one", null).statusCode());
 
       cluster.signal(2, "CONT");

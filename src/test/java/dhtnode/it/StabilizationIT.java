@@ -30,8 +30,16 @@ class StabilizationIT {
       failures = check.failures();
     }
     ProcessCluster.phase(what, start);
-    assertTrue(failures.isEmpty(), what + " within " + seconds + " s; still failing: "
-        + failures.subList(0, Math.min(10, failures.size())) + " (" + failures.size() + " in all)");
+    assertTrue(
+        failures.isEmpty(),
+        what
+            + " within "
+            + seconds
+            + " s; still failing: "
+            + failures.subList(0, Math.min(10, failures.size()))
+            + " ("
+            + failures.size()
+            + " in all)");
   }
 
   /**
@@ -42,19 +50,25 @@ class StabilizationIT {
     long start = System.nanoTime();
     for (int i = 0; i < KEYS; i++) {
       int index = i;
-      within(30, "key-" + i + " is acknowledged", () -> {
-        HttpResponse<String> r = cluster.send(1 + index % nodes, "PUT", "/d/key-" + index, "value-" + index);
-        return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
-      });
+      within(
+          30,
+          "key-" + i + " is acknowledged",
+          () -> {
+            HttpResponse<String> r =
+                cluster.send(1 + index % nodes, "PUT", "/d/key-" + index, "value-" + index);
+            return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
+          });
     }
     ProcessCluster.phase("load " + KEYS + " keys", start);
   }
 
-  static List<String> unreadable(NodeHttp cluster, List<Integer> nodes, String consistency) throws Exception {
+  static List<String> unreadable(NodeHttp cluster, List<Integer> nodes, String consistency)
+      throws Exception {
     List<String> bad = new ArrayList<>();
     for (int node : nodes) {
       for (int i = 0; i < KEYS; i++) {
-        HttpResponse<String> r = cluster.send(node, "GET", "/d/key-" + i + "?consistency=" + consistency, null);
+        HttpResponse<String> r =
+            cluster.send(node, "GET", "/d/key-" + i + "?consistency=" + consistency, null);
         if (r.statusCode() != 200 || !r.body().equals("value-" + i)) {
           bad.add("node" + node + "/key-" + i + "=" + r.statusCode());
         }
@@ -64,7 +78,8 @@ class StabilizationIT {
   }
 
   @Test
-  void afterAKillEveryKeyIsBackOnItsLiveReplicasAndSurvivesASecondKillAndAFullRestart() throws Exception {
+  void afterAKillEveryKeyIsBackOnItsLiveReplicasAndSurvivesASecondKillAndAFullRestart()
+      throws Exception {
     // removal-delay shortened from 30 s: this test is about re-replication, not about the delay
     try (ProcessCluster cluster = new ProcessCluster("dht.ring.removal-delay = 10s")) {
       cluster.script("scripts/start-cluster.sh", "5");
@@ -72,49 +87,69 @@ class StabilizationIT {
 
       cluster.signal(5, "KILL");
       List<Integer> survivors = List.of(1, 2, 3, 4);
-      // after the removal delay an epoch without node5 is agreed, and the ranges it held are filled on their new replicas
-      within(60, "every survivor drops node5 and fills what it gained", () -> {
-        List<String> bad = new ArrayList<>();
-        for (int node : survivors) {
-          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
-          JsonNode stab = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
-          if (ring.path("members").toString().contains("node5") || !stab.path("settled").asBoolean()) {
-            bad.add("node" + node);
-          }
-        }
-        return bad;
-      });
+      // after the removal delay an epoch without node5 is agreed, and the ranges it held are filled
+      // on their new replicas
+      within(
+          60,
+          "every survivor drops node5 and fills what it gained",
+          () -> {
+            List<String> bad = new ArrayList<>();
+            for (int node : survivors) {
+              JsonNode ring =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+              JsonNode stab =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
+              if (ring.path("members").toString().contains("node5")
+                  || !stab.path("settled").asBoolean()) {
+                bad.add("node" + node);
+              }
+            }
+            return bad;
+          });
       // all three live replicas of every key hold it: any one of them answers right
-      within(30, "every key reads at consistency=one through every survivor",
+      within(
+          30,
+          "every key reads at consistency=one through every survivor",
           () -> unreadable(cluster, survivors, "one"));
-      assertEquals(List.of(), unreadable(cluster, List.of(1), "all"), "all three replicas answer with the value");
+      assertEquals(
+          List.of(),
+          unreadable(cluster, List.of(1), "all"),
+          "all three replicas answer with the value");
 
       cluster.signal(4, "KILL");
-      within(60, "every key still reads at quorum after a second kill",
+      within(
+          60,
+          "every key still reads at quorum after a second kill",
           () -> unreadable(cluster, List.of(1, 2, 3), "quorum"));
 
       // a full restart of what is left keeps everything
       cluster.script("scripts/stop-cluster.sh");
       cluster.script("scripts/start-cluster.sh", "3");
-      within(30, "every key reads at quorum after restarting the cluster",
+      within(
+          30,
+          "every key reads at quorum after restarting the cluster",
           () -> unreadable(cluster, List.of(1, 2, 3), "quorum"));
     }
   }
 
   @Test
-  void aSixthNodeJoinsALoadedClusterWithoutAQuorumReadMissingAnAcknowledgedWrite() throws Exception {
+  void aSixthNodeJoinsALoadedClusterWithoutAQuorumReadMissingAnAcknowledgedWrite()
+      throws Exception {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.script("scripts/start-cluster.sh", "5");
       load(cluster, 5);
 
-      List<String> hot = List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
+      List<String> hot =
+          List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
       RegisterClients clients = new RegisterClients(cluster, hot, 5, 4);
       List<Linearizability.Op> history;
       try {
         // start-cluster.sh starts only node6 (1..5 run) and returns once every ring holds it
         // and no node is still filling
         cluster.script("scripts/start-cluster.sh", "6");
-        within(30, "the old keys read at quorum through the new node",
+        within(
+            30,
+            "the old keys read at quorum through the new node",
             () -> unreadable(cluster, List.of(6), "quorum"));
       } finally {
         history = clients.stop();
@@ -123,32 +158,47 @@ class StabilizationIT {
       JsonNode stab = JSON.readTree(cluster.send(6, "GET", "/cluster/stabilization", null).body());
       long owned = 0;
       for (int i = 0; i < KEYS; i++) {
-        JsonNode owners = JSON.readTree(cluster.send(6, "GET", "/cluster/owners/key-" + i, null).body());
+        JsonNode owners =
+            JSON.readTree(cluster.send(6, "GET", "/cluster/owners/key-" + i, null).body());
         if (owners.path("replicas").toString().contains("\"node6\"")) {
           owned++;
         }
       }
       long fetched = stab.path("keysFetched").asLong();
-      assertTrue(owned > 0 && fetched >= owned, "node6 received its keys: owns " + owned + ", fetched " + fetched);
+      assertTrue(
+          owned > 0 && fetched >= owned,
+          "node6 received its keys: owns " + owned + ", fetched " + fetched);
       // each of its ranges is merged from N - W + 1 = 2 sources; hot keys add a few
-      assertTrue(fetched <= 2 * (owned + hot.size()), "and only its ranges: owns " + owned + ", fetched " + fetched);
+      assertTrue(
+          fetched <= 2 * (owned + hot.size()),
+          "and only its ranges: owns " + owned + ", fetched " + fetched);
 
       long acked = RegisterClients.acknowledgedWrites(history);
       assertTrue(acked > 20, "enough writes during the join: " + acked);
       Linearizability.Result verdict = Linearizability.check(history);
-      assertTrue(verdict.linearizable(), "history of " + verdict.badKey() + " is not linearizable across the join");
+      assertTrue(
+          verdict.linearizable(),
+          "history of " + verdict.badKey() + " is not linearizable across the join");
 
       // once the stable epoch with node6 is agreed, the old owners delete what node6 took over,
       // and nothing is lost
-      within(60, "nodes 1-5 delete the ranges node6 took over", () -> {
-        long deleted = 0;
-        for (int node = 1; node <= 5; node++) {
-          deleted += JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
-              .path("keysDeleted").asLong();
-        }
-        return deleted > 0 ? List.of() : List.of("nothing deleted yet");
-      });
-      assertEquals(List.of(), unreadable(cluster, List.of(1, 6), "all"), "every key still on all three replicas");
+      within(
+          60,
+          "nodes 1-5 delete the ranges node6 took over",
+          () -> {
+            long deleted = 0;
+            for (int node = 1; node <= 5; node++) {
+              deleted +=
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+                      .path("keysDeleted")
+                      .asLong();
+            }
+            return deleted > 0 ? List.of() : List.of("nothing deleted yet");
+          });
+      assertEquals(
+          List.of(),
+          unreadable(cluster, List.of(1, 6), "all"),
+          "every key still on all three replicas");
     }
   }
 
@@ -157,29 +207,42 @@ class StabilizationIT {
     try (ProcessCluster cluster = new ProcessCluster()) {
       cluster.script("scripts/start-cluster.sh", "3");
       load(cluster, 3);
-      long epoch = JSON.readTree(cluster.send(1, "GET", "/cluster/ring", null).body()).path("epoch").asLong();
+      long epoch =
+          JSON.readTree(cluster.send(1, "GET", "/cluster/ring", null).body())
+              .path("epoch")
+              .asLong();
       long[] fetchedBefore = new long[4];
       for (int node = 1; node <= 3; node++) {
-        fetchedBefore[node] = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
-            .path("keysFetched").asLong();
+        fetchedBefore[node] =
+            JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+                .path("keysFetched")
+                .asLong();
       }
       cluster.signal(3, "KILL");
       for (int i = 0; i < 20; i++) { // writes it misses, acknowledged by the other two
         int index = i;
-        within(30, "down-" + i + " is acknowledged", () -> {
-          HttpResponse<String> r = cluster.send(1 + index % 2, "PUT", "/d/down-" + index, "v" + index);
-          return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
-        });
+        within(
+            30,
+            "down-" + i + " is acknowledged",
+            () -> {
+              HttpResponse<String> r =
+                  cluster.send(1 + index % 2, "PUT", "/d/down-" + index, "v" + index);
+              return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
+            });
       }
       cluster.script("scripts/start-cluster.sh", "3"); // restarts only node3, within the 30 s delay
       for (int node = 1; node <= 3; node++) {
         JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
         assertEquals(epoch, ring.path("epoch").asLong(), "no ring epoch was agreed: node" + node);
-        long fetched = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
-            .path("keysFetched").asLong();
+        long fetched =
+            JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+                .path("keysFetched")
+                .asLong();
         assertEquals(fetchedBefore[node], fetched, "node" + node + " streamed nothing");
       }
-      within(30, "every key reads at quorum through the restarted node",
+      within(
+          30,
+          "every key reads at quorum through the restarted node",
           () -> unreadable(cluster, List.of(3), "quorum"));
       for (int i = 0; i < 20; i++) {
         HttpResponse<String> r = cluster.send(3, "GET", "/d/down-" + i, null);
@@ -191,39 +254,61 @@ class StabilizationIT {
   @Test
   void oldDeletesAreCollectedFromEveryReplicaAndNeverComeBack() throws Exception {
     // a short grace period and frequent rounds, so collection happens within the test
-    try (ProcessCluster cluster = new ProcessCluster(
-        "dht.stabilization.tombstone-grace = 8s\ndht.stabilization.anti-entropy-interval = 2s")) {
+    try (ProcessCluster cluster =
+        new ProcessCluster(
+            "dht.stabilization.tombstone-grace = 8s\ndht.stabilization.anti-entropy-interval = 2s")) {
       cluster.script("scripts/start-cluster.sh", "3");
       for (int i = 0; i < 40; i++) {
         int index = i;
-        within(30, "gc-" + i + " is written and deleted", () -> {
-          HttpResponse<String> put = cluster.send(1 + index % 3, "PUT", "/d/gc-" + index, "v" + index);
-          HttpResponse<String> delete = cluster.send(1 + index % 3, "DELETE", "/d/gc-" + index, null);
-          return put.statusCode() == 200 && delete.statusCode() == 200
-              ? List.of() : List.of(put.statusCode() + "/" + delete.statusCode());
-        });
+        within(
+            30,
+            "gc-" + i + " is written and deleted",
+            () -> {
+              HttpResponse<String> put =
+                  cluster.send(1 + index % 3, "PUT", "/d/gc-" + index, "v" + index);
+              HttpResponse<String> delete =
+                  cluster.send(1 + index % 3, "DELETE", "/d/gc-" + index, null);
+              return put.statusCode() == 200 && delete.statusCode() == 200
+                  ? List.of()
+                  : List.of(put.statusCode() + "/" + delete.statusCode());
+            });
       }
-      within(90, "every tombstone is collected by its primary", () -> {
-        long purged = 0;
-        for (int node = 1; node <= 3; node++) {
-          purged += JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
-              .path("tombstonesPurged").asLong();
-        }
-        return purged >= 40 ? List.of() : List.of(purged + " of 40 purged");
-      });
+      within(
+          90,
+          "every tombstone is collected by its primary",
+          () -> {
+            long purged = 0;
+            for (int node = 1; node <= 3; node++) {
+              purged +=
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body())
+                      .path("tombstonesPurged")
+                      .asLong();
+            }
+            return purged >= 40 ? List.of() : List.of(purged + " of 40 purged");
+          });
       // gone from every replica: a read at `all` finds no tombstone anywhere (no version header),
       // and another anti-entropy round brings nothing back
       cluster.send(1, "POST", "/cluster/repair", null);
-      within(30, "every deleted key reads as never written, from all three replicas", () -> {
-        List<String> bad = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-          HttpResponse<String> r = cluster.send(1 + i % 3, "GET", "/d/gc-" + i + "?consistency=all", null);
-          if (r.statusCode() != 404 || r.headers().firstValue("X-Dht-Version").isPresent()) {
-            bad.add("gc-" + i + "=" + r.statusCode() + " " + r.headers().firstValue("X-Dht-Version").orElse(""));
-          }
-        }
-        return bad;
-      });
+      within(
+          30,
+          "every deleted key reads as never written, from all three replicas",
+          () -> {
+            List<String> bad = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+              HttpResponse<String> r =
+                  cluster.send(1 + i % 3, "GET", "/d/gc-" + i + "?consistency=all", null);
+              if (r.statusCode() != 404 || r.headers().firstValue("X-Dht-Version").isPresent()) {
+                bad.add(
+                    "gc-"
+                        + i
+                        + "="
+                        + r.statusCode()
+                        + " "
+                        + r.headers().firstValue("X-Dht-Version").orElse(""));
+              }
+            }
+            return bad;
+          });
     }
   }
 
@@ -233,40 +318,55 @@ class StabilizationIT {
     try (ProcessCluster cluster = new ProcessCluster("dht.ring.removal-delay = 5s")) {
       cluster.script("scripts/start-cluster.sh", "3");
       load(cluster, 3);
-      JsonNode before = JSON.readTree(cluster.send(3, "GET", "/cluster/stabilization", null).body());
+      JsonNode before =
+          JSON.readTree(cluster.send(3, "GET", "/cluster/stabilization", null).body());
       cluster.signal(3, "STOP");
-      // the others declare it DEAD and, after the removal delay, agree an epoch without it (2 of 3 is a majority)
-      within(30, "node1 and node2 drop the paused node3", () -> {
-        List<String> bad = new ArrayList<>();
-        for (int node : List.of(1, 2)) {
-          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
-          if (ring.path("members").toString().contains("node3")) {
-            bad.add("node" + node);
-          }
-        }
-        return bad;
-      });
+      // the others declare it DEAD and, after the removal delay, agree an epoch without it (2 of 3
+      // is a majority)
+      within(
+          30,
+          "node1 and node2 drop the paused node3",
+          () -> {
+            List<String> bad = new ArrayList<>();
+            for (int node : List.of(1, 2)) {
+              JsonNode ring =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+              if (ring.path("members").toString().contains("node3")) {
+                bad.add("node" + node);
+              }
+            }
+            return bad;
+          });
       for (int i = 0; i < 50; i++) {
         int index = i;
-        within(30, "missed-" + i + " is acknowledged", () -> {
-          HttpResponse<String> r = cluster.send(1 + index % 2, "PUT", "/d/missed-" + index, "while-away-" + index);
-          return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
-        });
+        within(
+            30,
+            "missed-" + i + " is acknowledged",
+            () -> {
+              HttpResponse<String> r =
+                  cluster.send(1 + index % 2, "PUT", "/d/missed-" + index, "while-away-" + index);
+              return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
+            });
       }
 
       cluster.signal(3, "CONT");
       // node3 learns it was declared dead, rejoins, and refills before it counts again
-      within(60, "node3 is back in every ring and holds every range it replicates", () -> {
-        List<String> bad = new ArrayList<>();
-        for (int node : List.of(1, 2, 3)) {
-          JsonNode ring = JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
-          JsonNode stab = JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
-          if (ring.path("members").size() != 3 || !stab.path("settled").asBoolean()) {
-            bad.add("node" + node);
-          }
-        }
-        return bad;
-      });
+      within(
+          60,
+          "node3 is back in every ring and holds every range it replicates",
+          () -> {
+            List<String> bad = new ArrayList<>();
+            for (int node : List.of(1, 2, 3)) {
+              JsonNode ring =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/ring", null).body());
+              JsonNode stab =
+                  JSON.readTree(cluster.send(node, "GET", "/cluster/stabilization", null).body());
+              if (ring.path("members").size() != 3 || !stab.path("settled").asBoolean()) {
+                bad.add("node" + node);
+              }
+            }
+            return bad;
+          });
       // it was out of the ring: it dropped its stale copy and filled every range it gained back
       // from two old replicas each, the 300 keys and the 50 it missed
       JsonNode after = JSON.readTree(cluster.send(3, "GET", "/cluster/stabilization", null).body());
@@ -280,7 +380,8 @@ class StabilizationIT {
       try {
         List<String> stale = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-          HttpResponse<String> r = cluster.send(3, "GET", "/d/missed-" + i + "?consistency=one", null);
+          HttpResponse<String> r =
+              cluster.send(3, "GET", "/d/missed-" + i + "?consistency=one", null);
           if (r.statusCode() != 200 || !r.body().equals("while-away-" + i)) {
             stale.add("missed-" + i + "=" + r.statusCode());
           }

@@ -16,12 +16,20 @@ class StartupIT {
   @Test
   void aBadConfigFileRefusesToStartNamingTheKey(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("bad.conf");
-    Files.writeString(conf, "include required(classpath(\"application\"))\n"
-        + "dht.node { name = \"nodeX\", http-port = 8097, cluster-port = 7097, data-dir = \"" + dir + "/data\" }\n"
-        + "dht.replication { factor = 3, read-quorum = 1, write-quorum = 2 }\n");
+    Files.writeString(
+        conf,
+        "include required(classpath(\"application\"))\n"
+            + "dht.node { name = \"nodeX\", http-port = 8097, cluster-port = 7097, data-dir = \""
+            + dir
+            + "/data\" }\n"
+            + "dht.replication { factor = 3, read-quorum = 1, write-quorum = 2 }\n");
     Process p =
         new ProcessBuilder(
-                List.of("java", "-Dconfig.file=" + conf, "-jar", Path.of("target/dht-node.jar").toAbsolutePath().toString()))
+                List.of(
+                    "java",
+                    "-Dconfig.file=" + conf,
+                    "-jar",
+                    Path.of("target/dht-node.jar").toAbsolutePath().toString()))
             .redirectErrorStream(true)
             .start();
     try {
@@ -29,7 +37,8 @@ class StartupIT {
       String out = new String(p.getInputStream().readAllBytes()).trim();
       assertEquals(2, p.exitValue(), out);
       assertEquals(1, out.lines().count(), out);
-      assertTrue(out.contains("dht.replication.read-quorum") && out.contains("refusing to start"), out);
+      assertTrue(
+          out.contains("dht.replication.read-quorum") && out.contains("refusing to start"), out);
     } finally {
       p.destroyForcibly();
     }

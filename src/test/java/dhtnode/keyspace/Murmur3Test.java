@@ -14,7 +14,8 @@ class Murmur3Test {
     assertEquals(0L, Murmur3.token(""));
     assertEquals(-8839064797231613815L, Murmur3.token("a"));
     assertEquals(-3758069500696749310L, Murmur3.token("hello"));
-    assertEquals(-2068352364225029268L, Murmur3.token("The quick brown fox jumps over the lazy dog"));
+    assertEquals(
+        -2068352364225029268L, Murmur3.token("The quick brown fox jumps over the lazy dog"));
     assertEquals(5467490433528156583L, Murmur3.token("0123456789abcdef"));
     assertEquals(-3608559037187041545L, Murmur3.token("0123456789abcdefX"));
     assertEquals(7173230293207891351L, Murmur3.token("ключ-🔑"));

@@ -33,7 +33,8 @@ class TokenRangeSetTest {
     assertTrue(all.minus(TokenRange.full()).isEmpty());
     TokenRange wrap = new TokenRange(Long.MAX_VALUE - 5, Long.MIN_VALUE + 5);
     TokenRangeSet w = TokenRangeSet.empty().plus(wrap);
-    assertTrue(w.contains(Long.MAX_VALUE) && w.contains(Long.MIN_VALUE) && w.contains(Long.MIN_VALUE + 5));
+    assertTrue(
+        w.contains(Long.MAX_VALUE) && w.contains(Long.MIN_VALUE) && w.contains(Long.MIN_VALUE + 5));
     assertFalse(w.contains(Long.MAX_VALUE - 5) || w.contains(Long.MIN_VALUE + 6) || w.contains(0));
     assertTrue(w.containsAll(wrap));
     assertFalse(w.containsAll(new TokenRange(0, 1)));
@@ -42,7 +43,8 @@ class TokenRangeSetTest {
 
   @Test
   void adjacentRangesMerge() {
-    TokenRangeSet s = TokenRangeSet.empty().plus(new TokenRange(0, 10)).plus(new TokenRange(10, 20));
+    TokenRangeSet s =
+        TokenRangeSet.empty().plus(new TokenRange(0, 10)).plus(new TokenRange(10, 20));
     assertEquals(List.of(new TokenRange(0, 20)), s.ranges());
   }
 
@@ -57,7 +59,10 @@ class TokenRangeSetTest {
       TokenRangeSet set = TokenRangeSet.empty();
       boolean[] model = new boolean[probes.length];
       for (int op = 0; op < 8; op++) {
-        TokenRange r = random.nextInt(10) == 0 ? TokenRange.full() : new TokenRange(random.nextLong(), random.nextLong());
+        TokenRange r =
+            random.nextInt(10) == 0
+                ? TokenRange.full()
+                : new TokenRange(random.nextLong(), random.nextLong());
         boolean add = random.nextBoolean();
         set = add ? set.plus(r) : set.minus(r);
         for (int i = 0; i < probes.length; i++) {
@@ -71,7 +76,8 @@ class TokenRangeSetTest {
         // intersects agrees with the set's own ranges and with a single-token range per probe
         for (int i = 0; i < probes.length; i++) {
           TokenRange single = new TokenRange(probes[i] - 1, probes[i]);
-          assertEquals(model[i], set.intersects(single), "intersects, round " + round + " op " + op);
+          assertEquals(
+              model[i], set.intersects(single), "intersects, round " + round + " op " + op);
         }
         assertEquals(set, TokenRangeSet.of(set.ranges()), "of() rebuilds the same set in one pass");
       }

@@ -75,7 +75,9 @@ class GossipBufferTest {
     buffer.take(1000, 2, WireCodec::memberSize);
     buffer.add(member("a", 2).withStatus(MemberStatus.SUSPECT, 2));
     assertEquals(1, buffer.size());
-    assertEquals(List.of(member("a", 2).withStatus(MemberStatus.SUSPECT, 2)), buffer.take(1000, 2, WireCodec::memberSize));
+    assertEquals(
+        List.of(member("a", 2).withStatus(MemberStatus.SUSPECT, 2)),
+        buffer.take(1000, 2, WireCodec::memberSize));
     assertEquals(1, buffer.take(1000, 2, WireCodec::memberSize).size());
     assertTrue(buffer.take(1000, 2, WireCodec::memberSize).isEmpty());
   }

@@ -32,12 +32,13 @@ class MemberTableTest {
   }
 
   /** Pairs (incoming, current) that win at equal incarnation, written out rather than derived. */
-  private static final Set<List<MemberStatus>> WINS_AT_EQUAL_INCARNATION = Set.of(
-      List.of(SUSPECT, ALIVE),
-      List.of(DEAD, ALIVE),
-      List.of(DEAD, SUSPECT),
-      List.of(LEFT, ALIVE),
-      List.of(LEFT, SUSPECT));
+  private static final Set<List<MemberStatus>> WINS_AT_EQUAL_INCARNATION =
+      Set.of(
+          List.of(SUSPECT, ALIVE),
+          List.of(DEAD, ALIVE),
+          List.of(DEAD, SUSPECT),
+          List.of(LEFT, ALIVE),
+          List.of(LEFT, SUSPECT));
 
   static Stream<Arguments> everyStatusPairAndIncarnationOrder() {
     List<Arguments> cases = new ArrayList<>();
@@ -45,8 +46,12 @@ class MemberTableTest {
       for (MemberStatus current : MemberStatus.values()) {
         cases.add(Arguments.of(incoming, 6L, current, true));
         cases.add(Arguments.of(incoming, 4L, current, false));
-        cases.add(Arguments.of(incoming, 5L, current,
-            WINS_AT_EQUAL_INCARNATION.contains(List.of(incoming, current))));
+        cases.add(
+            Arguments.of(
+                incoming,
+                5L,
+                current,
+                WINS_AT_EQUAL_INCARNATION.contains(List.of(incoming, current))));
       }
     }
     return cases.stream();
@@ -56,7 +61,8 @@ class MemberTableTest {
   @MethodSource("everyStatusPairAndIncarnationOrder")
   void precedenceIsHigherIncarnationThenSuspectOverAliveThenDeadOrLeftOverBoth(
       MemberStatus incoming, long incarnation, MemberStatus current, boolean wins) {
-    assertEquals(wins, MemberTable.supersedes(member("a", incoming, incarnation), member("a", current, 5)));
+    assertEquals(
+        wins, MemberTable.supersedes(member("a", incoming, incarnation), member("a", current, 5)));
 
     MemberTable table = tableOf(member("a", current, 5));
     table.apply(member("a", incoming, incarnation), 1);
@@ -151,7 +157,8 @@ class MemberTableTest {
 
   @Test
   void upCountAndRandomUpOthersFollowEveryChange() {
-    MemberTable table = tableOf(member("a", ALIVE, 1), member("b", ALIVE, 1), member("c", SUSPECT, 1));
+    MemberTable table =
+        tableOf(member("a", ALIVE, 1), member("b", ALIVE, 1), member("c", SUSPECT, 1));
     assertEquals(4, table.upCount());
     table.apply(member("a", DEAD, 1), 1);
     table.apply(member("b", LEFT, 1), 1);
@@ -160,8 +167,11 @@ class MemberTableTest {
     assertEquals(3, table.upCount());
     java.util.Random random = new java.util.Random(7);
     for (int i = 0; i < 20; i++) {
-      assertEquals(Set.of("a", "c"), Set.copyOf(table.randomUpOthers(5, null, random).stream().map(Member::name).toList()));
-      assertEquals(List.of("c"), table.randomUpOthers(3, "a", random).stream().map(Member::name).toList());
+      assertEquals(
+          Set.of("a", "c"),
+          Set.copyOf(table.randomUpOthers(5, null, random).stream().map(Member::name).toList()));
+      assertEquals(
+          List.of("c"), table.randomUpOthers(3, "a", random).stream().map(Member::name).toList());
     }
     table.purge(100);
     table.leave();

@@ -1,6 +1,5 @@
 package dhtnode.membership;
 
-import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +12,7 @@ import akka.actor.typed.ActorRef;
 import akka.util.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.metrics.Metrics;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,9 +30,10 @@ import org.junit.jupiter.api.Test;
  * decodes every datagram the actor sends and plays the other members by injecting datagrams.
  */
 class MembershipActorTest {
-  private static final Config CONFIG = ConfigFactory.parseString("akka.actor.provider = local")
-      .withFallback(ManualTime.config())
-      .withFallback(ConfigFactory.defaultReference());
+  private static final Config CONFIG =
+      ConfigFactory.parseString("akka.actor.provider = local")
+          .withFallback(ManualTime.config())
+          .withFallback(ConfigFactory.defaultReference());
 
   static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
@@ -42,9 +43,12 @@ class MembershipActorTest {
    * local-health stretching and no dogpile lengthening (those rules are tested on the pure core in
    * SwimProtocolTest and measured in SwimSimulationTest).
    */
-  private static final MembershipSettings SETTINGS = MembershipSettings.from(ConfigFactory.parseString(
-          "dht.membership { gossip-nodes = 0, push-pull-interval = 1h, max-local-health = 1, suspicion-max-multiplier = 1 }")
-      .withFallback(ConfigFactory.defaultReference()));
+  private static final MembershipSettings SETTINGS =
+      MembershipSettings.from(
+          ConfigFactory.parseString(
+                  "dht.membership { gossip-nodes = 0, push-pull-interval = 1h, max-local-health = 1, suspicion-max-multiplier = 1 }")
+              .withFallback(ConfigFactory.defaultReference()));
+
   private static final Duration T = SETTINGS.protocolPeriod;
   private static final Duration PING_TIMEOUT = SETTINGS.pingTimeout;
   private static final long SELF_INCARNATION = 1000;
@@ -83,11 +87,26 @@ class MembershipActorTest {
     final ActorRef<UdpTransport.Datagram> listener;
 
     Node(String... seeds) {
-      List<InetSocketAddress> seedList = seeds.length == 0
-          ? List.of(new InetSocketAddress("127.0.0.1", 7000))
-          : List.of(seeds).stream().map(s -> new InetSocketAddress("127.0.0.1", Integer.parseInt(s.substring(s.indexOf(':') + 1)))).toList();
+      List<InetSocketAddress> seedList =
+          seeds.length == 0
+              ? List.of(new InetSocketAddress("127.0.0.1", 7000))
+              : List.of(seeds).stream()
+                  .map(
+                      s ->
+                          new InetSocketAddress(
+                              "127.0.0.1", Integer.parseInt(s.substring(s.indexOf(':') + 1))))
+                  .toList();
       LocalNode node = new LocalNode("self", "127.0.0.1", 7000, 8000, seedList);
-      actor = testKit.spawn(MembershipActor.create(node, SETTINGS, udp.ref(), new Random(1), SELF_INCARNATION, false, new Metrics("node1")));
+      actor =
+          testKit.spawn(
+              MembershipActor.create(
+                  node,
+                  SETTINGS,
+                  udp.ref(),
+                  new Random(1),
+                  SELF_INCARNATION,
+                  false,
+                  new Metrics("node1")));
       spawned.add(actor);
       listener = udp.expectMessageClass(UdpTransport.Register.class).listener();
     }
@@ -159,9 +178,11 @@ class MembershipActorTest {
       if (answered) {
         ack(ping);
       }
-      int helpers = members().values().stream()
-          .filter(m -> m.isUp() && !m.name().equals("self") && !m.name().equals(ping.target()))
-          .mapToInt(m -> 1).sum();
+      int helpers =
+          members().values().stream()
+              .filter(m -> m.isUp() && !m.name().equals("self") && !m.name().equals(ping.target()))
+              .mapToInt(m -> 1)
+              .sum();
       manualTime.timePasses(PING_TIMEOUT);
       if (!answered) {
         for (int i = 0; i < Math.min(SETTINGS.indirectProbes, helpers); i++) {
@@ -235,8 +256,11 @@ class MembershipActorTest {
     }
     // one helper relays the target's ACK under the original probe's sequence number
     SwimMessage.PingReq first = (SwimMessage.PingReq) requests.get(0).message();
-    Member helper = node.members().values().stream()
-        .filter(m -> address(m).equals(requests.get(0).to())).findFirst().orElseThrow();
+    Member helper =
+        node.members().values().stream()
+            .filter(m -> address(m).equals(requests.get(0).to()))
+            .findFirst()
+            .orElseThrow();
     node.inject(new SwimMessage.Ack(helper, first.seq(), ping.target(), List.of()));
     manualTime.timePasses(T.minus(PING_TIMEOUT));
     node.next(); // the next period's probe
@@ -262,7 +286,8 @@ class MembershipActorTest {
     // every ACK dropped: direct and via both helpers
     ping = node.endPeriod(ping, false);
     assertEquals(MemberStatus.SUSPECT, node.status(silent));
-    MemberEvent.MemberSuspected suspected = events.expectMessageClass(MemberEvent.MemberSuspected.class);
+    MemberEvent.MemberSuspected suspected =
+        events.expectMessageClass(MemberEvent.MemberSuspected.class);
     assertEquals(silent, suspected.member().name());
     assertEquals("self", suspected.by());
     assertEquals("no ack direct or via 2 helpers", suspected.reason());
@@ -296,7 +321,9 @@ class MembershipActorTest {
     SwimMessage.Ping ping = node.nextProbe();
     Member suspect = PEERS.get(ping.target());
     SwimMessage.Ping next = node.endPeriod(ping, false);
-    assertEquals(MemberStatus.SUSPECT, events.expectMessageClass(MemberEvent.MemberSuspected.class).member().status());
+    assertEquals(
+        MemberStatus.SUSPECT,
+        events.expectMessageClass(MemberEvent.MemberSuspected.class).member().status());
 
     // the suspect pings us; our ACK tells it that it is suspected
     node.inject(new SwimMessage.Ping(suspect, 5, "self", List.of()));
@@ -326,7 +353,8 @@ class MembershipActorTest {
     node.next(SwimMessage.Ack.class, B);
     assertEquals(MemberStatus.DEAD, node.status("c"));
 
-    node.inject(new SwimMessage.Ping(B, 2, "self", List.of(C, C.withStatus(MemberStatus.SUSPECT, 1))));
+    node.inject(
+        new SwimMessage.Ping(B, 2, "self", List.of(C, C.withStatus(MemberStatus.SUSPECT, 1))));
     node.next(SwimMessage.Ack.class, B);
     assertEquals(MemberStatus.DEAD, node.status("c"));
 
@@ -348,13 +376,17 @@ class MembershipActorTest {
     Node node = new Node();
     node.join(B);
     Member selfAsSeen = node.members().get("self");
-    node.inject(new SwimMessage.Ping(B, 1, "self", List.of(selfAsSeen.withStatus(MemberStatus.SUSPECT, SELF_INCARNATION))));
+    node.inject(
+        new SwimMessage.Ping(
+            B, 1, "self", List.of(selfAsSeen.withStatus(MemberStatus.SUSPECT, SELF_INCARNATION))));
     SwimMessage.Ack ack = node.next(SwimMessage.Ack.class, B);
     Member refuted = selfAsSeen.withStatus(MemberStatus.ALIVE, SELF_INCARNATION + 1);
     assertEquals(refuted, ack.from());
     assertTrue(ack.gossip().contains(refuted), "refutation is gossiped: " + ack.gossip());
 
-    node.inject(new SwimMessage.Ping(B, 2, "self", List.of(selfAsSeen.withStatus(MemberStatus.DEAD, SELF_INCARNATION + 5))));
+    node.inject(
+        new SwimMessage.Ping(
+            B, 2, "self", List.of(selfAsSeen.withStatus(MemberStatus.DEAD, SELF_INCARNATION + 5))));
     assertEquals(SELF_INCARNATION + 6, node.next(SwimMessage.Ack.class, B).from().incarnation());
     assertEquals(MemberStatus.ALIVE, node.status("self"));
   }
@@ -407,7 +439,9 @@ class MembershipActorTest {
     }
     node.inject(new SwimMessage.Ping(C.withStatus(MemberStatus.LEFT, 1), 1, "self", List.of()));
     node.next(SwimMessage.Ack.class, C);
-    assertEquals(new MemberEvent.MemberLeft(C.withStatus(MemberStatus.LEFT, 1), "c"), events.receiveMessage());
+    assertEquals(
+        new MemberEvent.MemberLeft(C.withStatus(MemberStatus.LEFT, 1), "c"),
+        events.receiveMessage());
     SwimMessage.Ping ping = node.nextProbe();
     for (int i = 0; i < 3; i++) {
       assertEquals("b", ping.target());
@@ -440,7 +474,9 @@ class MembershipActorTest {
     // b may be alive behind a healed partition, holding us dead: a JOIN makes both sides re-learn
     manualTime.timePasses(SETTINGS.joinRetryInterval);
     List<Sent> sent = List.of(node.next(), node.next());
-    assertTrue(sent.stream().anyMatch(s -> s.message() instanceof SwimMessage.Join && s.to().equals(address(B))),
+    assertTrue(
+        sent.stream()
+            .anyMatch(s -> s.message() instanceof SwimMessage.Join && s.to().equals(address(B))),
         "JOIN to b among " + sent);
   }
 
@@ -451,7 +487,12 @@ class MembershipActorTest {
     SwimMessage.Ping ping = node.nextProbe();
     Member selfAsSeen = node.members().get("self");
     // b answers, adding "you are dead" as it would for a node that was paused too long
-    node.inject(new SwimMessage.Ack(B, ping.seq(), "b", List.of(selfAsSeen.withStatus(MemberStatus.DEAD, SELF_INCARNATION))));
+    node.inject(
+        new SwimMessage.Ack(
+            B,
+            ping.seq(),
+            "b",
+            List.of(selfAsSeen.withStatus(MemberStatus.DEAD, SELF_INCARNATION))));
     SwimMessage.Ping next = node.nextProbe();
     assertEquals(selfAsSeen.withStatus(MemberStatus.ALIVE, SELF_INCARNATION + 1), next.from());
     assertTrue(next.gossip().contains(next.from()), "the refutation is gossiped: " + next.gossip());
@@ -464,7 +505,8 @@ class MembershipActorTest {
     node.join(B);
     InetSocketAddress from = address(B);
     node.injectBytes(from, new byte[0]);
-    node.injectBytes(from, "GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    node.injectBytes(
+        from, "GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     byte[] future = WireCodec.encode(new SwimMessage.Ping(B, 1, "self", List.of()));
     future[2] = 3;
     node.injectBytes(from, future);
@@ -488,6 +530,8 @@ class MembershipActorTest {
     node.inject(new SwimMessage.Ping(B, 2, "self", many));
     UdpTransport.Send send = node.udp.expectMessageClass(UdpTransport.Send.class);
     assertTrue(send.payload().size() <= SETTINGS.maxDatagramSize, "size " + send.payload().size());
-    assertTrue(send.payload().size() > SETTINGS.maxDatagramSize - 100, "room left unused: " + send.payload().size());
+    assertTrue(
+        send.payload().size() > SETTINGS.maxDatagramSize - 100,
+        "room left unused: " + send.payload().size());
   }
 }

@@ -1,6 +1,5 @@
 package dhtnode.membership;
 
-import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +14,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.metrics.Metrics;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -51,7 +51,10 @@ class MembershipClusterTest {
   }
 
   /** Test switch: forwards between membership and transport, or drops all traffic while cut. */
-  private enum Cut { CUT, RECONNECT }
+  private enum Cut {
+    CUT,
+    RECONNECT
+  }
 
   /** Sits between a membership actor and its real transport; drops everything while cut. */
   private static final class Line extends AbstractBehavior<Object> {
@@ -114,21 +117,45 @@ class MembershipClusterTest {
 
     Node(String name, int port, int seedPort) {
       this.name = name;
-      Config config = ConfigFactory.parseString(
-              "akka.actor.provider = local\n"
-                  + "dht.node { name = " + name + ", host = \"127.0.0.1\", cluster-port = " + port
-                  + ", http-port = " + (port == 1 ? 2 : 1) + ", seeds = [\"127.0.0.1:" + seedPort + "\"] }\n"
-                  + "dht.membership { protocol-period = " + PERIOD.toMillis() + "ms, ping-timeout = 60ms,"
-                  + " join-retry-interval = 100ms }")
-          .withFallback(ConfigFactory.load());
+      Config config =
+          ConfigFactory.parseString(
+                  "akka.actor.provider = local\n"
+                      + "dht.node { name = "
+                      + name
+                      + ", host = \"127.0.0.1\", cluster-port = "
+                      + port
+                      + ", http-port = "
+                      + (port == 1 ? 2 : 1)
+                      + ", seeds = [\"127.0.0.1:"
+                      + seedPort
+                      + "\"] }\n"
+                      + "dht.membership { protocol-period = "
+                      + PERIOD.toMillis()
+                      + "ms, ping-timeout = 60ms,"
+                      + " join-retry-interval = 100ms }")
+              .withFallback(ConfigFactory.load());
       kit = ActorTestKit.create(name, config);
       kits.add(kit);
-      LocalNode node = new LocalNode(name, "127.0.0.1", port, port == 1 ? 2 : 1,
-          List.of(new InetSocketAddress("127.0.0.1", seedPort)));
+      LocalNode node =
+          new LocalNode(
+              name,
+              "127.0.0.1",
+              port,
+              port == 1 ? 2 : 1,
+              List.of(new InetSocketAddress("127.0.0.1", seedPort)));
       MembershipSettings settings = MembershipSettings.from(config);
       line = kit.spawn(Line.create(new InetSocketAddress("127.0.0.1", port)), "line");
-      membership = kit.spawn(MembershipActor.create(
-          node, settings, line.narrow(), new Random(), System.currentTimeMillis(), true, new Metrics(name)), "membership");
+      membership =
+          kit.spawn(
+              MembershipActor.create(
+                  node,
+                  settings,
+                  line.narrow(),
+                  new Random(),
+                  System.currentTimeMillis(),
+                  true,
+                  new Metrics(name)),
+              "membership");
     }
 
     Map<String, MemberStatus> view() {
@@ -143,15 +170,20 @@ class MembershipClusterTest {
       TestProbe<MembershipActor.Members> reply = kit.createTestProbe();
       membership.tell(new MembershipActor.GetMembers(reply.ref()));
       return reply.receiveMessage().members().stream()
-          .filter(m -> m.name().equals(name)).findFirst().orElseThrow();
+          .filter(m -> m.name().equals(name))
+          .findFirst()
+          .orElseThrow();
     }
 
     void awaitView(Map<String, MemberStatus> expected) {
-      kit.createTestProbe().awaitAssert(DEADLINE, Duration.ofMillis(50),
-          () -> {
-            assertEquals(expected, view(), "view of " + name);
-            return null;
-          });
+      kit.createTestProbe()
+          .awaitAssert(
+              DEADLINE,
+              Duration.ofMillis(50),
+              () -> {
+                assertEquals(expected, view(), "view of " + name);
+                return null;
+              });
     }
   }
 
@@ -180,11 +212,18 @@ class MembershipClusterTest {
         Map.of("n1", MemberStatus.ALIVE, "n2", MemberStatus.ALIVE, "n3", MemberStatus.DEAD);
     n1.awaitView(n3Dead);
     n2.awaitView(n3Dead);
-    MemberEvent.MemberDied died = events.fishForMessage(DEADLINE, e ->
-        e instanceof MemberEvent.MemberDied
-            ? FishingOutcomes.complete()
-            : FishingOutcomes.continueAndIgnore())
-        .stream().map(MemberEvent.MemberDied.class::cast).findFirst().orElseThrow();
+    MemberEvent.MemberDied died =
+        events
+            .fishForMessage(
+                DEADLINE,
+                e ->
+                    e instanceof MemberEvent.MemberDied
+                        ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore())
+            .stream()
+            .map(MemberEvent.MemberDied.class::cast)
+            .findFirst()
+            .orElseThrow();
     assertEquals("n3", died.member().name());
 
     // n3 comes back (as after SIGCONT, or a healed partition): it learns it was declared dead,
@@ -193,7 +232,8 @@ class MembershipClusterTest {
     for (Node n : List.of(n1, n2, n3)) {
       n.awaitView(allAlive);
     }
-    assertTrue(n1.member("n3").incarnation() > n3Incarnation, "n3 came back at a higher incarnation");
+    assertTrue(
+        n1.member("n3").incarnation() > n3Incarnation, "n3 came back at a higher incarnation");
 
     // n2 stops gracefully: coordinated shutdown gossips LEFT before the system goes down
     n2.kit.shutdownTestKit();
@@ -206,26 +246,37 @@ class MembershipClusterTest {
   @Test
   void productionActorBindsItsClusterPortAndAnswersAJoin() throws Exception {
     int port = freeUdpPort();
-    Config config = ConfigFactory.parseString(
-            "akka.actor.provider = local\n"
-                + "dht.node { name = solo, host = \"127.0.0.1\", cluster-port = " + port
-                + ", http-port = 1, seeds = [\"127.0.0.1:" + port + "\"] }")
-        .withFallback(ConfigFactory.load());
+    Config config =
+        ConfigFactory.parseString(
+                "akka.actor.provider = local\n"
+                    + "dht.node { name = solo, host = \"127.0.0.1\", cluster-port = "
+                    + port
+                    + ", http-port = 1, seeds = [\"127.0.0.1:"
+                    + port
+                    + "\"] }")
+            .withFallback(ConfigFactory.load());
     ActorTestKit kit = ActorTestKit.create("solo", config);
     kits.add(kit);
-    LocalNode node = new LocalNode("solo", "127.0.0.1", port, 1, List.of(new InetSocketAddress("127.0.0.1", port)));
-    kit.spawn(MembershipActor.create(node, MembershipSettings.from(config), new Metrics("test")), "membership");
+    LocalNode node =
+        new LocalNode(
+            "solo", "127.0.0.1", port, 1, List.of(new InetSocketAddress("127.0.0.1", port)));
+    kit.spawn(
+        MembershipActor.create(node, MembershipSettings.from(config), new Metrics("test")),
+        "membership");
 
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       socket.setSoTimeout(200);
-      Member joiner = new Member("joiner", "127.0.0.1", socket.getLocalPort(), 2, MemberStatus.ALIVE, 1);
+      Member joiner =
+          new Member("joiner", "127.0.0.1", socket.getLocalPort(), 2, MemberStatus.ALIVE, 1);
       byte[] join = WireCodec.encode(new SwimMessage.Join(joiner, 5, List.of()));
       java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[65_536], 65_536);
       // the socket binds asynchronously: resend until it answers, within the deadline
       long deadline = System.nanoTime() + DEADLINE.toNanos();
       SwimMessage reply = null;
       while (reply == null && System.nanoTime() < deadline) {
-        socket.send(new java.net.DatagramPacket(join, join.length, new InetSocketAddress("127.0.0.1", port)));
+        socket.send(
+            new java.net.DatagramPacket(
+                join, join.length, new InetSocketAddress("127.0.0.1", port)));
         try {
           socket.receive(in);
           reply = WireCodec.decode(java.util.Arrays.copyOf(in.getData(), in.getLength()));
@@ -235,7 +286,8 @@ class MembershipClusterTest {
       }
       SwimMessage.JoinReply joinReply = (SwimMessage.JoinReply) reply;
       assertEquals(5, joinReply.seq());
-      assertEquals(List.of("joiner", "solo"), joinReply.gossip().stream().map(Member::name).toList());
+      assertEquals(
+          List.of("joiner", "solo"), joinReply.gossip().stream().map(Member::name).toList());
     }
   }
 }

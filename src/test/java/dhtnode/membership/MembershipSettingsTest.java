@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class MembershipSettingsTest {
 
   private static MembershipSettings with(String overrides) {
-    return MembershipSettings.from(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.defaultReference()));
+    return MembershipSettings.from(
+        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.defaultReference()));
   }
 
   @Test
@@ -31,20 +32,33 @@ class MembershipSettingsTest {
 
   @Test
   void pingTimeoutMustBeShorterThanThePeriod() {
-    SettingsException e = assertThrows(SettingsException.class,
-        () -> with("dht.membership { protocol-period = 500ms, ping-timeout = 500ms }"));
-    assertTrue(e.getMessage().startsWith("dht.membership.ping-timeout must be < protocol-period"), e.getMessage());
+    SettingsException e =
+        assertThrows(
+            SettingsException.class,
+            () -> with("dht.membership { protocol-period = 500ms, ping-timeout = 500ms }"));
+    assertTrue(
+        e.getMessage().startsWith("dht.membership.ping-timeout must be < protocol-period"),
+        e.getMessage());
   }
 
   @Test
   void badValuesNameTheirKey() {
-    assertTrue(assertThrows(SettingsException.class, () -> with("dht.membership.indirect-probes = -1"))
-        .getMessage().startsWith("dht.membership.indirect-probes "));
-    assertTrue(assertThrows(SettingsException.class, () -> with("dht.membership.max-datagram-size = 10"))
-        .getMessage().startsWith("dht.membership.max-datagram-size "));
-    assertTrue(assertThrows(SettingsException.class, () -> with("dht.membership.protocol-period = soon"))
-        .getMessage().startsWith("dht.membership.protocol-period "));
-    assertTrue(assertThrows(SettingsException.class, () -> with("dht.membership.suspicion-multiplier = 0.5"))
-        .getMessage().startsWith("dht.membership.suspicion-multiplier "));
+    assertTrue(
+        assertThrows(SettingsException.class, () -> with("dht.membership.indirect-probes = -1"))
+            .getMessage()
+            .startsWith("dht.membership.indirect-probes "));
+    assertTrue(
+        assertThrows(SettingsException.class, () -> with("dht.membership.max-datagram-size = 10"))
+            .getMessage()
+            .startsWith("dht.membership.max-datagram-size "));
+    assertTrue(
+        assertThrows(SettingsException.class, () -> with("dht.membership.protocol-period = soon"))
+            .getMessage()
+            .startsWith("dht.membership.protocol-period "));
+    assertTrue(
+        assertThrows(
+                SettingsException.class, () -> with("dht.membership.suspicion-multiplier = 0.5"))
+            .getMessage()
+            .startsWith("dht.membership.suspicion-multiplier "));
   }
 }

@@ -39,7 +39,8 @@ class SendFailuresTest {
   void eachDestinationIsWarnedOnItsOwnAndARecoveryIsOneInfoLine() {
     assertNotNull(failures.failed(A, "EPERM"));
     assertNotNull(failures.failed(B, "EPERM"), "another destination is its own fault");
-    assertNull(failures.sent(new InetSocketAddress("10.0.0.3", 7000)),
+    assertNull(
+        failures.sent(new InetSocketAddress("10.0.0.3", 7000)),
         "a destination that never failed recovers from nothing");
     assertEquals("UDP datagrams to " + A + " can be sent again", failures.sent(A));
     assertNull(failures.sent(A), "one INFO line, not one per datagram");

@@ -1,7 +1,6 @@
 package dhtnode.membership;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,12 +16,14 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * Lifeguard's rules on the pure protocol core, with a fake clock and recorded effects: local
- * health with nacks, dogpile suspicion, the buddy notice and the gossip tick.
+ * Lifeguard's rules on the pure protocol core, with a fake clock and recorded effects: local health
+ * with nacks, dogpile suspicion, the buddy notice and the gossip tick.
  */
 class SwimProtocolTest {
-  private static final MembershipSettings SETTINGS = MembershipSettings.from(ConfigFactory.parseString(
-          "dht.membership { push-pull-interval = 1h }").withFallback(ConfigFactory.defaultReference()));
+  private static final MembershipSettings SETTINGS =
+      MembershipSettings.from(
+          ConfigFactory.parseString("dht.membership { push-pull-interval = 1h }")
+              .withFallback(ConfigFactory.defaultReference()));
   private static final Duration T = SETTINGS.protocolPeriod;
 
   private static Member peer(String name, int port) {
@@ -49,8 +50,19 @@ class SwimProtocolTest {
     final SwimProtocol protocol;
 
     Harness(List<Member> peers) {
-      protocol = new SwimProtocol(new LocalNode("self", "127.0.0.1", 7000, 8000,
-          List.of(new InetSocketAddress("127.0.0.1", 7000))), 100, SETTINGS, new Random(1), () -> now, this);
+      protocol =
+          new SwimProtocol(
+              new LocalNode(
+                  "self",
+                  "127.0.0.1",
+                  7000,
+                  8000,
+                  List.of(new InetSocketAddress("127.0.0.1", 7000))),
+              100,
+              SETTINGS,
+              new Random(1),
+              () -> now,
+              this);
       protocol.start();
       if (!peers.isEmpty()) {
         deliver(new SwimMessage.JoinReply(peers.get(0), 1, peers));
@@ -72,9 +84,11 @@ class SwimProtocolTest {
     void advance(Duration d) {
       long end = now + d.toNanos();
       while (true) {
-        Map.Entry<Object, Object[]> next = timers.entrySet().stream()
-            .filter(e -> (long) e.getValue()[0] <= end)
-            .min((a, b) -> Long.compare((long) a.getValue()[0], (long) b.getValue()[0])).orElse(null);
+        Map.Entry<Object, Object[]> next =
+            timers.entrySet().stream()
+                .filter(e -> (long) e.getValue()[0] <= end)
+                .min((a, b) -> Long.compare((long) a.getValue()[0], (long) b.getValue()[0]))
+                .orElse(null);
         if (next == null) {
           break;
         }
@@ -126,8 +140,12 @@ class SwimProtocolTest {
   }
 
   private static SwimMessage.Ping probeOf(List<Sent> sent) {
-    return sent.stream().map(Sent::message).filter(SwimMessage.Ping.class::isInstance)
-        .map(SwimMessage.Ping.class::cast).findFirst().orElseThrow(() -> new AssertionError("no probe in " + sent));
+    return sent.stream()
+        .map(Sent::message)
+        .filter(SwimMessage.Ping.class::isInstance)
+        .map(SwimMessage.Ping.class::cast)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no probe in " + sent));
   }
 
   @Test
@@ -136,17 +154,21 @@ class SwimProtocolTest {
     h.firstTick();
     probeOf(h.take());
     h.advance(SETTINGS.pingTimeout);
-    long helpers = h.take().stream().filter(s -> s.message() instanceof SwimMessage.PingReq).count();
+    long helpers =
+        h.take().stream().filter(s -> s.message() instanceof SwimMessage.PingReq).count();
     assertEquals(3, helpers);
     h.advance(T.minus(SETTINGS.pingTimeout));
     // no ACK and no helper even sent a NACK: the fault is likely this node's
     assertEquals(3, h.protocol.localHealth());
     SwimMessage.Ping second = probeOf(h.take());
-    Member target = PEERS.stream().filter(p -> p.name().equals(second.target())).findFirst().orElseThrow();
+    Member target =
+        PEERS.stream().filter(p -> p.name().equals(second.target())).findFirst().orElseThrow();
     h.deliver(new SwimMessage.Ack(target, second.seq(), target.name(), List.of()));
     // the next period is stretched by 1 + health: no new probe for 4 periods
     h.advance(T.multipliedBy(4).minusMillis(1));
-    assertTrue(h.take().stream().noneMatch(s -> s.message() instanceof SwimMessage.Ping), "probed too early");
+    assertTrue(
+        h.take().stream().noneMatch(s -> s.message() instanceof SwimMessage.Ping),
+        "probed too early");
     h.advance(Duration.ofMillis(1));
     probeOf(h.take());
     assertEquals(2, h.protocol.localHealth(), "an answered probe lowers health by one");
@@ -158,9 +180,11 @@ class SwimProtocolTest {
     h.firstTick();
     SwimMessage.Ping ping = probeOf(h.take());
     h.advance(SETTINGS.pingTimeout);
-    for (Sent s : h.take().stream().filter(s -> s.message() instanceof SwimMessage.PingReq).toList()) {
+    for (Sent s :
+        h.take().stream().filter(s -> s.message() instanceof SwimMessage.PingReq).toList()) {
       SwimMessage.PingReq request = assertInstanceOf(SwimMessage.PingReq.class, s.message());
-      Member helper = PEERS.stream().filter(p -> address(p).equals(s.to())).findFirst().orElseThrow();
+      Member helper =
+          PEERS.stream().filter(p -> address(p).equals(s.to())).findFirst().orElseThrow();
       h.deliver(new SwimMessage.Nack(helper, request.seq(), ping.target(), List.of(), Map.of()));
     }
     h.advance(T.minus(SETTINGS.pingTimeout));
@@ -177,7 +201,11 @@ class SwimProtocolTest {
     SwimMessage.Ping relayed = probeOf(h.take());
     assertEquals(PEERS.get(1).name(), relayed.target());
     h.advance(SETTINGS.pingTimeout);
-    Sent nack = h.take().stream().filter(s -> s.message() instanceof SwimMessage.Nack).findFirst().orElseThrow();
+    Sent nack =
+        h.take().stream()
+            .filter(s -> s.message() instanceof SwimMessage.Nack)
+            .findFirst()
+            .orElseThrow();
     assertEquals(address(requester), nack.to());
     SwimMessage.Nack message = assertInstanceOf(SwimMessage.Nack.class, nack.message());
     assertEquals(42, message.seq());
@@ -187,7 +215,8 @@ class SwimProtocolTest {
     h.deliver(new SwimMessage.PingReq(requester, 43, PEERS.get(2), List.of()));
     SwimMessage.Ping second = probeOf(h.take());
     h.deliver(new SwimMessage.Ack(PEERS.get(2), second.seq(), PEERS.get(2).name(), List.of()));
-    assertTrue(h.take().stream().anyMatch(s -> s.message() instanceof SwimMessage.Ack a && a.seq() == 43));
+    assertTrue(
+        h.take().stream().anyMatch(s -> s.message() instanceof SwimMessage.Ack a && a.seq() == 43));
     h.advance(SETTINGS.pingTimeout);
     assertTrue(h.take().stream().noneMatch(s -> s.message() instanceof SwimMessage.Nack));
   }
@@ -200,21 +229,32 @@ class SwimProtocolTest {
     Duration min = SETTINGS.suspicionTimeout(n);
     Duration max = SETTINGS.suspicionTimeout(n, 0);
     assertEquals(Math.round(min.toNanos() * SETTINGS.suspicionMaxMultiplier), max.toNanos());
-    h.deliver(new SwimMessage.Ping(PEERS.get(0), 1, "self", List.of(suspect), Map.of(suspect.name(), "b")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(0), 1, "self", List.of(suspect), Map.of(suspect.name(), "b")));
     assertEquals(max, h.protocol.suspicionTimeoutOf(suspect.name()));
 
     // the same accuser again is no confirmation
-    h.deliver(new SwimMessage.Ping(PEERS.get(1), 2, "self", List.of(suspect), Map.of(suspect.name(), "b")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(1), 2, "self", List.of(suspect), Map.of(suspect.name(), "b")));
     assertEquals(max, h.protocol.suspicionTimeoutOf(suspect.name()));
-    h.deliver(new SwimMessage.Ping(PEERS.get(1), 3, "self", List.of(suspect), Map.of(suspect.name(), "c")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(1), 3, "self", List.of(suspect), Map.of(suspect.name(), "c")));
     Duration one = h.protocol.suspicionTimeoutOf(suspect.name());
     assertTrue(one.compareTo(max) < 0 && one.compareTo(min) > 0, "one confirmation: " + one);
     // confirmations are gossiped on with their accuser
     h.advance(SETTINGS.gossipInterval);
-    assertTrue(h.take().stream().anyMatch(s -> "c".equals(s.message().accusers().get(suspect.name()))));
+    assertTrue(
+        h.take().stream().anyMatch(s -> "c".equals(s.message().accusers().get(suspect.name()))));
 
-    h.deliver(new SwimMessage.Ping(PEERS.get(2), 4, "self", List.of(suspect), Map.of(suspect.name(), "d")));
-    h.deliver(new SwimMessage.Ping(PEERS.get(3), 5, "self", List.of(suspect), Map.of(suspect.name(), "e")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(2), 4, "self", List.of(suspect), Map.of(suspect.name(), "d")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(3), 5, "self", List.of(suspect), Map.of(suspect.name(), "e")));
     assertEquals(min, h.protocol.suspicionTimeoutOf(suspect.name()));
     // past the minimum already? then the suspect is dead at once
     h.advance(min.minus(SETTINGS.gossipInterval).minusMillis(1));
@@ -225,23 +265,35 @@ class SwimProtocolTest {
 
   @Test
   void eachMemberIsKnownSinceItEnteredItsStatusNotSinceItsLatestIncarnation() {
-    // every step well before the first protocol-period tick, so no probe of this node's own interferes
+    // every step well before the first protocol-period tick, so no probe of this node's own
+    // interferes
     Harness h = new Harness(PEERS);
     Member b = PEERS.get(0);
     long joined = h.protocol.statusSinceNanos(b.name());
     h.advance(Duration.ofMillis(100));
-    h.deliver(new SwimMessage.Gossip(PEERS.get(1), 1, List.of(b.withStatus(MemberStatus.ALIVE, 2)), Map.of()));
+    h.deliver(
+        new SwimMessage.Gossip(
+            PEERS.get(1), 1, List.of(b.withStatus(MemberStatus.ALIVE, 2)), Map.of()));
     assertEquals(joined, h.protocol.statusSinceNanos(b.name()), "a new incarnation, still ALIVE");
     h.advance(Duration.ofMillis(100));
-    h.deliver(new SwimMessage.Gossip(PEERS.get(1), 2, List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
-        Map.of(b.name(), "c")));
+    h.deliver(
+        new SwimMessage.Gossip(
+            PEERS.get(1),
+            2,
+            List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
+            Map.of(b.name(), "c")));
     assertEquals(h.now, h.protocol.statusSinceNanos(b.name()));
     assertEquals(java.util.Set.of("c"), h.protocol.accusers(b.name()));
     long suspected = h.now;
     h.advance(Duration.ofMillis(100));
-    h.deliver(new SwimMessage.Gossip(PEERS.get(2), 3, List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
-        Map.of(b.name(), "d")));
-    assertEquals(suspected, h.protocol.statusSinceNanos(b.name()), "a confirmation does not move it");
+    h.deliver(
+        new SwimMessage.Gossip(
+            PEERS.get(2),
+            3,
+            List.of(b.withStatus(MemberStatus.SUSPECT, 2)),
+            Map.of(b.name(), "d")));
+    assertEquals(
+        suspected, h.protocol.statusSinceNanos(b.name()), "a confirmation does not move it");
     assertEquals(java.util.Set.of("c", "d"), h.protocol.accusers(b.name()));
     h.advance(Duration.ofMillis(100));
     h.deliver(new SwimMessage.Gossip(b, 4, List.of(b.withStatus(MemberStatus.ALIVE, 3)), Map.of()));
@@ -254,11 +306,15 @@ class SwimProtocolTest {
   void aConfirmationArrivingAfterTheShorterTimeoutDeclaresDeadAtOnce() {
     Harness h = new Harness(PEERS);
     Member suspect = PEERS.get(4).withStatus(MemberStatus.SUSPECT, 1);
-    h.deliver(new SwimMessage.Ping(PEERS.get(0), 1, "self", List.of(suspect), Map.of(suspect.name(), "b")));
+    h.deliver(
+        new SwimMessage.Ping(
+            PEERS.get(0), 1, "self", List.of(suspect), Map.of(suspect.name(), "b")));
     h.advance(SETTINGS.suspicionTimeout(PEERS.size() + 1).plusMillis(1));
     assertEquals(MemberStatus.SUSPECT, h.protocol.member(suspect.name()).orElseThrow().status());
     for (String accuser : List.of("c", "d", "e")) {
-      h.deliver(new SwimMessage.Ping(PEERS.get(1), 2, "self", List.of(suspect), Map.of(suspect.name(), accuser)));
+      h.deliver(
+          new SwimMessage.Ping(
+              PEERS.get(1), 2, "self", List.of(suspect), Map.of(suspect.name(), accuser)));
     }
     assertEquals(MemberStatus.DEAD, h.protocol.member(suspect.name()).orElseThrow().status());
     assertTrue(h.events.stream().anyMatch(e -> e instanceof MemberEvent.MemberDied));
@@ -268,13 +324,20 @@ class SwimProtocolTest {
   void aProbeOfASuspectCarriesItsSuspicionFirstWithTheAccuser() {
     Harness h = new Harness(List.of(PEERS.get(0)));
     Member suspect = PEERS.get(0).withStatus(MemberStatus.SUSPECT, 1);
-    h.deliver(new SwimMessage.Gossip(peer("z", 7200), 1, List.of(suspect), Map.of(suspect.name(), "z")));
+    h.deliver(
+        new SwimMessage.Gossip(peer("z", 7200), 1, List.of(suspect), Map.of(suspect.name(), "z")));
     h.take();
     h.firstTick();
     SwimMessage.Ping ping = null;
     for (int i = 0; i < 3 && ping == null; i++) {
-      ping = h.take().stream().map(Sent::message).filter(SwimMessage.Ping.class::isInstance)
-          .map(SwimMessage.Ping.class::cast).filter(p -> p.target().equals("b")).findFirst().orElse(null);
+      ping =
+          h.take().stream()
+              .map(Sent::message)
+              .filter(SwimMessage.Ping.class::isInstance)
+              .map(SwimMessage.Ping.class::cast)
+              .filter(p -> p.target().equals("b"))
+              .findFirst()
+              .orElse(null);
       h.advance(T);
     }
     assertTrue(ping != null, "b was never probed");
@@ -286,20 +349,25 @@ class SwimProtocolTest {
   void pendingGossipGoesToGossipNodesMembersEveryIntervalIncludingTheRecentlyDead() {
     Harness h = new Harness(PEERS);
     h.advance(SETTINGS.gossipInterval);
-    assertTrue(h.take().stream().noneMatch(s -> s.message() instanceof SwimMessage.Gossip), "nothing pending");
+    assertTrue(
+        h.take().stream().noneMatch(s -> s.message() instanceof SwimMessage.Gossip),
+        "nothing pending");
     Member dead = PEERS.get(0).withStatus(MemberStatus.DEAD, 1);
     h.deliver(new SwimMessage.Gossip(PEERS.get(1), 1, List.of(dead), Map.of()));
     h.take();
     java.util.Set<InetSocketAddress> told = new java.util.HashSet<>();
     for (int i = 0; i < 20; i++) {
       // keep news pending: a new member every interval
-      h.deliver(new SwimMessage.Gossip(PEERS.get(1), 2 + i, List.of(peer("x" + i, 7400 + i)), Map.of()));
+      h.deliver(
+          new SwimMessage.Gossip(PEERS.get(1), 2 + i, List.of(peer("x" + i, 7400 + i)), Map.of()));
       h.advance(SETTINGS.gossipInterval);
-      List<Sent> gossip = h.take().stream().filter(s -> s.message() instanceof SwimMessage.Gossip).toList();
+      List<Sent> gossip =
+          h.take().stream().filter(s -> s.message() instanceof SwimMessage.Gossip).toList();
       assertTrue(gossip.size() <= SETTINGS.gossipNodes);
       gossip.forEach(s -> told.add(s.to()));
     }
-    assertTrue(told.contains(address(PEERS.get(0))), "the recently dead member is told too: " + told);
+    assertTrue(
+        told.contains(address(PEERS.get(0))), "the recently dead member is told too: " + told);
   }
 
   @Test

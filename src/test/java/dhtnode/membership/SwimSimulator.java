@@ -15,9 +15,9 @@ import java.util.function.Supplier;
  * A deterministic discrete-event simulation of many {@link SwimProtocol} nodes: virtual time, one
  * priority queue of events, a seeded network (latency, loss, partitions as predicates) and, per
  * node, a FIFO processing queue, so a timer and a datagram that arrive together are handled one
- * after the other and a node that is busy or paused handles both late, as a real actor would.
- * Every datagram is a byte array produced by the real {@link WireCodec} and decoded by the
- * receiving protocol. The same seed gives the same run.
+ * after the other and a node that is busy or paused handles both late, as a real actor would. Every
+ * datagram is a byte array produced by the real {@link WireCodec} and decoded by the receiving
+ * protocol. The same seed gives the same run.
  */
 final class SwimSimulator {
 
@@ -121,10 +121,13 @@ final class SwimSimulator {
     final SwimProtocol protocol;
     final Map<Object, Long> timers = new HashMap<>();
     long timerGeneration;
+
     /** Virtual time at which this node is done with what it is processing. */
     long freeAt;
+
     /** Until when this node is paused (SIGSTOP), or 0. */
     long pausedFrom = Long.MAX_VALUE;
+
     long pausedUntil;
     boolean crashed;
     long sent;
@@ -135,14 +138,24 @@ final class SwimSimulator {
     final long[] outcomes = new long[SwimProtocol.ProbeOutcome.values().length];
     long refutations;
 
-    Node(int index, String name, InetSocketAddress address, List<InetSocketAddress> seeds, long incarnation,
+    Node(
+        int index,
+        String name,
+        InetSocketAddress address,
+        List<InetSocketAddress> seeds,
+        long incarnation,
         MembershipSettings settings) {
       this.index = index;
       this.name = name;
       this.address = address;
-      this.protocol = new SwimProtocol(
-          new LocalNode(name, address.getHostString(), address.getPort(), 1, seeds), incarnation, settings,
-          new Random(random.nextLong()), () -> now, this);
+      this.protocol =
+          new SwimProtocol(
+              new LocalNode(name, address.getHostString(), address.getPort(), 1, seeds),
+              incarnation,
+              settings,
+              new Random(random.nextLong()),
+              () -> now,
+              this);
     }
 
     @Override
@@ -152,7 +165,8 @@ final class SwimSimulator {
       maxDatagram = Math.max(maxDatagram, datagram.length);
       if (datagram.length > settings.maxDatagramSize) {
         try {
-          throw new IllegalStateException(name + " sent " + datagram.length + " bytes: " + WireCodec.decode(datagram));
+          throw new IllegalStateException(
+              name + " sent " + datagram.length + " bytes: " + WireCodec.decode(datagram));
         } catch (WireCodec.MalformedDatagramException e) {
           throw new IllegalStateException(e);
         }
@@ -167,8 +181,10 @@ final class SwimSimulator {
           return;
         }
       }
-      long latency = network.minLatencyNanos()
-          + (long) (random.nextDouble() * (network.maxLatencyNanos() - network.minLatencyNanos()));
+      long latency =
+          network.minLatencyNanos()
+              + (long)
+                  (random.nextDouble() * (network.maxLatencyNanos() - network.minLatencyNanos()));
       queue.add(new Delivery(now + latency, target, address, datagram));
     }
 
@@ -249,11 +265,15 @@ final class SwimSimulator {
   final List<Published> published = new ArrayList<>();
   private long nextOrder;
   private long now;
+
   /** Virtual processing time of one event at a node. */
   private long processingNanos = 20_000;
+
   boolean recordEvents = true;
+
   /** Sees every datagram a node handles, before it does; for debugging a run. */
   java.util.function.BiConsumer<Node, byte[]> trace;
+
   boolean log;
   long datagramsSent;
   long eventsRun;
@@ -305,8 +325,8 @@ final class SwimSimulator {
   }
 
   /**
-   * Starts {@code n} members: the first founds the cluster, each other joins through it, one
-   * every {@code spacing}.
+   * Starts {@code n} members: the first founds the cluster, each other joins through it, one every
+   * {@code spacing}.
    */
   void startCluster(int n, Duration spacing) {
     Node seed = add(List.of(addressOf(0)), Duration.ZERO);
@@ -316,9 +336,9 @@ final class SwimSimulator {
   }
 
   /**
-   * Starts {@code n} members that already know each other, as a cluster that has been up a
-   * while: each founds nothing and is handed node 0's whole table as JOIN_REPLY parts (encoded
-   * and decoded like any datagram) at time 0, so no join storm precedes the measurement.
+   * Starts {@code n} members that already know each other, as a cluster that has been up a while:
+   * each founds nothing and is handed node 0's whole table as JOIN_REPLY parts (encoded and decoded
+   * like any datagram) at time 0, so no join storm precedes the measurement.
    */
   void startStable(int n) {
     List<Member> all = new ArrayList<>();
@@ -331,7 +351,9 @@ final class SwimSimulator {
       Member from = all.get(i == 0 ? 1 : 0);
       List<byte[]> parts = new ArrayList<>();
       for (int start = 0; start < n; start += 30) {
-        parts.add(WireCodec.encode(new SwimMessage.JoinReply(from, 0, all.subList(start, Math.min(n, start + 30)))));
+        parts.add(
+            WireCodec.encode(
+                new SwimMessage.JoinReply(from, 0, all.subList(start, Math.min(n, start + 30)))));
       }
       InetSocketAddress sender = addressOf(i == 0 ? 1 : 0);
       at(0, node, () -> parts.forEach(p -> node.protocol.onDatagram(sender, p)));
@@ -350,10 +372,14 @@ final class SwimSimulator {
 
   /** Pauses {@code node} (SIGSTOP) from {@code nanos} for {@code length}. */
   void pauseAt(long nanos, Node node, Duration length) {
-    queue.add(new Action(nanos, null, () -> {
-      node.pausedFrom = nanos;
-      node.pausedUntil = nanos + length.toNanos();
-    }));
+    queue.add(
+        new Action(
+            nanos,
+            null,
+            () -> {
+              node.pausedFrom = nanos;
+              node.pausedUntil = nanos + length.toNanos();
+            }));
   }
 
   void runFor(Duration duration) {
@@ -401,7 +427,9 @@ final class SwimSimulator {
 
   /** Members other than {@code node} that hold it in {@code status}, among the live ones. */
   long liveHolding(Node node, MemberStatus status) {
-    return nodes.stream().filter(n -> n != node && n.isLive() && n.statusOf(node) == status).count();
+    return nodes.stream()
+        .filter(n -> n != node && n.isLive() && n.statusOf(node) == status)
+        .count();
   }
 
   /** True when every live member holds every live member ALIVE. */

@@ -39,27 +39,36 @@ class UdpTransportTest {
       probePort.close(); // a free port for the transport to bind
       InetSocketAddress bind = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
       // spawned as the membership actor spawns it: a classic child of a typed actor
-      ActorRef<UdpTransport.Command> transport = testKit.spawn(Behaviors.<UdpTransport.Command>setup(context -> {
-        ActorRef<UdpTransport.Command> udp = UdpTransport.spawn(context, bind, "udp");
-        return Behaviors.receiveMessage(command -> {
-          udp.tell(command);
-          return Behaviors.same();
-        });
-      }));
+      ActorRef<UdpTransport.Command> transport =
+          testKit.spawn(
+              Behaviors.<UdpTransport.Command>setup(
+                  context -> {
+                    ActorRef<UdpTransport.Command> udp = UdpTransport.spawn(context, bind, "udp");
+                    return Behaviors.receiveMessage(
+                        command -> {
+                          udp.tell(command);
+                          return Behaviors.same();
+                        });
+                  }));
       TestProbe<UdpTransport.Datagram> listener = testKit.createTestProbe();
       transport.tell(new UdpTransport.Register(listener.ref()));
       assertReceives(peer, bind, listener, "before");
 
       // port 0 is refused by the kernel (and by the JDK): the send throws
-      transport.tell(new UdpTransport.Send(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-          ByteString.fromString("refused")));
+      transport.tell(
+          new UdpTransport.Send(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              ByteString.fromString("refused")));
 
       peer.setSoTimeout(200);
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       String got = null;
       while (got == null && System.nanoTime() < deadline) {
-        // resent until it arrives: a datagram sent while the socket is rebound is dropped, as SWIM expects
-        transport.tell(new UdpTransport.Send((InetSocketAddress) peer.getLocalSocketAddress(), ByteString.fromString("out")));
+        // resent until it arrives: a datagram sent while the socket is rebound is dropped, as SWIM
+        // expects
+        transport.tell(
+            new UdpTransport.Send(
+                (InetSocketAddress) peer.getLocalSocketAddress(), ByteString.fromString("out")));
         DatagramPacket packet = new DatagramPacket(new byte[64], 64);
         try {
           peer.receive(packet);
@@ -74,8 +83,12 @@ class UdpTransportTest {
   }
 
   /** Sends datagrams to the transport until the listener gets one (deadline 10 s). */
-  private static void assertReceives(DatagramSocket peer, InetSocketAddress to,
-      TestProbe<UdpTransport.Datagram> listener, String text) throws Exception {
+  private static void assertReceives(
+      DatagramSocket peer,
+      InetSocketAddress to,
+      TestProbe<UdpTransport.Datagram> listener,
+      String text)
+      throws Exception {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {

@@ -9,18 +9,21 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class WireCodecTest {
-  private static final Member FROM = new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1764111111111L);
-  private static final List<Member> GOSSIP = List.of(
-      new Member("node2", "10.0.0.2", 7001, 8001, MemberStatus.SUSPECT, 3),
-      new Member("nöde3", "host-3.example", 65535, 1, MemberStatus.DEAD, Long.MAX_VALUE),
-      new Member("n4", "h", 7003, 8003, MemberStatus.LEFT, 0));
+  private static final Member FROM =
+      new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1764111111111L);
+  private static final List<Member> GOSSIP =
+      List.of(
+          new Member("node2", "10.0.0.2", 7001, 8001, MemberStatus.SUSPECT, 3),
+          new Member("nöde3", "host-3.example", 65535, 1, MemberStatus.DEAD, Long.MAX_VALUE),
+          new Member("n4", "h", 7003, 8003, MemberStatus.LEFT, 0));
 
-  private static final List<SwimMessage> ALL = List.of(
-      new SwimMessage.Ping(FROM, 1, "node2", GOSSIP),
-      new SwimMessage.PingReq(FROM, -5, GOSSIP.get(0), List.of()),
-      new SwimMessage.Ack(FROM, Long.MAX_VALUE, "node2", GOSSIP),
-      new SwimMessage.Join(FROM, 0, List.of()),
-      new SwimMessage.JoinReply(FROM, 9, GOSSIP));
+  private static final List<SwimMessage> ALL =
+      List.of(
+          new SwimMessage.Ping(FROM, 1, "node2", GOSSIP),
+          new SwimMessage.PingReq(FROM, -5, GOSSIP.get(0), List.of()),
+          new SwimMessage.Ack(FROM, Long.MAX_VALUE, "node2", GOSSIP),
+          new SwimMessage.Join(FROM, 0, List.of()),
+          new SwimMessage.JoinReply(FROM, 9, GOSSIP));
 
   @Test
   void everyMessageSurvivesARoundTrip() throws Exception {
@@ -33,7 +36,9 @@ class WireCodecTest {
   void memberSizeIsTheEncodedSizeOfOneGossipEntry() {
     SwimMessage empty = new SwimMessage.Ping(FROM, 1, "node2", List.of());
     SwimMessage one = new SwimMessage.Ping(FROM, 1, "node2", List.of(GOSSIP.get(1)));
-    assertEquals(WireCodec.encode(one).length - WireCodec.encode(empty).length, WireCodec.memberSize(GOSSIP.get(1)));
+    assertEquals(
+        WireCodec.encode(one).length - WireCodec.encode(empty).length,
+        WireCodec.memberSize(GOSSIP.get(1)));
   }
 
   @Test
@@ -106,14 +111,16 @@ class WireCodecTest {
   }
 
   @Test
-  void versionTwoCarriesAccusersAndTheNewTypesWhileVersionOneIsWrittenWhenItSuffices() throws Exception {
+  void versionTwoCarriesAccusersAndTheNewTypesWhileVersionOneIsWrittenWhenItSuffices()
+      throws Exception {
     Member suspect = GOSSIP.get(0).withStatus(MemberStatus.SUSPECT, 3);
     java.util.Map<String, String> accusers = java.util.Map.of(suspect.name(), "node9");
-    List<SwimMessage> v2 = List.of(
-        new SwimMessage.Ping(FROM, 1, "node2", List.of(suspect), accusers),
-        new SwimMessage.Nack(FROM, 2, "node2", List.of(), java.util.Map.of()),
-        new SwimMessage.Gossip(FROM, 3, List.of(suspect, GOSSIP.get(1)), accusers),
-        new SwimMessage.Sync(FROM, 4, true, GOSSIP, java.util.Map.of()));
+    List<SwimMessage> v2 =
+        List.of(
+            new SwimMessage.Ping(FROM, 1, "node2", List.of(suspect), accusers),
+            new SwimMessage.Nack(FROM, 2, "node2", List.of(), java.util.Map.of()),
+            new SwimMessage.Gossip(FROM, 3, List.of(suspect, GOSSIP.get(1)), accusers),
+            new SwimMessage.Sync(FROM, 4, true, GOSSIP, java.util.Map.of()));
     for (SwimMessage message : v2) {
       byte[] bytes = WireCodec.encode(message);
       assertEquals(2, bytes[2], "version of " + message);

@@ -30,9 +30,11 @@ import org.junit.jupiter.api.Test;
  */
 class MultiNodeTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  record Node(String name, int httpPort, int clusterPort, ActorSystem<NodeGuardian.Command> system) {}
+  record Node(
+      String name, int httpPort, int clusterPort, ActorSystem<NodeGuardian.Command> system) {}
 
   final List<Node> nodes = new ArrayList<>();
 
@@ -74,9 +76,18 @@ class MultiNodeTest {
   Node start(String name, int httpPort, int clusterPort, int seedPort, boolean found) {
     Config config =
         ConfigFactory.parseString(
-                "dht.node { name = " + name + ", http-port = " + httpPort + ", cluster-port = " + clusterPort
-                    + ", seeds = [\"127.0.0.1:" + seedPort + "\"] }\n"
-                    + "dht.ring { found-cluster = " + found + ", removal-delay = 1s }\n"
+                "dht.node { name = "
+                    + name
+                    + ", http-port = "
+                    + httpPort
+                    + ", cluster-port = "
+                    + clusterPort
+                    + ", seeds = [\"127.0.0.1:"
+                    + seedPort
+                    + "\"] }\n"
+                    + "dht.ring { found-cluster = "
+                    + found
+                    + ", removal-delay = 1s }\n"
                     + "dht.storage.engine = memory\n"
                     + "dht.http.request-timeout = 1s\n"
                     + "dht.membership { protocol-period = 200ms, ping-timeout = 80ms, join-retry-interval = 200ms }\n"
@@ -86,10 +97,12 @@ class MultiNodeTest {
             .withFallback(ConfigFactory.defaultReference())
             .resolve();
     NodeSettings settings = NodeSettings.from(config);
-    ActorSystem<NodeGuardian.Command> system = ActorSystem.create(NodeGuardian.create(settings), "dht", config);
+    ActorSystem<NodeGuardian.Command> system =
+        ActorSystem.create(NodeGuardian.create(settings), "dht", config);
     Node node = new Node(name, httpPort, clusterPort, system);
     nodes.add(node);
-    awaitTrue(() -> status(node, "GET", "/health", null) == 200, "node " + name + " serves /health");
+    awaitTrue(
+        () -> status(node, "GET", "/health", null) == 200, "node " + name + " serves /health");
     return node;
   }
 
@@ -98,7 +111,11 @@ class MultiNodeTest {
       HttpRequest request =
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
               .timeout(Duration.ofSeconds(5))
-              .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body))
               .build();
       return http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
@@ -128,7 +145,9 @@ class MultiNodeTest {
   /** At a stable ring epoch with nothing left to fill. */
   static boolean settled(Node node) {
     try {
-      return JSON.readTree(send(node, "GET", "/cluster/stabilization", null).body()).path("settled").asBoolean(false);
+      return JSON.readTree(send(node, "GET", "/cluster/stabilization", null).body())
+          .path("settled")
+          .asBoolean(false);
     } catch (IOException | RuntimeException e) {
       return false;
     }
@@ -153,7 +172,9 @@ class MultiNodeTest {
   @Test
   void aLoneNodeRefusesQuorumRequestsClearlyButServesConsistencyOne() throws Exception {
     Node alone = startSeed("solo");
-    awaitTrue(() -> settled(alone), "the founder of a new cluster starts with its (empty) ranges at once");
+    awaitTrue(
+        () -> settled(alone),
+        "the founder of a new cluster starts with its (empty) ranges at once");
     HttpResponse<String> put = send(alone, "PUT", "/d/k", "v");
     assertEquals(503, put.statusCode(), put.body());
     JsonNode body = JSON.readTree(put.body());
@@ -170,7 +191,9 @@ class MultiNodeTest {
     Node c = startJoining("charlie", a.clusterPort());
     for (Node n : List.of(a, b, c)) {
       awaitTrue(() -> ringSize(n) == 3, n.name() + " sees three members in its ring");
-      awaitTrue(() -> settled(n), n.name() + " is at a stable epoch and has filled every range it replicates");
+      awaitTrue(
+          () -> settled(n),
+          n.name() + " is at a stable epoch and has filled every range it replicates");
     }
 
     for (int i = 0; i < 30; i++) {
@@ -197,7 +220,8 @@ class MultiNodeTest {
     c.system().terminate();
     c.system().getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
     awaitTrue(() -> ringSize(a) == 2 && ringSize(b) == 2, "the leaver is out of both rings");
-    JsonNode members = JSON.readTree(send(a, "GET", "/cluster/members", null).body()).path("members");
+    JsonNode members =
+        JSON.readTree(send(a, "GET", "/cluster/members", null).body()).path("members");
     boolean left = false;
     for (JsonNode m : members) {
       left |= m.path("name").asText().equals("charlie") && m.path("status").asText().equals("LEFT");

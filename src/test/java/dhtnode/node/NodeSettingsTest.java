@@ -79,9 +79,14 @@ class NodeSettingsTest {
     assertRefused("dht.storage.fsync = maybe", "dht.storage.fsync", "BOOLEAN");
     assertRefused("dht.http.max-value-size = 0", "dht.http.max-value-size", "between");
     assertRefused("dht.http.request-timeout = 1ms", "dht.http.request-timeout", "between");
-    assertRefused("dht.replication.read-quorum = 1", "dht.replication.read-quorum", "must exceed factor");
-    assertRefused("dht.replication.write-quorum = 4", "dht.replication.write-quorum", "between 1 and 3");
-    assertRefused("dht.replication.default-consistency = most", "dht.replication.default-consistency", "one, quorum or all");
+    assertRefused(
+        "dht.replication.read-quorum = 1", "dht.replication.read-quorum", "must exceed factor");
+    assertRefused(
+        "dht.replication.write-quorum = 4", "dht.replication.write-quorum", "between 1 and 3");
+    assertRefused(
+        "dht.replication.default-consistency = most",
+        "dht.replication.default-consistency",
+        "one, quorum or all");
   }
 
   @Test
@@ -92,7 +97,8 @@ class NodeSettingsTest {
     assertEquals(java.time.Duration.ofSeconds(-90), behind.clockOffset);
     long shifted = behind.wallMillis();
     long now = System.currentTimeMillis();
-    assertTrue(now - shifted >= 89_000 && now - shifted <= 91_000, "90 s behind: " + (now - shifted));
+    assertTrue(
+        now - shifted >= 89_000 && now - shifted <= 91_000, "90 s behind: " + (now - shifted));
     assertRefused("dht.clock.reserve-ahead = 1ms", "dht.clock.reserve-ahead", "between");
     assertRefused("dht.testing.clock-offset = 400d", "dht.testing.clock-offset", "between");
   }

@@ -48,7 +48,8 @@ class ClockKeeperTest {
     AtomicLong wall = new AtomicLong(1_000_000);
     ClockFile file = new ClockFile(dir);
     HybridClock first = start(wall, file);
-    ActorRef<ClockKeeper.Command> keeper = testKit.spawn(ClockKeeper.create(first, file::write, CHECK));
+    ActorRef<ClockKeeper.Command> keeper =
+        testKit.spawn(ClockKeeper.create(first, file::write, CHECK));
     List<Long> issued = new ArrayList<>();
     issued.add(awaitStamp(first)); // the keeper reserves once at start
     for (int second = 0; second < 10; second++) { // ten seconds of writes, the keeper keeping ahead
@@ -76,11 +77,13 @@ class ClockKeeperTest {
     AtomicLong wall = new AtomicLong(5_000);
     HybridClock clock = HybridClock.reserving(wall::get, AHEAD);
     List<Long> written = new CopyOnWriteArrayList<>();
-    ClockKeeper.Store store = upTo -> {
-      // at the moment of writing, the clock must not yet issue anything above the old reservation
-      assertTrue(clock.reservation() < upTo);
-      written.add(upTo);
-    };
+    ClockKeeper.Store store =
+        upTo -> {
+          // at the moment of writing, the clock must not yet issue anything above the old
+          // reservation
+          assertTrue(clock.reservation() < upTo);
+          written.add(upTo);
+        };
     testKit.spawn(ClockKeeper.create(clock, store, CHECK));
     long t = awaitStamp(clock);
     assertEquals(List.of(clock.reservation()), written);
@@ -92,15 +95,17 @@ class ClockKeeperTest {
     AtomicLong wall = new AtomicLong(5_000);
     HybridClock clock = HybridClock.reserving(wall::get, AHEAD);
     AtomicBoolean diskFails = new AtomicBoolean(false);
-    ClockKeeper.Store store = upTo -> {
-      if (diskFails.get()) {
-        throw new IOException("disk full");
-      }
-    };
+    ClockKeeper.Store store =
+        upTo -> {
+          if (diskFails.get()) {
+            throw new IOException("disk full");
+          }
+        };
     ActorRef<ClockKeeper.Command> keeper = testKit.spawn(ClockKeeper.create(clock, store, CHECK));
     awaitStamp(clock);
 
-    long peer = HybridClock.timestampAt(95_000); // a peer 90 s ahead pushes this clock past its reservation
+    long peer =
+        HybridClock.timestampAt(95_000); // a peer 90 s ahead pushes this clock past its reservation
     clock.observe(peer);
     assertEquals(HybridClock.NOT_RESERVED, clock.tryNow());
     diskFails.set(true);

@@ -18,7 +18,8 @@ class QuorumTallyTest {
   private static final List<String> NODES = List.of("a", "b", "c");
 
   private static Versioned value(long ts, String writer) {
-    return Versioned.of(("v" + ts).getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
+    return Versioned.of(
+        ("v" + ts).getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
   }
 
   @Test

@@ -47,8 +47,10 @@ class ReplicaCoordinatorEpochTest {
   private TestProbe<StorageActor.Command> c;
   private TestProbe<StorageActor.Command> d;
   private TestProbe<Result> client;
+
   /** Where the coordinator says which node is at a later epoch ("node@epoch"). */
   private TestProbe<String> observed;
+
   /** What this node's ring says now; a test moves it forward as a catch-up would. */
   private volatile Placement placement;
 
@@ -68,19 +70,36 @@ class ReplicaCoordinatorEpochTest {
   }
 
   private List<Replica> abc() {
-    return List.of(new Replica("a", a.getRef()), new Replica("b", b.getRef()), new Replica("c", c.getRef()));
+    return List.of(
+        new Replica("a", a.getRef()), new Replica("b", b.getRef()), new Replica("c", c.getRef()));
   }
 
   /** Old set {a, b, c} (read), new set {a, b, d}: d gains the key, c loses it. */
   private Placement transition(long epoch) {
-    List<Replica> all = List.of(new Replica("a", a.getRef()), new Replica("b", b.getRef()),
-        new Replica("c", c.getRef()), new Replica("d", d.getRef()));
+    List<Replica> all =
+        List.of(
+            new Replica("a", a.getRef()),
+            new Replica("b", b.getRef()),
+            new Replica("c", c.getRef()),
+            new Replica("d", d.getRef()));
     return new Placement(epoch, all, 3, List.of(new int[] {0, 1, 2}, new int[] {0, 1, 3}));
   }
 
   private void run(Operation op) {
-    testKit.spawn(ReplicaCoordinator.create(op, KEY, key -> placement, QUORUM, new HybridClock(() -> 1_000L), null,
-            "local", TIMEOUT, (epoch, node) -> observed.getRef().tell(node + "@" + epoch), RETRY, new Metrics("local")))
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                op,
+                KEY,
+                key -> placement,
+                QUORUM,
+                new HybridClock(() -> 1_000L),
+                null,
+                "local",
+                TIMEOUT,
+                (epoch, node) -> observed.getRef().tell(node + "@" + epoch),
+                RETRY,
+                new Metrics("local")))
         .tell(new Run(client.getRef()));
   }
 
@@ -117,7 +136,8 @@ class ReplicaCoordinatorEpochTest {
     assertEquals("b@4", observed.receiveMessage());
     manualTime.timePasses(RETRY);
     manualTime.timePasses(RETRY);
-    a.expectNoMessage(Duration.ofMillis(50)); // this node is still at epoch 3: asking again is pointless
+    a.expectNoMessage(
+        Duration.ofMillis(50)); // this node is still at epoch 3: asking again is pointless
     placement = Placement.stable(4, abc());
     manualTime.timePasses(RETRY);
     get(a, 4);
@@ -163,7 +183,8 @@ class ReplicaCoordinatorEpochTest {
       g.replyTo().tell(new ReadResult(KEY, v, g.tag()));
     }
     assertEquals(v, client.expectMessageClass(Found.class).value());
-    observed.expectNoMessage(Duration.ofMillis(50)); // an older epoch is the replica's to catch up, not ours
+    observed.expectNoMessage(
+        Duration.ofMillis(50)); // an older epoch is the replica's to catch up, not ours
   }
 
   @Test
@@ -236,9 +257,12 @@ class ReplicaCoordinatorEpochTest {
     for (TestProbe<StorageActor.Command> r : List.of(a, b, c)) {
       Put again = put(r, 4);
       assertEquals(toA.value(), again.value());
-      again.replyTo().tell(new WriteResult(KEY, newer, false, again.tag())); // a later write won everywhere
+      again
+          .replyTo()
+          .tell(new WriteResult(KEY, newer, false, again.tag())); // a later write won everywhere
     }
-    ReplicaCoordinator.Unavailable u = client.expectMessageClass(ReplicaCoordinator.Unavailable.class);
+    ReplicaCoordinator.Unavailable u =
+        client.expectMessageClass(ReplicaCoordinator.Unavailable.class);
     assertTrue(u.outcomeUnknown(), "x was stored once and may have been read: never restamped");
     for (TestProbe<StorageActor.Command> r : List.of(a, b, c)) {
       r.expectNoMessage(Duration.ofMillis(50)); // no version read, no second version

@@ -1,6 +1,5 @@
 package dhtnode.replication;
 
-import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,6 +9,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.DispatcherSelector;
+import dhtnode.metrics.Metrics;
 import dhtnode.replication.ReplicaCoordinator.Found;
 import dhtnode.replication.ReplicaCoordinator.NotFound;
 import dhtnode.replication.ReplicaCoordinator.Operation;
@@ -49,8 +49,10 @@ class ReplicaCoordinatorStorageTest {
   }
 
   private static Replica storage(String node) {
-    ActorRef<StorageActor.Command> ref = testKit.spawn(
-        StorageActor.create(InMemoryEngine::new), DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
+    ActorRef<StorageActor.Command> ref =
+        testKit.spawn(
+            StorageActor.create(InMemoryEngine::new),
+            DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     return new Replica(node, ref);
   }
 
@@ -62,7 +64,9 @@ class ReplicaCoordinatorStorageTest {
   private static ActorRef<ReplicaCoordinator.Command> start(
       Operation op, List<Replica> to, HybridClock clock, String node, TestProbe<Result> client) {
     ActorRef<ReplicaCoordinator.Command> coordinator =
-        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, QUORUM, clock, node, TIMEOUT, new Metrics(node)));
+        testKit.spawn(
+            ReplicaCoordinator.create(
+                op, KEY, to, QUORUM, clock, node, TIMEOUT, new Metrics(node)));
     coordinator.tell(new Run(client.getRef()));
     return coordinator;
   }
@@ -121,7 +125,8 @@ class ReplicaCoordinatorStorageTest {
     Written first = (Written) request(write("first"), replicas, fast, "n1");
     Written second = (Written) request(write("second"), replicas, slow, "n2");
 
-    assertTrue(second.version().isNewerThan(first.version()), second.version() + " vs " + first.version());
+    assertTrue(
+        second.version().isNewerThan(first.version()), second.version() + " vs " + first.version());
     Found found = (Found) request(new Operation.Read(), replicas, slow, "n2");
     assertEquals("second", text(found.value()));
   }
@@ -139,10 +144,12 @@ class ReplicaCoordinatorStorageTest {
     assertEquals(v2.version(), found.value().version());
     // Blocking repair if s3 was among the first two answers, asynchronous if it was late.
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe(StorageActor.Reply.class);
-    probe.awaitAssert(Duration.ofSeconds(3), () -> {
-      assertEquals(v2.version(), held(replicas.get(2)).version());
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(3),
+        () -> {
+          assertEquals(v2.version(), held(replicas.get(2)).version());
+          return null;
+        });
   }
 
   @Test
@@ -165,14 +172,16 @@ class ReplicaCoordinatorStorageTest {
     assertEquals(winningText, text(found.value()));
 
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe(StorageActor.Reply.class);
-    probe.awaitAssert(Duration.ofSeconds(3), () -> {
-      for (Replica r : replicas) {
-        Versioned v = held(r);
-        assertNotNull(v, r.node() + " holds nothing");
-        assertEquals(winner, v.version(), r.node() + " has not converged");
-        assertArrayEquals(winningText.getBytes(StandardCharsets.UTF_8), v.value());
-      }
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(3),
+        () -> {
+          for (Replica r : replicas) {
+            Versioned v = held(r);
+            assertNotNull(v, r.node() + " holds nothing");
+            assertEquals(winner, v.version(), r.node() + " has not converged");
+            assertArrayEquals(winningText.getBytes(StandardCharsets.UTF_8), v.value());
+          }
+          return null;
+        });
   }
 }

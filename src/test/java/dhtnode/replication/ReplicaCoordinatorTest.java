@@ -1,6 +1,5 @@
 package dhtnode.replication;
 
-import dhtnode.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -12,6 +11,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import dhtnode.metrics.Metrics;
 import dhtnode.replication.ReplicaCoordinator.Found;
 import dhtnode.replication.ReplicaCoordinator.NotFound;
 import dhtnode.replication.ReplicaCoordinator.Operation;
@@ -53,6 +53,7 @@ class ReplicaCoordinatorTest {
   private TestProbe<StorageActor.Command> c;
   private List<Replica> replicas;
   private TestProbe<Result> client;
+
   /** Wall clock pinned at 1000 ms, so versions are predictable and "the future" is easy to make. */
   private HybridClock clock;
 
@@ -66,7 +67,11 @@ class ReplicaCoordinatorTest {
     a = testKit.createTestProbe(StorageActor.Command.class);
     b = testKit.createTestProbe(StorageActor.Command.class);
     c = testKit.createTestProbe(StorageActor.Command.class);
-    replicas = List.of(new Replica("a", a.getRef()), new Replica("b", b.getRef()), new Replica("c", c.getRef()));
+    replicas =
+        List.of(
+            new Replica("a", a.getRef()),
+            new Replica("b", b.getRef()),
+            new Replica("c", c.getRef()));
     client = testKit.createTestProbe(Result.class);
     clock = new HybridClock(() -> 1_000L);
   }
@@ -77,20 +82,23 @@ class ReplicaCoordinatorTest {
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum, Metrics metrics) {
     ActorRef<ReplicaCoordinator.Command> coordinator =
-        testKit.spawn(ReplicaCoordinator.create(op, KEY, replicas, quorum, clock, "local", TIMEOUT, metrics));
+        testKit.spawn(
+            ReplicaCoordinator.create(op, KEY, replicas, quorum, clock, "local", TIMEOUT, metrics));
     coordinator.tell(new Run(client.getRef()));
     return coordinator;
   }
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op, Quorum quorum, List<Replica> to) {
     ActorRef<ReplicaCoordinator.Command> coordinator =
-        testKit.spawn(ReplicaCoordinator.create(op, KEY, to, quorum, clock, "local", TIMEOUT, METRICS));
+        testKit.spawn(
+            ReplicaCoordinator.create(op, KEY, to, quorum, clock, "local", TIMEOUT, METRICS));
     coordinator.tell(new Run(client.getRef()));
     return coordinator;
   }
 
   private static Versioned value(String text, long timestamp, String writer) {
-    return Versioned.of(text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(timestamp, writer));
+    return Versioned.of(
+        text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(timestamp, writer));
   }
 
   private static Operation.Write write(String text) {
@@ -200,8 +208,12 @@ class ReplicaCoordinatorTest {
     ackPut(b);
     Written written = client.expectMessageClass(Written.class);
     assertEquals(second.value().version(), written.version());
-    assertTrue(written.version().isNewerThan(completed.version()),
-        "a later write beats the completed one: " + written.version() + " vs " + completed.version());
+    assertTrue(
+        written.version().isNewerThan(completed.version()),
+        "a later write beats the completed one: "
+            + written.version()
+            + " vs "
+            + completed.version());
     assertEquals(1.0, counter(metrics, "dht.write.fallbacks"));
     assertEquals(0.0, counter(metrics, "dht.write.fallbacks.unavailable"));
   }
@@ -286,7 +298,8 @@ class ReplicaCoordinatorTest {
   void aReplicaHoldingTheSameVersionWithOtherBytesIsNotCountedAsHoldingTheWrite() {
     run(write("mine"), ONE_ROUND);
     Put toA = expectPut(a);
-    Versioned impostor = Versioned.of("other".getBytes(StandardCharsets.UTF_8), "text/plain", toA.value().version());
+    Versioned impostor =
+        Versioned.of("other".getBytes(StandardCharsets.UTF_8), "text/plain", toA.value().version());
     refuse(toA, impostor);
     ackPut(b);
     Put toC = expectPut(c);
@@ -312,12 +325,11 @@ class ReplicaCoordinatorTest {
   }
 
   /**
-   * The execution that made one write take effect twice, replayed with the replicas played by
-   * hand (last writer wins, as a StorageActor does): X stamps x@v1 on a coordinator with a slow
-   * clock, Z stamps z@vZ > v1; c stores x@v1 and a read through c returns x (repairing a); Z
-   * completes on a and c, and a read returns z; X's first round is refused by a and b. X must not
-   * write x again under a second version, so a read after it still returns z: reads x, z, z,
-   * never x, z, x.
+   * The execution that made one write take effect twice, replayed with the replicas played by hand
+   * (last writer wins, as a StorageActor does): X stamps x@v1 on a coordinator with a slow clock, Z
+   * stamps z@vZ > v1; c stores x@v1 and a read through c returns x (repairing a); Z completes on a
+   * and c, and a read returns z; X's first round is refused by a and b. X must not write x again
+   * under a second version, so a read after it still returns z: reads x, z, z, never x, z, x.
    */
   @Test
   void concurrentOneRoundWritesNeverReadXThenZThenXAgain() {
@@ -325,14 +337,32 @@ class ReplicaCoordinatorTest {
     List<TestProbe<StorageActor.Command>> probes = List.of(a, b, c);
 
     TestProbe<Result> xClient = testKit.createTestProbe(Result.class);
-    ActorRef<ReplicaCoordinator.Command> x = testKit.spawn(ReplicaCoordinator.create(
-        write("x"), KEY, replicas, ONE_ROUND, new HybridClock(() -> 1_000L), "nx", TIMEOUT, METRICS));
+    ActorRef<ReplicaCoordinator.Command> x =
+        testKit.spawn(
+            ReplicaCoordinator.create(
+                write("x"),
+                KEY,
+                replicas,
+                ONE_ROUND,
+                new HybridClock(() -> 1_000L),
+                "nx",
+                TIMEOUT,
+                METRICS));
     x.tell(new Run(xClient.getRef()));
     Put[] xPuts = {expectPut(a), expectPut(b), expectPut(c)};
 
     TestProbe<Result> zClient = testKit.createTestProbe(Result.class);
-    testKit.spawn(ReplicaCoordinator.create(
-        write("z"), KEY, replicas, ONE_ROUND, new HybridClock(() -> 2_000L), "nz", TIMEOUT, METRICS))
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                write("z"),
+                KEY,
+                replicas,
+                ONE_ROUND,
+                new HybridClock(() -> 2_000L),
+                "nz",
+                TIMEOUT,
+                METRICS))
         .tell(new Run(zClient.getRef()));
     Put[] zPuts = {expectPut(a), expectPut(b), expectPut(c)};
     assertTrue(zPuts[0].value().version().isNewerThan(xPuts[0].value().version()));
@@ -357,10 +387,20 @@ class ReplicaCoordinatorTest {
   }
 
   /** A quorum read answered by replicas {@code first} and {@code second}; returns what it read. */
-  private String readThrough(Versioned[] held, List<TestProbe<StorageActor.Command>> probes, int first, int second) {
+  private String readThrough(
+      Versioned[] held, List<TestProbe<StorageActor.Command>> probes, int first, int second) {
     TestProbe<Result> reader = testKit.createTestProbe(Result.class);
-    testKit.spawn(ReplicaCoordinator.create(
-        new Operation.Read(), KEY, replicas, QUORUM, new HybridClock(() -> 1_500L), "nr", TIMEOUT, METRICS))
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                new Operation.Read(),
+                KEY,
+                replicas,
+                QUORUM,
+                new HybridClock(() -> 1_500L),
+                "nr",
+                TIMEOUT,
+                METRICS))
         .tell(new Run(reader.getRef()));
     Get[] gets = new Get[3];
     for (int i = 0; i < 3; i++) {
@@ -368,8 +408,10 @@ class ReplicaCoordinatorTest {
     }
     answer(gets[first], held[first]);
     answer(gets[second], held[second]);
-    Versioned newest = held[first] == null || (held[second] != null && held[second].supersedes(held[first]))
-        ? held[second] : held[first];
+    Versioned newest =
+        held[first] == null || (held[second] != null && held[second].supersedes(held[first]))
+            ? held[second]
+            : held[first];
     int stale = newest == held[first] ? second : first;
     if (held[stale] == null || !held[stale].equals(newest)) {
       serve(held, stale, expectPut(probes.get(stale))); // blocking read repair
@@ -399,10 +441,22 @@ class ReplicaCoordinatorTest {
 
   @Test
   void aWriteWhoseClockReservationIsExhaustedWaitsForTheKeeperBeforeStamping() {
-    HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4)); // nothing reserved yet
+    HybridClock reserving =
+        HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4)); // nothing reserved yet
     TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
-    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
-        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                write("v"),
+                KEY,
+                replicas,
+                ONE_ROUND,
+                reserving,
+                keeper.getRef(),
+                "local",
+                TIMEOUT,
+                METRICS))
+        .tell(new Run(client.getRef()));
     ClockKeeper.Reserve reserve = keeper.expectMessageClass(ClockKeeper.Reserve.class);
     a.expectNoMessage(QUIET); // nothing is sent before there is a version
 
@@ -419,8 +473,19 @@ class ReplicaCoordinatorTest {
   void aWriteThatGetsNoReservationBeforeTheDeadlineWasNotWritten() {
     HybridClock reserving = HybridClock.reserving(() -> 1_000L, Duration.ofSeconds(4));
     TestProbe<ClockKeeper.Command> keeper = testKit.createTestProbe(ClockKeeper.Command.class);
-    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, ONE_ROUND, reserving, keeper.getRef(),
-        "local", TIMEOUT, METRICS)).tell(new Run(client.getRef()));
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                write("v"),
+                KEY,
+                replicas,
+                ONE_ROUND,
+                reserving,
+                keeper.getRef(),
+                "local",
+                TIMEOUT,
+                METRICS))
+        .tell(new Run(client.getRef()));
     keeper.expectMessageClass(ClockKeeper.Reserve.class);
     manualTime.timePasses(TIMEOUT);
     Unavailable unavailable = client.expectMessageClass(Unavailable.class);
@@ -454,7 +519,8 @@ class ReplicaCoordinatorTest {
   void oneRoundIsNotUsedWhenWIsNoMajority() {
     // W=2 of 4 replicas: two write quorums need not meet, so the version is read first
     TestProbe<StorageActor.Command> d = testKit.createTestProbe(StorageActor.Command.class);
-    List<Replica> four = List.of(replicas.get(0), replicas.get(1), replicas.get(2), new Replica("d", d.getRef()));
+    List<Replica> four =
+        List.of(replicas.get(0), replicas.get(1), replicas.get(2), new Replica("d", d.getRef()));
     run(write("v"), ONE_ROUND, four);
     expectGet(a);
     expectGet(d);
@@ -472,9 +538,11 @@ class ReplicaCoordinatorTest {
     Put put = ackPut(a);
     ackPut(b);
     Written written = client.expectMessageClass(Written.class);
-    assertTrue(written.version().isNewerThan(future),
+    assertTrue(
+        written.version().isNewerThan(future),
         "new version " + written.version() + " must beat the completed write " + future);
-    assertTrue(written.version().timestamp() > farFuture, "beats it on time, not only on writer name");
+    assertTrue(
+        written.version().timestamp() > farFuture, "beats it on time, not only on writer name");
     assertEquals(put.value().version(), written.version());
   }
 
@@ -502,7 +570,8 @@ class ReplicaCoordinatorTest {
 
     manualTime.timePasses(TIMEOUT);
     Unavailable unavailable = client.expectMessageClass(Unavailable.class);
-    assertTrue(unavailable.outcomeUnknown(), "the value reached replicas and may surface through repair");
+    assertTrue(
+        unavailable.outcomeUnknown(), "the value reached replicas and may surface through repair");
     assertEquals(List.of("a"), unavailable.answered());
   }
 
@@ -635,7 +704,10 @@ class ReplicaCoordinatorTest {
   void everyWriteBackToAStaleReplicaIsCountedAsAReadRepair() {
     Metrics metrics = new Metrics("local");
     Versioned newest = value("new", 9L << 16, "a");
-    testKit.spawn(ReplicaCoordinator.create(new Operation.Read(), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                new Operation.Read(), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
         .tell(new Run(client.getRef()));
     answerGet(a, newest);
     answerGet(b, value("old", 3L << 16, "b"));
@@ -651,7 +723,10 @@ class ReplicaCoordinatorTest {
   @Test
   void aRequestStillWaitingAtItsDeadlineIsCountedAsATimeout() {
     Metrics metrics = new Metrics("local");
-    testKit.spawn(ReplicaCoordinator.create(write("v"), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
+    testKit
+        .spawn(
+            ReplicaCoordinator.create(
+                write("v"), KEY, replicas, QUORUM, clock, "local", TIMEOUT, metrics))
         .tell(new Run(client.getRef()));
     expectGet(a);
     expectGet(b);

@@ -45,8 +45,10 @@ class HashRingTest {
     for (int i = 1; i < tokens.size(); i++) {
       assertTrue(tokens.get(i - 1).token() <= tokens.get(i).token());
     }
-    assertTrue(tokens.contains(new HashRing.VNodeToken(
-        Murmur3.hash64("a#0".getBytes(java.nio.charset.StandardCharsets.UTF_8)), "a")));
+    assertTrue(
+        tokens.contains(
+            new HashRing.VNodeToken(
+                Murmur3.hash64("a#0".getBytes(java.nio.charset.StandardCharsets.UTF_8)), "a")));
     assertTrue(tokens.contains(new HashRing.VNodeToken(HashRing.vnodeToken("b", V - 1), "b")));
   }
 

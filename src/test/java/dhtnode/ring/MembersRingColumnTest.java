@@ -27,8 +27,10 @@ import org.junit.jupiter.api.Test;
 
 /** {@code /cluster/members} shows where the agreed ring has each member beside its SWIM state. */
 class MembersRingColumnTest {
-  static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString("akka.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,29 +41,48 @@ class MembersRingColumnTest {
 
   @Test
   void ringMembershipIsShownBesideSwimStateAndRingMembersSwimDoesNotListAppear() throws Exception {
-    List<Member> members = List.of(
-        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
-        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.DEAD, 3),
-        new Member("node4", "127.0.0.1", 7003, 8003, MemberStatus.ALIVE, 5),
-        new Member("node5", "127.0.0.1", 7004, 8004, MemberStatus.ALIVE, 5));
-    ActorRef<MembershipActor.Command> membership = testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
-        .onMessage(MembershipActor.GetMembers.class, get -> {
-          get.replyTo().tell(new MembershipActor.Members("node1", members));
-          return Behaviors.same();
-        })
-        .build());
+    List<Member> members =
+        List.of(
+            new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 17),
+            new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.DEAD, 3),
+            new Member("node4", "127.0.0.1", 7003, 8003, MemberStatus.ALIVE, 5),
+            new Member("node5", "127.0.0.1", 7004, 8004, MemberStatus.ALIVE, 5));
+    ActorRef<MembershipActor.Command> membership =
+        testKit.spawn(
+            Behaviors.receive(MembershipActor.Command.class)
+                .onMessage(
+                    MembershipActor.GetMembers.class,
+                    get -> {
+                      get.replyTo().tell(new MembershipActor.Members("node1", members));
+                      return Behaviors.same();
+                    })
+                .build());
     RingView view = new RingView(RingSettings.from(ConfigFactory.load()), 3);
     // epoch 6 moves from node1..node3 to node1, node3, node4: node2 leaves, node4 joins
-    view.publish(new RingSnapshot(6, HashRing.of(List.of("node1", "node2", "node3"), 16, 3),
-        HashRing.of(List.of("node1", "node3", "node4"), 16, 3)));
-    MembershipRoutes routes = new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300), view);
-    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(routes.route())
-        .toCompletableFuture().get();
+    view.publish(
+        new RingSnapshot(
+            6,
+            HashRing.of(List.of("node1", "node2", "node3"), 16, 3),
+            HashRing.of(List.of("node1", "node3", "node4"), 16, 3)));
+    MembershipRoutes routes =
+        new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300), view);
+    ServerBinding binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .bind(routes.route())
+            .toCompletableFuture()
+            .get();
     JsonNode body;
     try {
-      URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
-      body = JSON.readTree(client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString())
-          .body());
+      URI uri =
+          URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
+      body =
+          JSON.readTree(
+              client
+                  .send(
+                      HttpRequest.newBuilder(uri).GET().build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
     } finally {
       binding.unbind().toCompletableFuture().get();
     }
@@ -72,8 +93,11 @@ class MembersRingColumnTest {
       ring.put(m.get("name").asText(), m.get("ring").asText());
       status.put(m.get("name").asText(), m.get("status").asText());
     }
-    assertEquals(Map.of("node1", "current", "node2", "leaving", "node3", "current", "node4", "joining",
-        "node5", "none"), ring);
+    assertEquals(
+        Map.of(
+            "node1", "current", "node2", "leaving", "node3", "current", "node4", "joining", "node5",
+            "none"),
+        ring);
     assertEquals("UNKNOWN", status.get("node3"), "in the ring, not heard of by SWIM");
     assertEquals("DEAD", status.get("node2"));
   }

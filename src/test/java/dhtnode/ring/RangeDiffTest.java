@@ -66,7 +66,8 @@ class RangeDiffTest {
     checkAllMembersAgainstBruteForce(before, after);
     double gained = 0;
     double lost = 0;
-    for (String m : new TreeSet<>(List.of("node1", "node2", "node3", "node4", "node5", "node6", "node7"))) {
+    for (String m :
+        new TreeSet<>(List.of("node1", "node2", "node3", "node4", "node5", "node6", "node7"))) {
       RangeDiff diff = RangeDiff.of(m, before, after);
       gained += length(diff.gained());
       lost += length(diff.lost());
@@ -88,7 +89,8 @@ class RangeDiffTest {
     RangeDiff c = RangeDiff.of("c", before, after);
     assertEquals(List.of(new TokenRange(100, Long.MIN_VALUE + 5)), c.gained());
     assertTrue(c.gained().get(0).wraps());
-    assertEquals(List.of(new TokenRange(100, Long.MIN_VALUE + 5)), RangeDiff.of("a", before, after).lost());
+    assertEquals(
+        List.of(new TokenRange(100, Long.MIN_VALUE + 5)), RangeDiff.of("a", before, after).lost());
     assertTrue(RangeDiff.of("b", before, after).isEmpty());
     checkAllMembersAgainstBruteForce(before, after);
   }
@@ -104,8 +106,10 @@ class RangeDiffTest {
     HashRing after = HashRing.withTokens(tokens, 1);
     // "a" held (MIN+10, 0] already; what it gains is b's arcs, as one wrapping range
     assertEquals(List.of(TokenRange.full()), after.ownedRanges("a"));
-    assertEquals(List.of(new TokenRange(0, Long.MIN_VALUE + 10)), RangeDiff.of("a", before, after).gained());
-    assertEquals(List.of(new TokenRange(0, Long.MIN_VALUE + 10)), RangeDiff.of("b", before, after).lost());
+    assertEquals(
+        List.of(new TokenRange(0, Long.MIN_VALUE + 10)), RangeDiff.of("a", before, after).gained());
+    assertEquals(
+        List.of(new TokenRange(0, Long.MIN_VALUE + 10)), RangeDiff.of("b", before, after).lost());
     checkAllMembersAgainstBruteForce(before, after);
   }
 
@@ -168,7 +172,8 @@ class RangeDiffTest {
       assertTrue(ranges.get(i - 1).end() != ranges.get(i).start(), "unmerged " + ranges);
     }
     if (ranges.size() > 1) {
-      assertTrue(ranges.get(ranges.size() - 1).end() != ranges.get(0).start(), "unmerged " + ranges);
+      assertTrue(
+          ranges.get(ranges.size() - 1).end() != ranges.get(0).start(), "unmerged " + ranges);
     }
   }
 

@@ -12,10 +12,10 @@ import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.api.ReadinessRoutes;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberStatus;
 import dhtnode.membership.MembershipActor;
-import dhtnode.api.ReadinessRoutes;
 import dhtnode.stabilization.StabilizationPlanner;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,8 +33,10 @@ import org.junit.jupiter.api.Test;
  * ring's test package, to publish a ring snapshot by hand).
  */
 class ReadinessRoutesTest {
-  static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString("akka.actor.provider = local")
+              .withFallback(ConfigFactory.load()));
   static final HttpClient client = HttpClient.newHttpClient();
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -44,40 +46,74 @@ class ReadinessRoutesTest {
   }
 
   static ActorRef<MembershipActor.Command> membership(MemberStatus node3) {
-    List<Member> members = List.of(
-        new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1),
-        new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.ALIVE, 1),
-        new Member("node3", "127.0.0.1", 7002, 8002, node3, 1));
-    return testKit.spawn(Behaviors.receive(MembershipActor.Command.class)
-        .onMessage(MembershipActor.GetMembers.class, get -> {
-          get.replyTo().tell(new MembershipActor.Members("node1", members));
-          return Behaviors.same();
-        })
-        .build());
+    List<Member> members =
+        List.of(
+            new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1),
+            new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.ALIVE, 1),
+            new Member("node3", "127.0.0.1", 7002, 8002, node3, 1));
+    return testKit.spawn(
+        Behaviors.receive(MembershipActor.Command.class)
+            .onMessage(
+                MembershipActor.GetMembers.class,
+                get -> {
+                  get.replyTo().tell(new MembershipActor.Members("node1", members));
+                  return Behaviors.same();
+                })
+            .build());
   }
 
   /** A planner that reports {@code recovering} ranges still to refill. */
   static ActorRef<StabilizationPlanner.Command> planner(AtomicInteger recovering) {
-    return testKit.spawn(Behaviors.receive(StabilizationPlanner.Command.class)
-        .onMessage(StabilizationPlanner.GetStatus.class, get -> {
-          get.replyTo().tell(new StabilizationPlanner.Status(4, recovering.get() == 0, 0, false, false, 0, false,
-              null, recovering.get(), 0, 0, 0, 0, 0, 0, 0, Map.of(), 0, 0));
-          return Behaviors.same();
-        })
-        .build());
+    return testKit.spawn(
+        Behaviors.receive(StabilizationPlanner.Command.class)
+            .onMessage(
+                StabilizationPlanner.GetStatus.class,
+                get -> {
+                  get.replyTo()
+                      .tell(
+                          new StabilizationPlanner.Status(
+                              4,
+                              recovering.get() == 0,
+                              0,
+                              false,
+                              false,
+                              0,
+                              false,
+                              null,
+                              recovering.get(),
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              Map.of(),
+                              0,
+                              0));
+                  return Behaviors.same();
+                })
+            .build());
   }
 
-  static HttpResponse<String> ready(ActorRef<MembershipActor.Command> membership,
-      ActorRef<StabilizationPlanner.Command> planner) throws Exception {
+  static HttpResponse<String> ready(
+      ActorRef<MembershipActor.Command> membership, ActorRef<StabilizationPlanner.Command> planner)
+      throws Exception {
     RingView view = new RingView(RingSettings.from(ConfigFactory.load()), 3);
     view.publish(new RingSnapshot(4, HashRing.of(List.of("node1", "node2", "node3"), 16, 3)));
-    ReadinessRoutes routes = new ReadinessRoutes(testKit.system(), "node1", membership, planner, view,
-        Duration.ofSeconds(3));
-    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(routes.route())
-        .toCompletableFuture().get();
+    ReadinessRoutes routes =
+        new ReadinessRoutes(
+            testKit.system(), "node1", membership, planner, view, Duration.ofSeconds(3));
+    ServerBinding binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .bind(routes.route())
+            .toCompletableFuture()
+            .get();
     try {
       URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ready");
-      return client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(
+          HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
     } finally {
       binding.unbind().toCompletableFuture().get();
     }

@@ -30,19 +30,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ring actor under ManualTime: peers are probes that receive what the actor sends and answer
- * as the test chooses, so every step of an agreement is visible and exact.
+ * The ring actor under ManualTime: peers are probes that receive what the actor sends and answer as
+ * the test chooses, so every step of an agreement is visible and exact.
  */
 class RingActorTest {
-  static final Config CONFIG = ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ManualTime.config());
+  static final Config CONFIG =
+      ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ManualTime.config());
   static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
   private static final ManualTime manualTime = ManualTime.get(testKit.system());
 
-  private static final Config RING = ConfigFactory.parseString("dht.ring { vnodes = 64, removal-delay = 3s }")
-      .withFallback(ConfigFactory.defaultReference());
+  private static final Config RING =
+      ConfigFactory.parseString("dht.ring { vnodes = 64, removal-delay = 3s }")
+          .withFallback(ConfigFactory.defaultReference());
   private static final RingSettings SETTINGS = RingSettings.from(RING);
   private static final RingSettings FOUNDING =
-      RingSettings.from(ConfigFactory.parseString("dht.ring.found-cluster = on").withFallback(RING));
+      RingSettings.from(
+          ConfigFactory.parseString("dht.ring.found-cluster = on").withFallback(RING));
   private static final long WALL = 1_700_000_000_000L;
 
   @AfterAll
@@ -60,16 +63,19 @@ class RingActorTest {
   }
 
   private static RingActor.MemberEventReceived joined(String name) {
-    return new RingActor.MemberEventReceived(new MemberEvent.MemberJoined(member(name, MemberStatus.ALIVE), "node1"));
+    return new RingActor.MemberEventReceived(
+        new MemberEvent.MemberJoined(member(name, MemberStatus.ALIVE), "node1"));
   }
 
   private static RingActor.MemberEventReceived alive(String name) {
-    return new RingActor.MemberEventReceived(new MemberEvent.MemberAlive(member(name, MemberStatus.ALIVE), name));
+    return new RingActor.MemberEventReceived(
+        new MemberEvent.MemberAlive(member(name, MemberStatus.ALIVE), name));
   }
 
   private static RingActor.MemberEventReceived died(String name) {
     return new RingActor.MemberEventReceived(
-        new MemberEvent.MemberDied(member(name, MemberStatus.DEAD), "node1", "suspicion timed out"));
+        new MemberEvent.MemberDied(
+            member(name, MemberStatus.DEAD), "node1", "suspicion timed out"));
   }
 
   private static RingConfig stable(String... names) {
@@ -94,8 +100,17 @@ class RingActorTest {
       for (int i = 2; i <= 5; i++) {
         peers.put("node" + i, testKit.createTestProbe());
       }
-      ring = testKit.spawn(RingActor.create(rm("node1"), view, settings, store,
-          m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL, null));
+      ring =
+          testKit.spawn(
+              RingActor.create(
+                  rm("node1"),
+                  view,
+                  settings,
+                  store,
+                  m -> peers.get(m.name()).getRef(),
+                  stopped::set,
+                  () -> WALL,
+                  null));
       ring.tell(new RingActor.Subscribe(snapshots.getRef()));
       status(); // the actor has started, and with it its tick timer
     }
@@ -145,19 +160,32 @@ class RingActorTest {
     List<String> knownWhenNamed = new CopyOnWriteArrayList<>();
     RingView view = new RingView(SETTINGS, 3);
     TestProbe<RingSnapshot> snapshots = testKit.createTestProbe();
-    ActorRef<RingActor.Command> ring = testKit.spawn(RingActor.create(rm("node1"), view, FOUNDING,
-        RingStateStore.inMemory(), m -> testKit.<RingActor.Command>createTestProbe().getRef(), reason -> { },
-        () -> WALL, new RingActor.MemberFeed(membership.getRef(), m -> addresses.add(m.name()))));
-    ActorRef<MemberEvent> subscriber = membership.expectMessageClass(MembershipActor.Subscribe.class).subscriber();
+    ActorRef<RingActor.Command> ring =
+        testKit.spawn(
+            RingActor.create(
+                rm("node1"),
+                view,
+                FOUNDING,
+                RingStateStore.inMemory(),
+                m -> testKit.<RingActor.Command>createTestProbe().getRef(),
+                reason -> {},
+                () -> WALL,
+                new RingActor.MemberFeed(membership.getRef(), m -> addresses.add(m.name()))));
+    ActorRef<MemberEvent> subscriber =
+        membership.expectMessageClass(MembershipActor.Subscribe.class).subscriber();
     ring.tell(new RingActor.Subscribe(snapshots.getRef()));
     assertEquals(1, snapshots.receiveMessage().epoch());
-    subscriber.tell(new MemberEvent.MemberDied(member("node3", MemberStatus.DEAD), "node1", "gone"));
+    subscriber.tell(
+        new MemberEvent.MemberDied(member("node3", MemberStatus.DEAD), "node1", "gone"));
     subscriber.tell(new MemberEvent.MemberJoined(member("node2", MemberStatus.ALIVE), "node1"));
     ticks(1);
     RingSnapshot named = snapshots.receiveMessage();
     knownWhenNamed.addAll(addresses);
     assertTrue(named.next().members().contains("node2"), named.toString());
-    assertEquals(List.of("node2"), knownWhenNamed, "only members that are up, and before the ring named them");
+    assertEquals(
+        List.of("node2"),
+        knownWhenNamed,
+        "only members that are up, and before the ring named them");
   }
 
   @Test
@@ -179,8 +207,13 @@ class RingActorTest {
     RingMessage.EpochQuery query = n.expect("node2", RingMessage.EpochQuery.class);
     assertEquals(0, query.epoch());
     n.snapshots.expectNoMessage(Duration.ofMillis(20));
-    RingConfig config = RingConfig.of(List.of(rm("node2"), rm("node3")), List.of(rm("node1"), rm("node2"), rm("node3")),
-        Map.of(), "joining [node1]", "node2");
+    RingConfig config =
+        RingConfig.of(
+            List.of(rm("node2"), rm("node3")),
+            List.of(rm("node1"), rm("node2"), rm("node3")),
+            Map.of(),
+            "joining [node1]",
+            "node2");
     n.tell(new RingMessage.EpochState(rm("node2"), 4, config));
     RingSnapshot snapshot = n.snapshots.receiveMessage();
     assertEquals(4, snapshot.epoch());
@@ -208,7 +241,8 @@ class RingActorTest {
     ticks(20);
     n.snapshots.expectNoMessage(Duration.ofMillis(20));
     assertEquals(2, n.status().epoch(), "no finish before node2's fill");
-    assertEquals(Set.of("node2"), n.view.fills().awaiting(), "the view says whom the transition waits for");
+    assertEquals(
+        Set.of("node2"), n.view.fills().awaiting(), "the view says whom the transition waits for");
 
     n.tell(new RingMessage.FillDone(rm("node2"), 2, "node2"));
     ticks(1);
@@ -257,7 +291,10 @@ class RingActorTest {
     assertEquals(6, prepare.slot());
     n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
-    assertEquals(Set.of("node1", "node2", "node3"), accept.value().currentNames(), "reads stay on the old set");
+    assertEquals(
+        Set.of("node1", "node2", "node3"),
+        accept.value().currentNames(),
+        "reads stay on the old set");
     assertEquals(Set.of("node1", "node2"), accept.value().nextNames());
   }
 
@@ -265,25 +302,27 @@ class RingActorTest {
   void anAcceptorAnswersOnlyOnceItsPromiseIsSaved() {
     List<RingState> saves = new ArrayList<>();
     RingStateStore inner = storeAt(5, stable("node1", "node2", "node3"));
-    RingStateStore recording = new RingStateStore() {
-      @Override
-      public RingState load() {
-        return inner.load();
-      }
+    RingStateStore recording =
+        new RingStateStore() {
+          @Override
+          public RingState load() {
+            return inner.load();
+          }
 
-      @Override
-      public synchronized void save(RingState state) {
-        saves.add(state);
-        inner.save(state);
-      }
-    };
+          @Override
+          public synchronized void save(RingState state) {
+            saves.add(state);
+            inner.save(state);
+          }
+        };
     Node n = new Node(SETTINGS, recording);
     Ballot ballot = new Ballot(7, "node2");
     n.tell(new RingMessage.Prepare(rm("node2"), 6, ballot));
     RingMessage.Promise promise = n.expect("node2", RingMessage.Promise.class);
     assertEquals(ballot, promise.ballot());
     synchronized (recording) {
-      assertEquals(ballot, saves.get(saves.size() - 1).promised(), "saved before the promise was sent");
+      assertEquals(
+          ballot, saves.get(saves.size() - 1).promised(), "saved before the promise was sent");
     }
     // a lower ballot is refused with the promised one
     n.tell(new RingMessage.Prepare(rm("node3"), 6, new Ballot(3, "node3")));
@@ -344,7 +383,8 @@ class RingActorTest {
     n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
     n.tell(new RingMessage.Accepted(rm("node2"), 6, accept.ballot()));
-    RingActor.OperatorDone done = assertInstanceOf(RingActor.OperatorDone.class, reply.receiveMessage());
+    RingActor.OperatorDone done =
+        assertInstanceOf(RingActor.OperatorDone.class, reply.receiveMessage());
     assertEquals(6, done.epoch());
     RingConfig config = n.status().config();
     assertEquals(Set.of("node1", "node2"), config.memberNames());
@@ -363,7 +403,8 @@ class RingActorTest {
     assertEquals(Set.of("node2"), accept.value().nextNames());
     n.tell(new RingMessage.Accepted(rm("node2"), 6, accept.ballot()));
     assertEquals(6, assertInstanceOf(RingActor.OperatorDone.class, reply.receiveMessage()).epoch());
-    assertNull(n.stopped.get(), "still in current: it serves until its ranges are filled elsewhere");
+    assertNull(
+        n.stopped.get(), "still in current: it serves until its ranges are filled elsewhere");
     // node1 still leads (it is in current); node2 gains nothing (it already held everything)
     ticks(1);
     RingMessage.Prepare move = n.expect("node2", RingMessage.Prepare.class);
@@ -384,7 +425,9 @@ class RingActorTest {
     assertEquals(Set.of("node2"), stable.value().currentNames());
     n.tell(new RingMessage.Accepted(rm("node2"), 8, stable.ballot()));
     assertEquals(8, n.status().epoch());
-    assertTrue(n.stopped.get() != null && n.stopped.get().contains("decommissioned"), String.valueOf(n.stopped.get()));
+    assertTrue(
+        n.stopped.get() != null && n.stopped.get().contains("decommissioned"),
+        String.valueOf(n.stopped.get()));
   }
 
   @Test

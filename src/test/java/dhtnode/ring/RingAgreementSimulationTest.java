@@ -38,7 +38,12 @@ class RingAgreementSimulationTest {
   /** One event on the virtual clock; {@code seq} breaks ties, so a seed replays exactly. */
   private record Event(long at, long seq, int node, Kind kind, RingMessage message) {}
 
-  private enum Kind { DELIVER, TICK, CRASH, RESTART }
+  private enum Kind {
+    DELIVER,
+    TICK,
+    CRASH,
+    RESTART
+  }
 
   private static final class Sim {
     final long seed;
@@ -49,8 +54,9 @@ class RingAgreementSimulationTest {
     final RingState[] disk;
     final boolean[] up;
     final int[] group; // partition group of each node while partitioned
-    final PriorityQueue<Event> queue = new PriorityQueue<>(
-        (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    final PriorityQueue<Event> queue =
+        new PriorityQueue<>(
+            (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
     final Map<Long, RingConfig> decided = new HashMap<>();
     final Set<Integer> proposers = new HashSet<>();
     long seq;
@@ -78,7 +84,8 @@ class RingAgreementSimulationTest {
       RingConfig first = RingConfig.stable(founders, Map.of(), "first", "n0");
       decided.put(1L, first);
       for (int i = 0; i < size; i++) {
-        disk[i] = first.contains("n" + i) ? new RingState(1, first, null, null, null) : RingState.EMPTY;
+        disk[i] =
+            first.contains("n" + i) ? new RingState(1, first, null, null, null) : RingState.EMPTY;
         start(i);
         schedule(random.nextInt((int) TICK_MS), i, Kind.TICK, null);
       }
@@ -114,7 +121,8 @@ class RingAgreementSimulationTest {
     }
 
     void start(int i) {
-      nodes[i] = new RingAgreement(universe.get(i), disk[i], TIMING, new Random(seed * 31 + i + events));
+      nodes[i] =
+          new RingAgreement(universe.get(i), disk[i], TIMING, new Random(seed * 31 + i + events));
       nodes[i].setPeers(universe);
       up[i] = true;
     }
@@ -171,7 +179,10 @@ class RingAgreementSimulationTest {
 
     void maybePropose(int i) {
       RingAgreement node = nodes[i];
-      if (!proposers.contains(i) || node.proposing() || node.epoch() == 0 || node.epoch() >= proposeBelow
+      if (!proposers.contains(i)
+          || node.proposing()
+          || node.epoch() == 0
+          || node.epoch() >= proposeBelow
           || random.nextInt(8) != 0) {
         return;
       }
@@ -202,8 +213,17 @@ class RingAgreementSimulationTest {
       for (RingAgreement.Commit commit : ready.commits()) {
         RingConfig before = decided.putIfAbsent(commit.epoch(), commit.config());
         if (before != null && !before.equals(commit.config())) {
-          fail("seed " + seed + ": epoch " + commit.epoch() + " committed as " + before + " and, on n" + i + ", as "
-              + commit.config());
+          fail(
+              "seed "
+                  + seed
+                  + ": epoch "
+                  + commit.epoch()
+                  + " committed as "
+                  + before
+                  + " and, on n"
+                  + i
+                  + ", as "
+                  + commit.config());
         }
       }
       for (RingAgreement.Outgoing o : ready.messages()) {
@@ -278,10 +298,19 @@ class RingAgreementSimulationTest {
       sim.runUntil(sim.faultsEnd + 20_000, () -> sim.allAtLeast(before + 1));
       totalEvents += sim.events;
       long target = sim.maxEpoch();
-      assertTrue(target > before, "seed " + seed + ": no epoch committed after healing (still " + before + ")");
+      assertTrue(
+          target > before,
+          "seed " + seed + ": no epoch committed after healing (still " + before + ")");
       for (int i = 0; i < sim.size; i++) {
-        assertTrue(sim.nodes[i].epoch() >= before + 1,
-            "seed " + seed + ": n" + i + " stays at epoch " + sim.nodes[i].epoch() + " after healing");
+        assertTrue(
+            sim.nodes[i].epoch() >= before + 1,
+            "seed "
+                + seed
+                + ": n"
+                + i
+                + " stays at epoch "
+                + sim.nodes[i].epoch()
+                + " after healing");
       }
       // the proposers stop: every node converges on the same latest epoch
       sim.proposers.clear();
@@ -297,8 +326,14 @@ class RingAgreementSimulationTest {
       epochs += last;
     }
     assertTrue(epochs > SEEDS * 2L, "the runs committed epochs: " + epochs);
-    System.out.println("ring agreement simulation: " + SEEDS + " seeds, " + totalEvents + " events, " + epochs
-        + " epochs committed");
+    System.out.println(
+        "ring agreement simulation: "
+            + SEEDS
+            + " seeds, "
+            + totalEvents
+            + " events, "
+            + epochs
+            + " epochs committed");
   }
 
   @Test
@@ -309,7 +344,12 @@ class RingAgreementSimulationTest {
       RingConfig first = RingConfig.stable(four, Map.of(), "first", "n0");
       RingAgreement[] nodes = new RingAgreement[4];
       for (int i = 0; i < 4; i++) {
-        nodes[i] = new RingAgreement(four.get(i), new RingState(1, first, null, null, null), TIMING, new Random(seed + i));
+        nodes[i] =
+            new RingAgreement(
+                four.get(i),
+                new RingState(1, first, null, null, null),
+                TIMING,
+                new Random(seed + i));
         nodes[i].setPeers(four);
       }
       // n0,n1 | n2,n3 and both halves propose for many ticks: messages only cross within a half
@@ -322,7 +362,8 @@ class RingAgreementSimulationTest {
             nodes[i].tick();
           }
           RingAgreement.Ready ready = nodes[i].drain();
-          assertTrue(ready.commits().isEmpty(), "seed " + seed + ": a half committed " + ready.commits());
+          assertTrue(
+              ready.commits().isEmpty(), "seed " + seed + ": a half committed " + ready.commits());
           inFlight.addAll(ready.messages());
         }
         List<RingAgreement.Outgoing> now = new ArrayList<>(inFlight);

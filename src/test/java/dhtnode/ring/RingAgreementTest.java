@@ -20,7 +20,8 @@ class RingAgreementTest {
   private static final RingConfig ABC = RingConfig.stable(List.of(A, B, C), Map.of(), "", "a");
 
   private static RingAgreement at(RingMember self, long epoch, RingConfig config) {
-    return new RingAgreement(self, new RingState(epoch, config, null, null, null), TIMING, new Random(1));
+    return new RingAgreement(
+        self, new RingState(epoch, config, null, null, null), TIMING, new Random(1));
   }
 
   private static RingMessage only(RingAgreement.Ready ready) {
@@ -40,7 +41,9 @@ class RingAgreementTest {
   @Test
   void anAcceptorAheadAnswersWithItsLatestConfiguration() {
     RingAgreement b = at(B, 7, ABC);
-    b.receive(new RingMessage.Accept(A, 5, new Ballot(9, "a"), RingConfig.stable(List.of(A), Map.of(), "", "a")));
+    b.receive(
+        new RingMessage.Accept(
+            A, 5, new Ballot(9, "a"), RingConfig.stable(List.of(A), Map.of(), "", "a")));
     RingMessage.EpochState state = assertInstanceOf(RingMessage.EpochState.class, only(b.drain()));
     assertEquals(7, state.epoch());
     assertEquals(ABC, state.config());
@@ -76,15 +79,18 @@ class RingAgreementTest {
   @Test
   void aMemberNeverAcceptsItsOwnRemovalUnlessItWasRetired() {
     RingAgreement c = at(C, 3, ABC);
-    RingConfig withoutC = RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of(), "removing [c]", "a");
+    RingConfig withoutC =
+        RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of(), "removing [c]", "a");
     c.receive(new RingMessage.Prepare(A, 4, new Ballot(2, "a")));
     c.drain();
     c.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), withoutC));
     RingAgreement.Ready refused = c.drain();
     assertTrue(refused.messages().isEmpty(), "no vote for its own removal: " + refused.messages());
-    RingConfig decommissioned = RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of("c", 5L), "decommissioning c", "c");
+    RingConfig decommissioned =
+        RingConfig.of(List.of(A, B, C), List.of(A, B), Map.of("c", 5L), "decommissioning c", "c");
     c.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), decommissioned));
-    assertInstanceOf(RingMessage.Accepted.class, only(c.drain()), "retired by an operator: it votes");
+    assertInstanceOf(
+        RingMessage.Accepted.class, only(c.drain()), "retired by an operator: it votes");
     RingAgreement b = at(B, 3, ABC);
     b.receive(new RingMessage.Accept(A, 4, new Ballot(2, "a"), withoutC));
     assertInstanceOf(RingMessage.Accepted.class, only(b.drain()), "the others vote as usual");
@@ -102,8 +108,10 @@ class RingAgreementTest {
     // a's own promise came through loopback; b reports an earlier acceptance of another value
     a.receive(new RingMessage.Promise(B, 4, ballot, new Ballot(1, "c"), theirs));
     List<RingAgreement.Outgoing> accepts = a.drain().messages();
-    RingMessage.Accept accept = assertInstanceOf(RingMessage.Accept.class, accepts.get(0).message());
-    assertEquals(theirs, accept.value(), "an accepted value may have been decided: it wins over our own");
+    RingMessage.Accept accept =
+        assertInstanceOf(RingMessage.Accept.class, accepts.get(0).message());
+    assertEquals(
+        theirs, accept.value(), "an accepted value may have been decided: it wins over our own");
     a.receive(new RingMessage.Accepted(B, 4, ballot));
     RingAgreement.Ready ready = a.drain();
     assertEquals(List.of(new RingAgreement.Commit(4, theirs, true)), ready.commits());

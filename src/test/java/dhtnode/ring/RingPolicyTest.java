@@ -36,7 +36,12 @@ class RingPolicyTest {
   }
 
   private static RingConfig transition(List<String> current, List<String> next) {
-    return RingConfig.of(rms(current.toArray(String[]::new)), rms(next.toArray(String[]::new)), Map.of(), "", "node1");
+    return RingConfig.of(
+        rms(current.toArray(String[]::new)),
+        rms(next.toArray(String[]::new)),
+        Map.of(),
+        "",
+        "node1");
   }
 
   /** A SWIM view: every name ALIVE unless given another status as "name:DEAD". */
@@ -46,7 +51,9 @@ class RingPolicyTest {
       String[] parts = e.split(":");
       MemberStatus status = parts.length > 1 ? MemberStatus.valueOf(parts[1]) : MemberStatus.ALIVE;
       RingMember m = rm(parts[0]);
-      out.put(m.name(), new Member(m.name(), m.host(), m.clusterPort(), m.httpPort(), status, WALL - 5_000));
+      out.put(
+          m.name(),
+          new Member(m.name(), m.host(), m.clusterPort(), m.httpPort(), status, WALL - 5_000));
     }
     return out;
   }
@@ -64,8 +71,19 @@ class RingPolicyTest {
     boolean barrierMet;
 
     Optional<RingConfig> decide() {
-      return new RingPolicy(self, DELAY).decide(new RingPolicy.Inputs(
-          config, swim, downSince, gainers, fillsDone, barrierMet, forceRemove, decommission, clock, WALL));
+      return new RingPolicy(self, DELAY)
+          .decide(
+              new RingPolicy.Inputs(
+                  config,
+                  swim,
+                  downSince,
+                  gainers,
+                  fillsDone,
+                  barrierMet,
+                  forceRemove,
+                  decommission,
+                  clock,
+                  WALL));
     }
   }
 
@@ -89,7 +107,9 @@ class RingPolicyTest {
     c.self = "node2";
     assertEquals(Optional.empty(), c.decide(), "node1 leads while node2 sees it alive");
     c.swim = swim("node1:SUSPECT", "node2", "node3", "node4");
-    assertEquals(Set.of("node1", "node2", "node3", "node4"), c.decide().orElseThrow().nextNames(),
+    assertEquals(
+        Set.of("node1", "node2", "node3", "node4"),
+        c.decide().orElseThrow().nextNames(),
         "node2 takes over when node1 is not alive to it");
     c.self = "node4";
     assertEquals(Optional.empty(), c.decide(), "a member not in current never leads");
@@ -104,7 +124,8 @@ class RingPolicyTest {
     assertEquals(Optional.empty(), c.decide(), "1 ms short of the delay");
     c.clock = NOW + 1;
     RingConfig next = c.decide().orElseThrow();
-    assertEquals(Set.of("node1", "node2", "node3"), next.currentNames(), "reads stay on the old set");
+    assertEquals(
+        Set.of("node1", "node2", "node3"), next.currentNames(), "reads stay on the old set");
     assertEquals(Set.of("node1", "node2"), next.nextNames());
     assertTrue(next.change().contains("removed [node3]"), next.change());
   }
@@ -121,14 +142,16 @@ class RingPolicyTest {
   @Test
   void aTransitionFinishesOnlyAfterEveryGainerReportedFillDone() {
     Case c = new Case();
-    c.config = transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
+    c.config =
+        transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
     c.swim = swim("node1", "node2", "node3", "node4");
     c.gainers = Set.of("node4", "node2");
     c.fillsDone = Set.of("node4");
     assertEquals(Optional.empty(), c.decide());
     c.fillsDone = Set.of("node4", "node2", "node3");
     RingConfig moved = c.decide().orElseThrow();
-    assertTrue(moved.inTransition() && moved.readsMoved(), "first reads move, writes still reach both");
+    assertTrue(
+        moved.inTransition() && moved.readsMoved(), "first reads move, writes still reach both");
     assertEquals(c.config.currentNames(), moved.currentNames());
     assertEquals(c.config.nextNames(), moved.nextNames());
     c.config = moved;
@@ -145,7 +168,8 @@ class RingPolicyTest {
   @Test
   void oneTransitionAtATimeANewJoinerRetargetsKeepingCurrent() {
     Case c = new Case();
-    c.config = transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
+    c.config =
+        transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
     c.swim = swim("node1", "node2", "node3", "node4", "node5");
     c.gainers = Set.of("node4");
     c.fillsDone = Set.of("node4");
@@ -158,7 +182,8 @@ class RingPolicyTest {
   @Test
   void aJoinerThatDiesForTheDelayIsRetargetedAwayAndAnEmptyMoveBecomesStable() {
     Case c = new Case();
-    c.config = transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
+    c.config =
+        transition(List.of("node1", "node2", "node3"), List.of("node1", "node2", "node3", "node4"));
     c.swim = swim("node1", "node2", "node3", "node4:DEAD");
     c.gainers = Set.of("node4");
     c.downSince.put("node4", NOW - DELAY);
@@ -223,23 +248,31 @@ class RingPolicyTest {
   void gainersAreTheNodesInANewPreferenceListOnly() {
     HashRing three = HashRing.of(List.of("node1", "node2", "node3"), 16, 3);
     HashRing four = HashRing.of(List.of("node1", "node2", "node3", "node4"), 16, 3);
-    assertEquals(Set.of("node4"), RingPolicy.gainers(three, four), "with N=3 every old node already replicates all");
+    assertEquals(
+        Set.of("node4"),
+        RingPolicy.gainers(three, four),
+        "with N=3 every old node already replicates all");
     HashRing two = HashRing.of(List.of("node1", "node2"), 16, 3);
-    assertEquals(Set.of(), RingPolicy.gainers(three, two), "a removal from 3 to 2 nodes gains nobody anything");
+    assertEquals(
+        Set.of(),
+        RingPolicy.gainers(three, two),
+        "a removal from 3 to 2 nodes gains nobody anything");
     assertEquals(Set.of(), RingPolicy.gainers(four, four));
   }
 
   @Test
   void aMemberBackAliveWhileItsRemovalIsFillingIsKeptAndTheRemovalUndone() {
     Case c = new Case();
-    c.config = transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"));
+    c.config =
+        transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"));
     c.swim = swim("node1", "node2", "node3", "node4");
     c.gainers = Set.of("node1");
     RingConfig undone = c.decide().orElseThrow();
     assertTrue(!undone.inTransition(), "back to the ring it never left: nothing moves");
     assertEquals(Set.of("node1", "node2", "node3", "node4"), undone.currentNames());
-    c.config = transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"))
-        .withReadsMoved("node1");
+    c.config =
+        transition(List.of("node1", "node2", "node3", "node4"), List.of("node1", "node2", "node3"))
+            .withReadsMoved("node1");
     assertEquals(Optional.empty(), c.decide(), "once reads moved, the removal completes first");
   }
 }

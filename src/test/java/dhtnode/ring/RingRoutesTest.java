@@ -13,10 +13,10 @@ import dhtnode.api.HttpSettings;
 import dhtnode.api.RingRoutes;
 import dhtnode.keyspace.Murmur3;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +31,9 @@ class RingRoutesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient client = HttpClient.newHttpClient();
   private static final RingSettings SETTINGS =
-      RingSettings.from(ConfigFactory.parseString("dht.ring.vnodes = 64").withFallback(ConfigFactory.defaultReference()));
+      RingSettings.from(
+          ConfigFactory.parseString("dht.ring.vnodes = 64")
+              .withFallback(ConfigFactory.defaultReference()));
   private static final List<String> MEMBERS = List.of("node1", "node2", "node3", "node4");
 
   private static final List<ServerBinding> bindings = new ArrayList<>();
@@ -43,23 +45,30 @@ class RingRoutesTest {
 
   @BeforeAll
   static void bind() throws Exception {
-    settings = HttpSettings.from(
-        ConfigFactory.parseString("dht.node.name = node1\ndht.http.max-key-size = 64")
-            .withFallback(ConfigFactory.load()));
+    settings =
+        HttpSettings.from(
+            ConfigFactory.parseString("dht.node.name = node1\ndht.http.max-key-size = 64")
+                .withFallback(ConfigFactory.load()));
     viewA = new RingView(SETTINGS, 3);
     viewA.publish(new RingSnapshot(4, HashRing.of(MEMBERS, SETTINGS.vnodes, 3)));
     RingView viewB = new RingView(SETTINGS, 3);
     // node B saw another order of joins and an extra member come and go
     viewB.publish(new RingSnapshot(2, HashRing.of(List.of("node4", "node2"), SETTINGS.vnodes, 3)));
-    viewB.publish(new RingSnapshot(7, HashRing.of(List.of("node3", "node4", "node1", "node2"), SETTINGS.vnodes, 3)));
+    viewB.publish(
+        new RingSnapshot(
+            7, HashRing.of(List.of("node3", "node4", "node1", "node2"), SETTINGS.vnodes, 3)));
     urlA = bind(new RingRoutes(settings, viewA));
     urlB = bind(new RingRoutes(settings, viewB));
   }
 
   private static String bind(RingRoutes routes) throws Exception {
-    ServerBinding binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-        .withSettings(settings.serverSettings(testKit.system()))
-        .bind(routes.route()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    ServerBinding binding =
+        Http.get(testKit.system())
+            .newServerAt("127.0.0.1", 0)
+            .withSettings(settings.serverSettings(testKit.system()))
+            .bind(routes.route())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     bindings.add(binding);
     return "http://127.0.0.1:" + binding.localAddress().getPort();
   }
@@ -73,7 +82,8 @@ class RingRoutesTest {
   }
 
   private static HttpResponse<String> get(String url) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -109,16 +119,15 @@ class RingRoutesTest {
   @Test
   void theRingAnswerFollowsTheViewAsItChanges() throws Exception {
     RingView view = new RingView(SETTINGS, 3);
-    String url = bind(new RingRoutes(
-        HttpSettings.from(ConfigFactory.load()),
-        view));
+    String url = bind(new RingRoutes(HttpSettings.from(ConfigFactory.load()), view));
     assertEquals(0, json(get(url + "/cluster/ring")).get("tokens").size());
     view.publish(new RingSnapshot(1, HashRing.of(List.of("node9"), SETTINGS.vnodes, 3)));
     JsonNode body = json(get(url + "/cluster/ring"));
     assertEquals(1, body.get("epoch").asLong());
     assertEquals(64, body.get("tokens").size());
-    assertEquals(List.of("node9"), JSON.convertValue(
-        json(get(url + "/cluster/owners/k")).get("replicas"), List.class));
+    assertEquals(
+        List.of("node9"),
+        JSON.convertValue(json(get(url + "/cluster/owners/k")).get("replicas"), List.class));
   }
 
   @Test
@@ -137,12 +146,15 @@ class RingRoutesTest {
     assertEquals(view.current().rangesInTransition().size(), moving);
     assertTrue(moving > 0);
     assertEquals(3 * 64, body.get("tokens").size(), "the tokens are the read ring's");
-    view.publishFills(new RingView.Fills(8, java.util.Set.of("node4", "node2"), java.util.Set.of("node4")));
+    view.publishFills(
+        new RingView.Fills(8, java.util.Set.of("node4", "node2"), java.util.Set.of("node4")));
     JsonNode fills = json(get(url + "/cluster/ring"));
     assertEquals(JSON.valueToTree(List.of("node2")), fills.get("awaitingFills"));
     assertEquals(JSON.valueToTree(List.of("node4")), fills.get("fillsReported"));
     // reads stay on the old set until the transition finishes
-    assertEquals(JSON.valueToTree(three.preferenceList("k")), json(get(url + "/cluster/owners/k")).get("replicas"));
+    assertEquals(
+        JSON.valueToTree(three.preferenceList("k")),
+        json(get(url + "/cluster/owners/k")).get("replicas"));
 
     view.publish(new RingSnapshot(9, four));
     JsonNode stable = json(get(url + "/cluster/ring"));
@@ -174,7 +186,9 @@ class RingRoutesTest {
       String path = "/cluster/owners/key-" + i;
       assertEquals(get(urlA + path).body(), get(urlB + path).body(), path);
     }
-    assertEquals(json(get(urlA + "/cluster/ring")).get("tokens"), json(get(urlB + "/cluster/ring")).get("tokens"));
+    assertEquals(
+        json(get(urlA + "/cluster/ring")).get("tokens"),
+        json(get(urlB + "/cluster/ring")).get("tokens"));
   }
 
   @Test

@@ -17,8 +17,12 @@ class RingSettingsTest {
 
   @Test
   void anOverrideIsRead() {
-    assertEquals(64, RingSettings.from(ConfigFactory.parseString("dht.ring.vnodes = 64")
-        .withFallback(ConfigFactory.defaultReference())).vnodes);
+    assertEquals(
+        64,
+        RingSettings.from(
+                ConfigFactory.parseString("dht.ring.vnodes = 64")
+                    .withFallback(ConfigFactory.defaultReference()))
+            .vnodes);
   }
 
   @Test
@@ -27,18 +31,33 @@ class RingSettingsTest {
     assertEquals(java.time.Duration.ofSeconds(30), defaults.removalDelay);
     assertEquals(10, RingSettings.ticks(defaults.catchUpInterval));
     assertEquals(false, defaults.foundCluster);
-    SettingsException e = assertThrows(SettingsException.class, () -> RingSettings.from(
-        ConfigFactory.parseString("dht.ring.catch-up-interval = 1ms").withFallback(ConfigFactory.load())));
+    SettingsException e =
+        assertThrows(
+            SettingsException.class,
+            () ->
+                RingSettings.from(
+                    ConfigFactory.parseString("dht.ring.catch-up-interval = 1ms")
+                        .withFallback(ConfigFactory.load())));
     assertTrue(e.getMessage().startsWith("dht.ring.catch-up-interval "), e.getMessage());
   }
 
   @Test
   void outOfRangeOrWrongTypeOrMissingNamesTheKey() {
-    for (String bad : new String[] {"dht.ring.vnodes = 0", "dht.ring.vnodes = 5000",
-        "dht.ring.vnodes = lots", "dht.ring.other = 1"}) {
-      SettingsException e = assertThrows(SettingsException.class,
-          () -> RingSettings.from(ConfigFactory.parseString(bad)
-              .withFallback(ConfigFactory.parseString("dht.ring.other = 2"))), bad);
+    for (String bad :
+        new String[] {
+          "dht.ring.vnodes = 0",
+          "dht.ring.vnodes = 5000",
+          "dht.ring.vnodes = lots",
+          "dht.ring.other = 1"
+        }) {
+      SettingsException e =
+          assertThrows(
+              SettingsException.class,
+              () ->
+                  RingSettings.from(
+                      ConfigFactory.parseString(bad)
+                          .withFallback(ConfigFactory.parseString("dht.ring.other = 2"))),
+              bad);
       assertTrue(e.getMessage().startsWith("dht.ring.vnodes "), e.getMessage());
     }
   }

@@ -24,9 +24,11 @@ class RingStateStoreTest {
 
   @Test
   void savedStateLoadsBackEqualWithAcceptorStateAndATransition(@TempDir Path dir) {
-    RingConfig transition = new RingConfig(List.of(A), List.of(A, B), Map.of("c", 1234L), "joined b", "a");
+    RingConfig transition =
+        new RingConfig(List.of(A), List.of(A, B), Map.of("c", 1234L), "joined b", "a");
     RingConfig accepted = RingConfig.stable(List.of(A, B), Map.of(), "finished", "b");
-    RingState state = new RingState(7, transition, new Ballot(9, "b"), new Ballot(8, "a"), accepted);
+    RingState state =
+        new RingState(7, transition, new Ballot(9, "b"), new Ballot(8, "a"), accepted);
     RingStateStore.inDirectory(dir).save(state);
     // a new store, as after a restart
     assertEquals(state, RingStateStore.inDirectory(dir).load());
@@ -39,7 +41,8 @@ class RingStateStoreTest {
   @Test
   void aFileOfAnotherFormatIsRefusedNotMisread(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("ring-state.json"), "{\"format\": 2, \"state\": {}}");
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> RingStateStore.inDirectory(dir).load());
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> RingStateStore.inDirectory(dir).load());
     assertTrue(e.getMessage().contains("format 2"), e.getMessage());
   }
 }

@@ -22,7 +22,8 @@ class RingTransitionTest {
     for (int i = 0; i < 20_000; i++) {
       long token = random.nextLong();
       boolean gained = after.preferenceList(token).contains("e");
-      RingTransition.Gain hit = gains.stream().filter(g -> g.range().contains(token)).findFirst().orElse(null);
+      RingTransition.Gain hit =
+          gains.stream().filter(g -> g.range().contains(token)).findFirst().orElse(null);
       assertEquals(gained, hit != null, "token " + token);
       if (hit != null) {
         assertEquals(before.preferenceList(token), hit.oldReplicas());
@@ -53,7 +54,8 @@ class RingTransitionTest {
   void growingFromOneNodeGivesTheJoinerTheWholeRingFromTheFounder() {
     HashRing before = HashRing.of(List.of("a"), 4, 3);
     HashRing after = HashRing.of(List.of("a", "b"), 4, 3);
-    assertEquals(List.of(new RingTransition.Gain(TokenRange.full(), List.of("a"))),
+    assertEquals(
+        List.of(new RingTransition.Gain(TokenRange.full(), List.of("a"))),
         RingTransition.gains("b", before, after));
     assertEquals(Set.of("b"), RingTransition.gainers(before, after));
   }
@@ -68,13 +70,21 @@ class RingTransitionTest {
   @Test
   void theBarrierHoldsOnlyWhenNoOldReplicaSetKeepsAReadQuorumBehind() {
     HashRing old = HashRing.of(List.of("a", "b", "c", "d"), 8, 3);
-    assertFalse(RingTransition.barrierMet(old, Set.of(), 2), "nobody reported: every old quorum can still form");
-    assertFalse(RingTransition.barrierMet(old, Set.of("a", "b"), 2),
+    assertFalse(
+        RingTransition.barrierMet(old, Set.of(), 2),
+        "nobody reported: every old quorum can still form");
+    assertFalse(
+        RingTransition.barrierMet(old, Set.of("a", "b"), 2),
         "a range replicated by c and d (and one of a, b) still has two replicas behind");
-    assertTrue(RingTransition.barrierMet(old, Set.of("a", "b", "c"), 2), "at most one behind in any set of three");
+    assertTrue(
+        RingTransition.barrierMet(old, Set.of("a", "b", "c"), 2),
+        "at most one behind in any set of three");
     assertTrue(RingTransition.barrierMet(old, Set.of("a", "b", "c", "d"), 2));
-    assertFalse(RingTransition.barrierMet(old, Set.of("a", "b", "c"), 1), "R=1: every replica must have moved");
-    assertTrue(RingTransition.barrierMet(HashRing.of(List.of("a"), 8, 3), Set.of(), 2),
+    assertFalse(
+        RingTransition.barrierMet(old, Set.of("a", "b", "c"), 1),
+        "R=1: every replica must have moved");
+    assertTrue(
+        RingTransition.barrierMet(HashRing.of(List.of("a"), 8, 3), Set.of(), 2),
         "one old replica can never form a quorum of two");
   }
 }

@@ -16,7 +16,8 @@ class BatchesTest {
 
   @Test
   void aBatchStopsAtTheCountOrTheByteBudgetWhicheverComesFirst() {
-    List<StoredEntry> entries = List.of(sized("a", 99), sized("b", 99), sized("c", 99), sized("d", 99));
+    List<StoredEntry> entries =
+        List.of(sized("a", 99), sized("b", 99), sized("c", 99), sized("d", 99));
     assertEquals(100, Batches.sizeOf(entries.get(0)));
     assertEquals(2, Batches.nextBatchSize(entries, 0, 2, 10_000));
     assertEquals(3, Batches.nextBatchSize(entries, 0, 10, 300));

@@ -25,7 +25,8 @@ class FetchPlanTest {
 
   @Test
   void aFailedSourceIsReplacedByTheNextOneResumingAfterTheLastAppliedKey() {
-    FetchPlan p = FetchPlan.start(List.of("a", "b"), 1).batchApplied("k1", false).sourceFailed("timeout");
+    FetchPlan p =
+        FetchPlan.start(List.of("a", "b"), 1).batchApplied("k1", false).sourceFailed("timeout");
     assertFalse(p.finished());
     assertEquals("b", p.currentSourceName());
     assertEquals("k1", p.cursor());
@@ -48,8 +49,11 @@ class FetchPlanTest {
   @Test
   void noSourceServesTwoPassesSoEveryKeyIsReadFromDistinctSources() {
     // a dies midway through pass 1, b finishes it; pass 2 may not use a or b again
-    FetchPlan p = FetchPlan.start(List.of("a", "b", "c"), 2)
-        .batchApplied("k1", false).sourceFailed("timeout").batchApplied("k9", true);
+    FetchPlan p =
+        FetchPlan.start(List.of("a", "b", "c"), 2)
+            .batchApplied("k1", false)
+            .sourceFailed("timeout")
+            .batchApplied("k9", true);
     assertEquals("c", p.currentSourceName());
     p = p.batchApplied("k9", true);
     assertTrue(p.succeeded());
@@ -58,12 +62,15 @@ class FetchPlanTest {
 
   @Test
   void runningOutOfSourcesFailsTheFetchAndSaysWhy() {
-    FetchPlan p = FetchPlan.start(List.of("a", "b"), 2).batchApplied("k", true).sourceFailed("timeout");
+    FetchPlan p =
+        FetchPlan.start(List.of("a", "b"), 2).batchApplied("k", true).sourceFailed("timeout");
     assertTrue(p.finished());
     assertFalse(p.succeeded());
     assertEquals(List.of("a"), p.completedFrom());
     assertTrue(p.failure().contains("b failed (timeout)"), p.failure());
-    assertThrows(IllegalStateException.class, () -> FetchPlan.start(List.of("a"), 1).sourceFailed("x").sourceFailed("y"));
+    assertThrows(
+        IllegalStateException.class,
+        () -> FetchPlan.start(List.of("a"), 1).sourceFailed("x").sourceFailed("y"));
   }
 
   @Test

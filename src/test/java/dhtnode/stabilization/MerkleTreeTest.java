@@ -30,7 +30,8 @@ class MerkleTreeTest {
   }
 
   static Versioned entry(String key, long version) {
-    return Versioned.of(key.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(version, "node1"));
+    return Versioned.of(
+        key.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(version, "node1"));
   }
 
   @Test
@@ -38,11 +39,16 @@ class MerkleTreeTest {
     Version v = new Version(7, "node1");
     long value = MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", v));
     assertEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", v)));
-    assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {2}, "text/plain", v)));
+    assertNotEquals(
+        value, MerkleTree.entryHash("k", Versioned.of(new byte[] {2}, "text/plain", v)));
     assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/html", v)));
-    assertNotEquals(MerkleTree.entryHash("k", Versioned.of(new byte[0], "", v)),
+    assertNotEquals(
+        MerkleTree.entryHash("k", Versioned.of(new byte[0], "", v)),
         MerkleTree.entryHash("k", Versioned.tombstone(v)));
-    assertNotEquals(value, MerkleTree.entryHash("k", Versioned.of(new byte[] {1}, "text/plain", new Version(7, "node2"))));
+    assertNotEquals(
+        value,
+        MerkleTree.entryHash(
+            "k", Versioned.of(new byte[] {1}, "text/plain", new Version(7, "node2"))));
   }
 
   static MerkleTree tree(TokenRange range, int depth, List<String> keys, long version) {
@@ -67,8 +73,11 @@ class MerkleTreeTest {
 
   @Test
   void oneDifferingVersionNarrowsTheDifferenceToItsLeaf() {
-    for (TokenRange range : List.of(TokenRange.full(), new TokenRange(-1000L, Long.MAX_VALUE / 3),
-        new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2))) {
+    for (TokenRange range :
+        List.of(
+            TokenRange.full(),
+            new TokenRange(-1000L, Long.MAX_VALUE / 3),
+            new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2))) {
       List<String> keys = keysIn(range, 500, 3);
       MerkleTree a = tree(range, 8, keys, 5);
       MerkleTree.Builder b = MerkleTree.builder(range, 8);
@@ -100,8 +109,11 @@ class MerkleTreeTest {
 
   @Test
   void leavesTileTheRangeExactly() {
-    for (TokenRange range : List.of(TokenRange.full(), new TokenRange(5, 1_000_005),
-        new TokenRange(Long.MAX_VALUE - 10, Long.MIN_VALUE + 10))) {
+    for (TokenRange range :
+        List.of(
+            TokenRange.full(),
+            new TokenRange(5, 1_000_005),
+            new TokenRange(Long.MAX_VALUE - 10, Long.MIN_VALUE + 10))) {
       MerkleTree t = MerkleTree.builder(range, 4).build();
       assertEquals(range.start(), t.leafRange(0).start());
       for (int i = 1; i < t.leafCount(); i++) {

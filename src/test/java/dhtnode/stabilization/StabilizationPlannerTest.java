@@ -10,10 +10,10 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import dhtnode.keyspace.TokenRange;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingSnapshot;
-import dhtnode.keyspace.TokenRange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +37,12 @@ class StabilizationPlannerTest {
   }
 
   /** One planner for {@code self}: its Stabilizer and peers are probes, its reports a list. */
-  record Fixture(ActorRef<StabilizationPlanner.Command> planner, TestProbe<Stabilizer.Command> stabilizer,
-      ReplicaStatus replicaStatus, List<Long> reported, RingSnapshot[] view) {
+  record Fixture(
+      ActorRef<StabilizationPlanner.Command> planner,
+      TestProbe<Stabilizer.Command> stabilizer,
+      ReplicaStatus replicaStatus,
+      List<Long> reported,
+      RingSnapshot[] view) {
 
     void ring(RingSnapshot snapshot) {
       view[0] = snapshot;
@@ -69,18 +73,34 @@ class StabilizationPlannerTest {
   static Fixture start(String self, boolean startedEmpty) {
     TestProbe<RingActor.Command> ringProbe = testKit.createTestProbe();
     TestProbe<Stabilizer.Command> stabilizer = testKit.createTestProbe();
-    Map<String, TestProbe<Stabilizer.Command>> peers = Map.of(
-        "node1", testKit.createTestProbe(), "node2", testKit.createTestProbe(),
-        "node3", testKit.createTestProbe(), "node4", testKit.createTestProbe(), "node5", testKit.createTestProbe());
+    Map<String, TestProbe<Stabilizer.Command>> peers =
+        Map.of(
+            "node1",
+            testKit.createTestProbe(),
+            "node2",
+            testKit.createTestProbe(),
+            "node3",
+            testKit.createTestProbe(),
+            "node4",
+            testKit.createTestProbe(),
+            "node5",
+            testKit.createTestProbe());
     RingSnapshot[] view = {new RingSnapshot(0, HashRing.of(List.of(), 16, 3))};
     ReplicaStatus status = new ReplicaStatus(self, () -> view[0], startedEmpty);
     List<Long> reported = new CopyOnWriteArrayList<>();
-    ActorRef<StabilizationPlanner.Command> planner = testKit.spawn(StabilizationPlanner.create(
-        ringProbe.getRef(), self, 2, stabilizer.getRef(),
-        name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
-        status, reported::add,
-        new StabilizationPlanner.Timing(Duration.ofHours(1), RETRY, Duration.ofDays(1)),
-        new dhtnode.metrics.Metrics(self), () -> 1_000_000L));
+    ActorRef<StabilizationPlanner.Command> planner =
+        testKit.spawn(
+            StabilizationPlanner.create(
+                ringProbe.getRef(),
+                self,
+                2,
+                stabilizer.getRef(),
+                name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
+                status,
+                reported::add,
+                new StabilizationPlanner.Timing(Duration.ofHours(1), RETRY, Duration.ofDays(1)),
+                new dhtnode.metrics.Metrics(self),
+                () -> 1_000_000L));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, status, reported, view);
   }
@@ -90,7 +110,13 @@ class StabilizationPlannerTest {
   }
 
   static Stabilizer.FetchDone done(Stabilizer.Fetch fetch, boolean ok) {
-    return new Stabilizer.FetchDone(fetch.range(), fetch.epoch(), ok ? List.of("x") : List.of(), 1, 10, ok,
+    return new Stabilizer.FetchDone(
+        fetch.range(),
+        fetch.epoch(),
+        ok ? List.of("x") : List.of(),
+        1,
+        10,
+        ok,
         ok ? null : "only 1 of " + fetch.mergeFrom() + " sources answered");
   }
 
@@ -109,7 +135,8 @@ class StabilizationPlannerTest {
       Stabilizer.Fetch fetch = fetches.get(i);
       assertEquals(6, fetch.epoch(), "sources serve only at the fill's epoch");
       assertEquals(expected.get(i).range(), fetch.range());
-      assertEquals(FOUR.preferenceList(fetch.range().end()),
+      assertEquals(
+          FOUR.preferenceList(fetch.range().end()),
           fetch.sources().stream().map(Stabilizer.Source::name).toList());
       assertEquals(2, fetch.mergeFrom());
     }
@@ -138,7 +165,9 @@ class StabilizationPlannerTest {
     assertEquals(List.of(), f.reported());
     manualTime.timePasses(RETRY);
     List<Stabilizer.Fetch> again = only(Stabilizer.Fetch.class, f.sent());
-    assertEquals(List.of(fetches.get(0).range()), again.stream().map(Stabilizer.Fetch::range).toList(),
+    assertEquals(
+        List.of(fetches.get(0).range()),
+        again.stream().map(Stabilizer.Fetch::range).toList(),
         "only the failed range again, with the same bar");
     assertEquals(fetches.get(0).mergeFrom(), again.get(0).mergeFrom());
     again.get(0).replyTo().tell(done(again.get(0), true));
@@ -165,7 +194,8 @@ class StabilizationPlannerTest {
       fetch.replyTo().tell(done(fetch, true));
     }
     StabilizationPlanner.Status s = f.status();
-    assertEquals(EpochWork.fills("node5", new RingSnapshot(7, FOUR, FIVE), 2).size(), s.rangesToFill());
+    assertEquals(
+        EpochWork.fills("node5", new RingSnapshot(7, FOUR, FIVE), 2).size(), s.rangesToFill());
     assertEquals(List.of(), f.reported());
     List<Stabilizer.Fetch> second = only(Stabilizer.Fetch.class, f.sent());
     assertFalse(second.isEmpty());
@@ -182,9 +212,13 @@ class StabilizationPlannerTest {
     Fixture f = start("node1", false);
     f.ring(new RingSnapshot(6, FOUR, FIVE));
     f.ring(new RingSnapshot(7, FOUR, FIVE, true));
-    assertEquals(List.of(), only(Stabilizer.Drop.class, f.sent()), "old replicas keep their copy in transition");
+    assertEquals(
+        List.of(),
+        only(Stabilizer.Drop.class, f.sent()),
+        "old replicas keep their copy in transition");
     f.ring(new RingSnapshot(8, FIVE));
-    List<TokenRange> dropped = only(Stabilizer.Drop.class, f.sent()).stream().map(Stabilizer.Drop::range).toList();
+    List<TokenRange> dropped =
+        only(Stabilizer.Drop.class, f.sent()).stream().map(Stabilizer.Drop::range).toList();
     assertEquals(EpochWork.unheld("node1", new RingSnapshot(8, FIVE)).ranges(), dropped);
     assertFalse(dropped.isEmpty());
   }

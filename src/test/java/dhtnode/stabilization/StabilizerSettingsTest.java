@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 class StabilizerSettingsTest {
 
   private static Config with(String overrides) {
-    return ConfigFactory.parseString(overrides).withFallback(ConfigFactory.defaultReference()).resolve();
+    return ConfigFactory.parseString(overrides)
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
   }
 
   @Test
@@ -29,24 +31,36 @@ class StabilizerSettingsTest {
 
   @Test
   void anOutOfRangeValueIsRejectedNamingItsKey() {
-    SettingsException e = assertThrows(SettingsException.class,
-        () -> StabilizerSettings.from(with("dht.stabilization.merkle-depth = 21")));
+    SettingsException e =
+        assertThrows(
+            SettingsException.class,
+            () -> StabilizerSettings.from(with("dht.stabilization.merkle-depth = 21")));
     assertTrue(e.getMessage().startsWith("dht.stabilization.merkle-depth "), e.getMessage());
-    e = assertThrows(SettingsException.class,
-        () -> StabilizerSettings.from(with("dht.stabilization.batch-size = 0")));
+    e =
+        assertThrows(
+            SettingsException.class,
+            () -> StabilizerSettings.from(with("dht.stabilization.batch-size = 0")));
     assertTrue(e.getMessage().startsWith("dht.stabilization.batch-size "), e.getMessage());
-    e = assertThrows(SettingsException.class,
-        () -> StabilizerSettings.from(with("dht.stabilization.step-timeout = 1ms")));
+    e =
+        assertThrows(
+            SettingsException.class,
+            () -> StabilizerSettings.from(with("dht.stabilization.step-timeout = 1ms")));
     assertTrue(e.getMessage().startsWith("dht.stabilization.step-timeout "), e.getMessage());
   }
 
   @Test
   void aMissingOrMistypedValueIsRejectedNamingItsKey() {
-    Config missing = ConfigFactory.defaultReference().withoutPath("dht.stabilization.max-concurrent-sessions");
-    SettingsException e = assertThrows(SettingsException.class, () -> StabilizerSettings.from(missing));
-    assertTrue(e.getMessage().startsWith("dht.stabilization.max-concurrent-sessions is missing"), e.getMessage());
-    e = assertThrows(SettingsException.class,
-        () -> StabilizerSettings.from(with("dht.stabilization.tree-timeout = soon")));
+    Config missing =
+        ConfigFactory.defaultReference().withoutPath("dht.stabilization.max-concurrent-sessions");
+    SettingsException e =
+        assertThrows(SettingsException.class, () -> StabilizerSettings.from(missing));
+    assertTrue(
+        e.getMessage().startsWith("dht.stabilization.max-concurrent-sessions is missing"),
+        e.getMessage());
+    e =
+        assertThrows(
+            SettingsException.class,
+            () -> StabilizerSettings.from(with("dht.stabilization.tree-timeout = soon")));
     assertTrue(e.getMessage().startsWith("dht.stabilization.tree-timeout "), e.getMessage());
   }
 }

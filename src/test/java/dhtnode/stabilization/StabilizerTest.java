@@ -18,10 +18,10 @@ import akka.actor.typed.javadsl.Receive;
 import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
-import dhtnode.ring.HashRing;
 import dhtnode.keyspace.Murmur3;
-import dhtnode.ring.RingSnapshot;
 import dhtnode.keyspace.TokenRange;
+import dhtnode.ring.HashRing;
+import dhtnode.ring.RingSnapshot;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
@@ -50,7 +50,10 @@ class StabilizerTest {
       StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4);
 
   /** A node as a stabilization test sees it: its name, storage and Stabilizer. */
-  record Node(String name, ActorRef<StorageActor.Command> storage, ActorRef<Stabilizer.Command> stabilizer) {
+  record Node(
+      String name,
+      ActorRef<StorageActor.Command> storage,
+      ActorRef<Stabilizer.Command> stabilizer) {
     Stabilizer.Source asSource() {
       return new Stabilizer.Source(name, stabilizer);
     }
@@ -60,13 +63,16 @@ class StabilizerTest {
   static final RingSnapshot NO_RING = new RingSnapshot(0, HashRing.of(List.of(), 1, 1));
 
   private static Node node(String name, StabilizerSettings settings) {
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new));
     ReplicaStatus status = new ReplicaStatus(name, () -> NO_RING, false);
-    return new Node(name, storage, testKit.spawn(Stabilizer.create(name, storage, settings, status)));
+    return new Node(
+        name, storage, testKit.spawn(Stabilizer.create(name, storage, settings, status)));
   }
 
   private static Versioned value(String key, long ts, String writer) {
-    return Versioned.of((key + "@" + ts).getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
+    return Versioned.of(
+        (key + "@" + ts).getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
   }
 
   private static void put(Node node, String key, Versioned v) {
@@ -95,13 +101,18 @@ class StabilizerTest {
 
   private static Stabilizer.RepairDone repair(Node initiator, Node peer, TokenRange range) {
     TestProbe<Stabilizer.RepairDone> probe = testKit.createTestProbe();
-    initiator.stabilizer().tell(new Stabilizer.Repair(range, 0, peer.name(), peer.stabilizer(), probe.getRef()));
+    initiator
+        .stabilizer()
+        .tell(new Stabilizer.Repair(range, 0, peer.name(), peer.stabilizer(), probe.getRef()));
     return probe.expectMessageClass(Stabilizer.RepairDone.class, Duration.ofSeconds(20));
   }
 
-  private static Stabilizer.FetchDone fetch(Node receiver, TokenRange range, int mergeFrom, Stabilizer.Source... sources) {
+  private static Stabilizer.FetchDone fetch(
+      Node receiver, TokenRange range, int mergeFrom, Stabilizer.Source... sources) {
     TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Fetch(range, 0, List.of(sources), mergeFrom, probe.getRef()));
+    receiver
+        .stabilizer()
+        .tell(new Stabilizer.Fetch(range, 0, List.of(sources), mergeFrom, probe.getRef()));
     return probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(20));
   }
 
@@ -119,8 +130,11 @@ class StabilizerTest {
     private final ActorRef<Stabilizer.GetBatch> seen;
     private int left;
 
-    private Relay(ActorContext<Stabilizer.Command> context, ActorRef<Stabilizer.Command> target,
-        ActorRef<Stabilizer.GetBatch> seen, int answered) {
+    private Relay(
+        ActorContext<Stabilizer.Command> context,
+        ActorRef<Stabilizer.Command> target,
+        ActorRef<Stabilizer.GetBatch> seen,
+        int answered) {
       super(context);
       this.target = target;
       this.seen = seen;
@@ -180,7 +194,8 @@ class StabilizerTest {
     differing.addAll(keys.subList(500, 506));
     differing.addAll(keys.subList(0, 4));
     // a key outside the range that differs must stay where it is
-    String outside = MerkleTreeTest.keysIn(new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2), 1, 5).get(0);
+    String outside =
+        MerkleTreeTest.keysIn(new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2), 1, 5).get(0);
     put(b, outside, value(outside, 1, "w"));
 
     Stabilizer.RepairDone done = repair(a, b, range);
@@ -265,12 +280,19 @@ class StabilizerTest {
 
   @Test
   void repairWithAPeerThatNeverAnswersFailsWithinTheTimeout() {
-    Node a = node("a4", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
+    Node a =
+        node(
+            "a4",
+            StabilizerSettings.of(
+                100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.RepairDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.Repair(TokenRange.full(), 0, "ghost", silent.getRef(), probe.getRef()));
+    a.stabilizer()
+        .tell(
+            new Stabilizer.Repair(TokenRange.full(), 0, "ghost", silent.getRef(), probe.getRef()));
     silent.expectMessageClass(Stabilizer.GetTree.class);
-    Stabilizer.RepairDone done = probe.expectMessageClass(Stabilizer.RepairDone.class, Duration.ofSeconds(5));
+    Stabilizer.RepairDone done =
+        probe.expectMessageClass(Stabilizer.RepairDone.class, Duration.ofSeconds(5));
     assertFalse(done.ok());
     assertTrue(done.error().contains("ghost"), done.error());
   }
@@ -302,9 +324,12 @@ class StabilizerTest {
     put(c, keys.get(3), value(keys.get(3), 200, "w"));
 
     TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), 0, List.of(b.asSource(), c.asSource()), 500,
-        probe.getRef()));
-    Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(10));
+    a.stabilizer()
+        .tell(
+            new Stabilizer.CollectTombstones(
+                TokenRange.full(), 0, List.of(b.asSource(), c.asSource()), 500, probe.getRef()));
+    Stabilizer.CollectDone done =
+        probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(10));
 
     assertTrue(done.ok(), done.error());
     assertEquals(1, done.purged());
@@ -320,7 +345,11 @@ class StabilizerTest {
 
   @Test
   void tombstoneCollectionWithASilentReplicaPurgesNothing() {
-    Node a = node("t2a", StabilizerSettings.of(100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
+    Node a =
+        node(
+            "t2a",
+            StabilizerSettings.of(
+                100, 128 * 1024, 4, Duration.ofMillis(300), Duration.ofMillis(300), 4));
     Node b = node("t2b", SETTINGS);
     String key = MerkleTreeTest.keysIn(TokenRange.full(), 1, 32).get(0);
     Versioned old = Versioned.tombstone(new Version(100, "w"));
@@ -328,9 +357,16 @@ class StabilizerTest {
     put(b, key, old);
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.CollectDone> probe = testKit.createTestProbe();
-    a.stabilizer().tell(new Stabilizer.CollectTombstones(TokenRange.full(), 0,
-        List.of(b.asSource(), new Stabilizer.Source("ghost", silent.getRef())), 500, probe.getRef()));
-    Stabilizer.CollectDone done = probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(5));
+    a.stabilizer()
+        .tell(
+            new Stabilizer.CollectTombstones(
+                TokenRange.full(),
+                0,
+                List.of(b.asSource(), new Stabilizer.Source("ghost", silent.getRef())),
+                500,
+                probe.getRef()));
+    Stabilizer.CollectDone done =
+        probe.expectMessageClass(Stabilizer.CollectDone.class, Duration.ofSeconds(5));
     assertFalse(done.ok());
     assertEquals(0, done.purged());
     assertEquals(old, stored(a, key));
@@ -340,9 +376,11 @@ class StabilizerTest {
   @Test
   void aSourceServesPeersOnlyAtTheirEpochAndNeverWhatItHasNotRefilled() {
     RingSnapshot[] ring = {new RingSnapshot(5, HashRing.of(List.of("e1", "e2"), 8, 2))};
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(InMemoryEngine::new));
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(InMemoryEngine::new));
     ReplicaStatus status = new ReplicaStatus("e1", () -> ring[0], false);
-    ActorRef<Stabilizer.Command> n = testKit.spawn(Stabilizer.create("e1", storage, SETTINGS, status));
+    ActorRef<Stabilizer.Command> n =
+        testKit.spawn(Stabilizer.create("e1", storage, SETTINGS, status));
     TestProbe<Stabilizer.PeerReply> peer = testKit.createTestProbe();
     n.tell(new Stabilizer.GetBatch(TokenRange.full(), null, 10, 5, peer.getRef()));
     assertTrue(peer.receiveMessage() instanceof Stabilizer.Batch, "served at its own epoch");
@@ -354,7 +392,9 @@ class StabilizerTest {
     assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed);
     status.setRecovering(ReplicaStatus.EVERYTHING);
     n.tell(new Stabilizer.GetBatch(TokenRange.full(), null, 10, 5, peer.getRef()));
-    assertTrue(peer.receiveMessage() instanceof Stabilizer.PeerFailed, "an empty copy would count as a source");
+    assertTrue(
+        peer.receiveMessage() instanceof Stabilizer.PeerFailed,
+        "an empty copy would count as a source");
   }
 
   @Test
@@ -363,8 +403,9 @@ class StabilizerTest {
     RingSnapshot ring = new RingSnapshot(3, HashRing.of(List.of("d1", "d2"), 8, 1));
     ReplicaStatus status = new ReplicaStatus("d2", () -> ring, false);
     ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(InMemoryEngine::new, status, t -> { }));
-    Node n = new Node("d2", storage, testKit.spawn(Stabilizer.create("d2", storage, SETTINGS, status)));
+        testKit.spawn(StorageActor.create(InMemoryEngine::new, status, t -> {}));
+    Node n =
+        new Node("d2", storage, testKit.spawn(Stabilizer.create("d2", storage, SETTINGS, status)));
     List<String> keys = MerkleTreeTest.keysIn(TokenRange.full(), 40, 33);
     for (String k : keys) {
       TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
@@ -395,7 +436,8 @@ class StabilizerTest {
       put(source, k, value(k, 1, "w"));
     }
     TestProbe<Stabilizer.GetBatch> seen = testKit.createTestProbe();
-    ActorRef<Stabilizer.Command> relay = testKit.spawn(Relay.create(source.stabilizer(), seen.getRef(), Integer.MAX_VALUE));
+    ActorRef<Stabilizer.Command> relay =
+        testKit.spawn(Relay.create(source.stabilizer(), seen.getRef(), Integer.MAX_VALUE));
 
     Stabilizer.FetchDone done = fetch(receiver, range, 1, new Stabilizer.Source("s5", relay));
 
@@ -413,17 +455,24 @@ class StabilizerTest {
   @Test
   void largeValuesAreStreamedInBatchesCutByTheByteBudget() {
     TokenRange range = TokenRange.full();
-    Node source = node("s12", StabilizerSettings.of(100, 4096, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4));
+    Node source =
+        node(
+            "s12",
+            StabilizerSettings.of(100, 4096, 10, Duration.ofSeconds(3), Duration.ofSeconds(10), 4));
     Node receiver = node("r12", SETTINGS);
     List<String> keys = MerkleTreeTest.keysIn(range, 40, 21);
     for (int i = 0; i < keys.size(); i++) {
       // 1 KiB values, and one far above the budget
       byte[] bytes = new byte[i == 7 ? 10_000 : 1000];
       bytes[0] = (byte) i;
-      put(source, keys.get(i), Versioned.of(bytes, "application/octet-stream", new Version(1, "w")));
+      put(
+          source,
+          keys.get(i),
+          Versioned.of(bytes, "application/octet-stream", new Version(1, "w")));
     }
     TestProbe<Stabilizer.GetBatch> seen = testKit.createTestProbe();
-    ActorRef<Stabilizer.Command> relay = testKit.spawn(Relay.create(source.stabilizer(), seen.getRef(), Integer.MAX_VALUE));
+    ActorRef<Stabilizer.Command> relay =
+        testKit.spawn(Relay.create(source.stabilizer(), seen.getRef(), Integer.MAX_VALUE));
 
     Stabilizer.FetchDone done = fetch(receiver, range, 1, new Stabilizer.Source("s12", relay));
 
@@ -437,7 +486,9 @@ class StabilizerTest {
   @Test
   void fetchInterruptedMidwayResumesFromTheLastKeyOnTheNextSource() {
     TokenRange range = new TokenRange(-4_000_000_000_000_000_000L, 5_000_000_000_000_000_000L);
-    StabilizerSettings quick = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 4);
+    StabilizerSettings quick =
+        StabilizerSettings.of(
+            100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 4);
     Node first = node("s6a", SETTINGS);
     Node second = node("s6b", SETTINGS);
     Node receiver = node("r6", quick);
@@ -447,12 +498,18 @@ class StabilizerTest {
     }
     TestProbe<Stabilizer.GetBatch> seenFirst = testKit.createTestProbe();
     TestProbe<Stabilizer.GetBatch> seenSecond = testKit.createTestProbe();
-    ActorRef<Stabilizer.Command> dying = testKit.spawn(Relay.create(first.stabilizer(), seenFirst.getRef(), 5));
+    ActorRef<Stabilizer.Command> dying =
+        testKit.spawn(Relay.create(first.stabilizer(), seenFirst.getRef(), 5));
     ActorRef<Stabilizer.Command> healthy =
         testKit.spawn(Relay.create(second.stabilizer(), seenSecond.getRef(), Integer.MAX_VALUE));
 
-    Stabilizer.FetchDone done = fetch(receiver, range, 1,
-        new Stabilizer.Source("s6a", dying), new Stabilizer.Source("s6b", healthy));
+    Stabilizer.FetchDone done =
+        fetch(
+            receiver,
+            range,
+            1,
+            new Stabilizer.Source("s6a", dying),
+            new Stabilizer.Source("s6b", healthy));
 
     assertTrue(done.ok(), done.error());
     assertEquals(List.of("s6b"), done.completedFrom());
@@ -476,10 +533,24 @@ class StabilizerTest {
       Versioned older = value(k, 1, "w");
       Versioned newer = i % 7 == 0 ? Versioned.tombstone(new Version(2, "w")) : value(k, 2, "w");
       switch (i % 4) {
-        case 0 -> { put(a, k, newer); put(b, k, older); newest.put(k, newer); }
-        case 1 -> { put(a, k, older); put(b, k, newer); newest.put(k, newer); }
-        case 2 -> { put(a, k, older); newest.put(k, older); }
-        default -> { put(b, k, newer); newest.put(k, newer); }
+        case 0 -> {
+          put(a, k, newer);
+          put(b, k, older);
+          newest.put(k, newer);
+        }
+        case 1 -> {
+          put(a, k, older);
+          put(b, k, newer);
+          newest.put(k, newer);
+        }
+        case 2 -> {
+          put(a, k, older);
+          newest.put(k, older);
+        }
+        default -> {
+          put(b, k, newer);
+          newest.put(k, newer);
+        }
       }
     }
 
@@ -493,14 +564,21 @@ class StabilizerTest {
 
   @Test
   void fetchFailsWhenFewerThanMergeFromSourcesCanBeStreamed() {
-    StabilizerSettings quick = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(300), Duration.ofSeconds(5), 4);
+    StabilizerSettings quick =
+        StabilizerSettings.of(
+            100, 128 * 1024, 10, Duration.ofMillis(300), Duration.ofSeconds(5), 4);
     Node a = node("s8a", SETTINGS);
     Node receiver = node("r8", quick);
     put(a, "k", value("k", 1, "w"));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
 
-    Stabilizer.FetchDone done = fetch(receiver, TokenRange.full(), 2,
-        a.asSource(), new Stabilizer.Source("ghost", silent.getRef()));
+    Stabilizer.FetchDone done =
+        fetch(
+            receiver,
+            TokenRange.full(),
+            2,
+            a.asSource(),
+            new Stabilizer.Source("ghost", silent.getRef()));
 
     assertFalse(done.ok());
     assertEquals(List.of("s8a"), done.completedFrom());
@@ -512,19 +590,34 @@ class StabilizerTest {
 
   @Test
   void sessionsBeyondTheConcurrencyLimitWaitForARunningOneToEnd() {
-    StabilizerSettings one = StabilizerSettings.of(100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 1);
+    StabilizerSettings one =
+        StabilizerSettings.of(
+            100, 128 * 1024, 10, Duration.ofMillis(500), Duration.ofSeconds(5), 1);
     Node source = node("s9", SETTINGS);
     Node receiver = node("r9", one);
     put(source, "k", value("k", 1, "w"));
     TestProbe<Stabilizer.Command> silent = testKit.createTestProbe();
     TestProbe<Stabilizer.FetchDone> probe = testKit.createTestProbe();
-    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(), 0,
-        List.of(new Stabilizer.Source("ghost", silent.getRef())), 1, probe.getRef()));
-    receiver.stabilizer().tell(new Stabilizer.Fetch(TokenRange.full(), 0, List.of(source.asSource()), 1, probe.getRef()));
+    receiver
+        .stabilizer()
+        .tell(
+            new Stabilizer.Fetch(
+                TokenRange.full(),
+                0,
+                List.of(new Stabilizer.Source("ghost", silent.getRef())),
+                1,
+                probe.getRef()));
+    receiver
+        .stabilizer()
+        .tell(
+            new Stabilizer.Fetch(
+                TokenRange.full(), 0, List.of(source.asSource()), 1, probe.getRef()));
     // the fast fetch cannot overtake the slow one: it only starts when the slow one has timed out
-    Stabilizer.FetchDone firstDone = probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(5));
+    Stabilizer.FetchDone firstDone =
+        probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(5));
     assertFalse(firstDone.ok());
-    Stabilizer.FetchDone secondDone = probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(5));
+    Stabilizer.FetchDone secondDone =
+        probe.expectMessageClass(Stabilizer.FetchDone.class, Duration.ofSeconds(5));
     assertTrue(secondDone.ok(), secondDone.error());
     assertEquals(1, secondDone.keys());
   }
@@ -542,10 +635,13 @@ class StabilizerTest {
     List<String> ringOrder = new ArrayList<>(contents(node, range).keySet());
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
 
-    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(29), 10, 0, probe.getRef()));
-    assertEquals(new Stabilizer.Batch(range, ringOrder.get(29), List.of(), true), probe.receiveMessage());
+    node.stabilizer()
+        .tell(new Stabilizer.GetBatch(range, ringOrder.get(29), 10, 0, probe.getRef()));
+    assertEquals(
+        new Stabilizer.Batch(range, ringOrder.get(29), List.of(), true), probe.receiveMessage());
 
-    node.stabilizer().tell(new Stabilizer.GetBatch(range, ringOrder.get(24), 10, 0, probe.getRef()));
+    node.stabilizer()
+        .tell(new Stabilizer.GetBatch(range, ringOrder.get(24), 10, 0, probe.getRef()));
     Stabilizer.Batch tail = probe.expectMessageClass(Stabilizer.Batch.class);
     assertTrue(tail.complete());
     assertEquals(ringOrder.subList(25, 30), tail.entries().stream().map(StoredEntry::key).toList());
@@ -576,33 +672,45 @@ class StabilizerTest {
     Serialization serialization = SerializationExtension.get(testKit.system());
     TestProbe<Stabilizer.PeerReply> probe = testKit.createTestProbe();
     StoredEntry live = new StoredEntry("k", Murmur3.token("k"), value("k", 3, "node2"));
-    StoredEntry dead = new StoredEntry("d", Murmur3.token("d"), Versioned.tombstone(new Version(4, "node3")));
+    StoredEntry dead =
+        new StoredEntry("d", Murmur3.token("d"), Versioned.tombstone(new Version(4, "node3")));
     TokenRange range = new TokenRange(5, -5);
-    List<Object> messages = List.of(
-        new Stabilizer.GetTree(range, 10, 0, probe.getRef()),
-        new Stabilizer.GetBatch(range, null, 100, 0, probe.getRef()),
-        new Stabilizer.GetBatch(range, "k", 100, 0, probe.getRef()),
-        new Stabilizer.ApplyEntries(List.of(live, dead), probe.getRef()),
-        new Stabilizer.Batch(range, null, List.of(live, dead), true),
-        new Stabilizer.EntriesApplied(2, 1, 40),
-        new Stabilizer.PeerFailed("why"),
-        new Stabilizer.RepairDone(range, "n", 1, 2, 3, false, "e"),
-        new Stabilizer.FetchDone(range, 9, List.of("n"), 2, 3, true, null),
-        new Stabilizer.GetVersions(List.of("k", "d"), 9, probe.getRef()),
-        new Stabilizer.VersionsOf(java.util.Arrays.asList(new Version(4, "node3"), null)),
-        new Stabilizer.PurgeEntries(List.of(new Stabilizer.KeyVersion("d", new Version(4, "node3"))), probe.getRef()),
-        new Stabilizer.EntriesPurged(1));
+    List<Object> messages =
+        List.of(
+            new Stabilizer.GetTree(range, 10, 0, probe.getRef()),
+            new Stabilizer.GetBatch(range, null, 100, 0, probe.getRef()),
+            new Stabilizer.GetBatch(range, "k", 100, 0, probe.getRef()),
+            new Stabilizer.ApplyEntries(List.of(live, dead), probe.getRef()),
+            new Stabilizer.Batch(range, null, List.of(live, dead), true),
+            new Stabilizer.EntriesApplied(2, 1, 40),
+            new Stabilizer.PeerFailed("why"),
+            new Stabilizer.RepairDone(range, "n", 1, 2, 3, false, "e"),
+            new Stabilizer.FetchDone(range, 9, List.of("n"), 2, 3, true, null),
+            new Stabilizer.GetVersions(List.of("k", "d"), 9, probe.getRef()),
+            new Stabilizer.VersionsOf(java.util.Arrays.asList(new Version(4, "node3"), null)),
+            new Stabilizer.PurgeEntries(
+                List.of(new Stabilizer.KeyVersion("d", new Version(4, "node3"))), probe.getRef()),
+            new Stabilizer.EntriesPurged(1));
     for (Object m : messages) {
       akka.serialization.Serializer serializer = serialization.findSerializerFor(m);
-      assertEquals("akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
+      assertEquals(
+          "akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
       byte[] bytes = serialization.serialize(m).get();
-      Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, m)).get();
+      Object back =
+          serialization
+              .deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, m))
+              .get();
       assertEquals(m, back);
     }
     Stabilizer.TreeBuilt tree = new Stabilizer.TreeBuilt(range, 1, new long[] {0, 7, 3, 4});
     akka.serialization.Serializer serializer = serialization.findSerializerFor(tree);
-    Object back = serialization.deserialize(serialization.serialize(tree).get(), serializer.identifier(),
-        Serializers.manifestFor(serializer, tree)).get();
+    Object back =
+        serialization
+            .deserialize(
+                serialization.serialize(tree).get(),
+                serializer.identifier(),
+                Serializers.manifestFor(serializer, tree))
+            .get();
     assertNotNull(back);
     assertArrayEquals(tree.hashes(), ((Stabilizer.TreeBuilt) back).hashes());
   }

@@ -23,9 +23,11 @@ import org.junit.jupiter.api.Test;
  * refused with an error, never decoded into something else.
  */
 class CompressedWireTest {
-  static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
-      "akka.serialization.jackson.jackson-cbor.compression { algorithm = lz4, compress-larger-than = 1 KiB }")
-      .withFallback(ConfigFactory.load()));
+  static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+                  "akka.serialization.jackson.jackson-cbor.compression { algorithm = lz4, compress-larger-than = 1 KiB }")
+              .withFallback(ConfigFactory.load()));
 
   @AfterAll
   static void shutdown() {
@@ -39,13 +41,18 @@ class CompressedWireTest {
     byte[] value = new byte[256 << 10];
     Arrays.fill(value, (byte) 'a');
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
+        new StorageActor.Put(
+            "k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
-    assertEquals("akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
+    assertEquals(
+        "akka.serialization.jackson.JacksonCborSerializer", serializer.getClass().getName());
     byte[] bytes = serialization.serialize(put).get();
     assertTrue(bytes.length < value.length / 10, "compressed to " + bytes.length + " bytes");
 
-    Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, put)).get();
+    Object back =
+        serialization
+            .deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, put))
+            .get();
     StorageActor.Put received = (StorageActor.Put) back;
     assertEquals(put, received);
     assertArrayEquals(value, received.value().value());
@@ -53,8 +60,8 @@ class CompressedWireTest {
 
   /**
    * dht.http.max-value-size allows up to 64 MiB, and Jackson since 2.15 caps what it reads
-   * (StreamReadConstraints): a value is CBOR binary, not a string, so the 20 M string cap must
-   * not apply to it.
+   * (StreamReadConstraints): a value is CBOR binary, not a string, so the 20 M string cap must not
+   * apply to it.
    */
   @Test
   void aValueAboveJacksonsStringLimitCrossesTheWire() {
@@ -63,11 +70,19 @@ class CompressedWireTest {
     byte[] value = new byte[21 << 20];
     new java.util.Random(1).nextBytes(value); // incompressible: the frame stays over the limit
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "application/octet-stream", new Version(7, "node1")), 0, 3, probe.getRef());
+        new StorageActor.Put(
+            "k",
+            Versioned.of(value, "application/octet-stream", new Version(7, "node1")),
+            0,
+            3,
+            probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
     byte[] bytes = serialization.serialize(put).get();
     assertTrue(bytes.length > value.length);
-    Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, put)).get();
+    Object back =
+        serialization
+            .deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, put))
+            .get();
     assertArrayEquals(value, ((StorageActor.Put) back).value().value());
   }
 
@@ -80,7 +95,8 @@ class CompressedWireTest {
       value[i] = (byte) ('a' + i % 7);
     }
     StorageActor.Put put =
-        new StorageActor.Put("k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
+        new StorageActor.Put(
+            "k", Versioned.of(value, "text/plain", new Version(7, "node1")), 0, 3, probe.getRef());
     Serializer serializer = serialization.findSerializerFor(put);
     String manifest = Serializers.manifestFor(serializer, put);
     byte[] bytes = serialization.serialize(put).get();

@@ -27,7 +27,8 @@ class StorageActorTest {
   }
 
   private static Versioned value(String text, long ts) {
-    return Versioned.of(text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, "node1"));
+    return Versioned.of(
+        text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, "node1"));
   }
 
   private ActorRef<StorageActor.Command> spawnInMemory() {
@@ -113,7 +114,7 @@ class StorageActorTest {
   }
 
   private static ActorRef<StorageActor.Command> spawn(ReplicaState state) {
-    return testKit.spawn(StorageActor.create(InMemoryEngine::new, state, t -> { }));
+    return testKit.spawn(StorageActor.create(InMemoryEngine::new, state, t -> {}));
   }
 
   @Test
@@ -131,7 +132,9 @@ class StorageActorTest {
     storage.tell(new StorageActor.Get("k", 6, 4, probe.getRef()));
     assertEquals(new StorageActor.WrongEpoch("k", 7, 4), probe.receiveMessage());
     storage.tell(new StorageActor.Get("k", 7, 5, probe.getRef()));
-    assertEquals(new StorageActor.ReadResult("k", value("v", 1), 5), probe.receiveMessage(),
+    assertEquals(
+        new StorageActor.ReadResult("k", value("v", 1), 5),
+        probe.receiveMessage(),
         "neither fenced write was stored");
     assertEquals(List.of(8L), state.behind, "only a later epoch is this node's to catch up on");
     state.epoch = 8; // the node moved on: what was current is now fenced
@@ -146,14 +149,18 @@ class StorageActorTest {
     ActorRef<StorageActor.Command> storage = spawn(state);
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
-    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a write counts");
+    assertTrue(
+        probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a write counts");
     storage.tell(new StorageActor.Get("k", probe.getRef()));
     assertEquals(new StorageActor.PendingReplica("k"), probe.receiveMessage());
     storage.tell(new StorageActor.Apply("k2", value("w", 1), probe.getRef()));
-    assertTrue(probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a refill applies");
+    assertTrue(
+        probe.expectMessageClass(StorageActor.WriteResult.class).applied(), "a refill applies");
     state.pending = false;
     storage.tell(new StorageActor.Get("k", probe.getRef()));
-    assertEquals(value("v", 1), probe.expectMessageClass(StorageActor.ReadResult.class).value(),
+    assertEquals(
+        value("v", 1),
+        probe.expectMessageClass(StorageActor.ReadResult.class).value(),
         "the write made while refilling was kept");
   }
 
@@ -170,7 +177,10 @@ class StorageActorTest {
     assertEquals(0, probe.expectMessageClass(StorageActor.Swept.class).deleted(), "held keys stay");
     state.held = false;
     storage.tell(new StorageActor.Apply("late", value("v", 2), probe.getRef()));
-    assertEquals(new StorageActor.PendingReplica("late"), probe.receiveMessage(), "no fill outside held ranges");
+    assertEquals(
+        new StorageActor.PendingReplica("late"),
+        probe.receiveMessage(),
+        "no fill outside held ranges");
     storage.tell(new StorageActor.Sweep(TokenRange.full(), null, 3, probe.getRef()));
     StorageActor.Swept first = probe.expectMessageClass(StorageActor.Swept.class);
     assertEquals(3, first.deleted());
@@ -180,14 +190,18 @@ class StorageActorTest {
     assertEquals(2, rest.deleted());
     assertTrue(rest.complete());
     storage.tell(new StorageActor.Scan(TokenRange.full(), null, 10, probe.getRef()));
-    assertEquals(List.of(), probe.expectMessageClass(StorageActor.ScanResult.class).entries(), "nothing left, nothing late");
+    assertEquals(
+        List.of(),
+        probe.expectMessageClass(StorageActor.ScanResult.class).entries(),
+        "nothing left, nothing late");
   }
 
   @Test
   void everyVersionAReplicaStoresMovesTheNodesClockPastIt() {
     dhtnode.storage.HybridClock clock = new dhtnode.storage.HybridClock(() -> 1_000L);
     ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(InMemoryEngine::new, ReplicaState.UNFENCED, clock::observe));
+        testKit.spawn(
+            StorageActor.create(InMemoryEngine::new, ReplicaState.UNFENCED, clock::observe));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     long far = 5_000_000L << 16; // a writer whose clock is far ahead of ours
     storage.tell(new StorageActor.Put("k", value("v", far), probe.getRef()));
@@ -209,7 +223,8 @@ class StorageActorTest {
 
   @Test
   void anEngineFailureIsAnsweredAndTheActorKeepsServing() {
-    ActorRef<StorageActor.Command> storage = testKit.spawn(StorageActor.create(FailingFirstPut::new));
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(FailingFirstPut::new));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     storage.tell(new StorageActor.Put("k", value("v", 1), probe.getRef()));
     StorageActor.StorageFailed failed = probe.expectMessageClass(StorageActor.StorageFailed.class);
@@ -222,7 +237,7 @@ class StorageActorTest {
   void everyAnswerToAGetOrPutEchoesItsTag() {
     TestState state = new TestState();
     ActorRef<StorageActor.Command> storage =
-        testKit.spawn(StorageActor.create(FailingFirstPut::new, state, t -> { }));
+        testKit.spawn(StorageActor.create(FailingFirstPut::new, state, t -> {}));
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
     storage.tell(new StorageActor.Put("k", value("v", 1), 0, 5, probe.getRef()));
     assertEquals(5, probe.expectMessageClass(StorageActor.StorageFailed.class).tag());
@@ -241,15 +256,16 @@ class StorageActorTest {
   void taggedRequestsAndAnswersCrossTheWireUnchanged() {
     akka.actor.testkit.typed.javadsl.SerializationTestKit wire = testKit.serializationTestKit();
     TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
-    List<Object> messages = List.of(
-        new StorageActor.Get("k", 41, 6, probe.getRef()),
-        new StorageActor.Put("k", value("v", 1), 41, 7, probe.getRef()),
-        new StorageActor.WrongEpoch("k", 42, 13),
-        new StorageActor.ReadResult("k", value("v", 1), 8),
-        new StorageActor.ReadResult("k", null, 9),
-        new StorageActor.WriteResult("k", value("v", 1), false, 10),
-        new StorageActor.PendingReplica("k", 11),
-        new StorageActor.StorageFailed("k", "disk full", 12));
+    List<Object> messages =
+        List.of(
+            new StorageActor.Get("k", 41, 6, probe.getRef()),
+            new StorageActor.Put("k", value("v", 1), 41, 7, probe.getRef()),
+            new StorageActor.WrongEpoch("k", 42, 13),
+            new StorageActor.ReadResult("k", value("v", 1), 8),
+            new StorageActor.ReadResult("k", null, 9),
+            new StorageActor.WriteResult("k", value("v", 1), false, 10),
+            new StorageActor.PendingReplica("k", 11),
+            new StorageActor.StorageFailed("k", "disk full", 12));
     for (Object message : messages) {
       assertEquals(message, wire.verifySerialization(message, false));
     }

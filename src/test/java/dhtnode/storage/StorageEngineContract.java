@@ -36,7 +36,8 @@ abstract class StorageEngineContract {
   }
 
   static Versioned value(String text, long ts, String writer) {
-    return Versioned.of(text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
+    return Versioned.of(
+        text.getBytes(StandardCharsets.UTF_8), "text/plain", new Version(ts, writer));
   }
 
   static String text(Versioned v) {
@@ -61,10 +62,15 @@ abstract class StorageEngineContract {
   @Test
   void newestVersionWinsWhateverTheOrderOfArrival() {
     List<Versioned> writes =
-        List.of(value("a", 5, "node1"), value("b", 7, "node1"), value("c", 7, "node2"), value("d", 6, "node3"));
+        List.of(
+            value("a", 5, "node1"),
+            value("b", 7, "node1"),
+            value("c", 7, "node2"),
+            value("d", 6, "node3"));
     Versioned newest = value("c", 7, "node2"); // equal timestamps: writer name breaks the tie
     for (List<Versioned> order : permutations(writes)) {
-      String key = "perm-" + order.stream().map(StorageEngineContract::text).collect(Collectors.joining());
+      String key =
+          "perm-" + order.stream().map(StorageEngineContract::text).collect(Collectors.joining());
       for (Versioned w : order) {
         engine.put(key, w);
       }
@@ -106,7 +112,8 @@ abstract class StorageEngineContract {
     engine.put("k", tomb);
     assertTrue(engine.get("k").orElseThrow().tombstone());
     engine.put("k", value("late-old", 1, "node2"));
-    assertEquals(tomb, engine.get("k").orElseThrow(), "an older write must not resurrect a deleted key");
+    assertEquals(
+        tomb, engine.get("k").orElseThrow(), "an older write must not resurrect a deleted key");
     engine.put("k", value("v3", 3, "node1"));
     assertEquals("v3", text(engine.get("k").orElseThrow()));
   }
@@ -125,7 +132,17 @@ abstract class StorageEngineContract {
 
   @Test
   void nonAsciiKeysAreDistinctAndExact() {
-    List<String> keys = List.of("a/b", "a%2Fb", "q?x=1", "#frag", "with space", "ключ", "🔑", "\u00e9", "e\u0301"); // NFC and NFD forms are different keys
+    List<String> keys =
+        List.of(
+            "a/b",
+            "a%2Fb",
+            "q?x=1",
+            "#frag",
+            "with space",
+            "ключ",
+            "🔑",
+            "\u00e9",
+            "e\u0301"); // NFC and NFD forms are different keys
     for (int i = 0; i < keys.size(); i++) {
       engine.put(keys.get(i), value("v" + i, 1, "n"));
     }
@@ -182,7 +199,8 @@ abstract class StorageEngineContract {
   void aScanResumedInBatchesEqualsOneFullScan() {
     List<String> keys = randomKeys(300, 4);
     keys.forEach(k -> engine.put(k, value(k, 1, "n")));
-    for (TokenRange range : List.of(TokenRange.full(), new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2))) {
+    for (TokenRange range :
+        List.of(TokenRange.full(), new TokenRange(Long.MAX_VALUE / 2, Long.MIN_VALUE / 2))) {
       List<String> whole = engine.scan(range, null, 10_000).stream().map(StoredEntry::key).toList();
       List<String> batched = new ArrayList<>();
       String after = null;

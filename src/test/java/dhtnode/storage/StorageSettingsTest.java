@@ -12,18 +12,27 @@ import org.junit.jupiter.api.io.TempDir;
 class StorageSettingsTest {
 
   private static StorageSettings settings(String engine, Path dir) {
-    return StorageSettings.from(ConfigFactory.parseString(
-            "dht.storage.engine = " + engine + "\ndht.node.data-dir = \"" + dir.toString().replace("\\", "/") + "\"")
-        .withFallback(ConfigFactory.defaultReference()).resolve());
+    return StorageSettings.from(
+        ConfigFactory.parseString(
+                "dht.storage.engine = "
+                    + engine
+                    + "\ndht.node.data-dir = \""
+                    + dir.toString().replace("\\", "/")
+                    + "\"")
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve());
   }
 
   @Test
-  void aNodeStartsEmptyInMemoryOrWithAMissingOrEmptyDataDirectory(@TempDir Path dir) throws Exception {
+  void aNodeStartsEmptyInMemoryOrWithAMissingOrEmptyDataDirectory(@TempDir Path dir)
+      throws Exception {
     assertTrue(settings("memory", dir).startsEmpty());
     assertTrue(settings("rocksdb", dir.resolve("missing")).startsEmpty());
     assertTrue(settings("rocksdb", dir).startsEmpty());
     Files.writeString(dir.resolve("CURRENT"), "MANIFEST-000001\n");
     assertFalse(settings("rocksdb", dir).startsEmpty());
-    assertTrue(settings("memory", dir).startsEmpty(), "in memory nothing survives, whatever the directory holds");
+    assertTrue(
+        settings("memory", dir).startsEmpty(),
+        "in memory nothing survives, whatever the directory holds");
   }
 }
