@@ -176,7 +176,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 epoch -> ring.tell(new RingActor.FillDone(epoch)),
                 settings.stabilizer.plannerTiming(),
                 metrics,
-                settings::wallMillis),
+                settings::wallMillis,
+                membership),
             "planner");
     Routes routes =
         new Routes(

@@ -9,6 +9,10 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.keyspace.TokenRange;
 import dhtnode.keyspace.TokenRangeSet;
+import dhtnode.membership.Member;
+import dhtnode.membership.MemberEvent;
+import dhtnode.membership.MemberStatus;
+import dhtnode.membership.MembershipActor;
 import dhtnode.metrics.Metrics;
 import dhtnode.ring.HashRing;
 import dhtnode.ring.RingActor;
@@ -17,9 +21,11 @@ import dhtnode.storage.HybridClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -100,6 +106,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
 
   private record RepairFinished(Stabilizer.RepairDone done) implements Command {}
 
+  /** A membership change: which members SWIM holds DEAD or LEFT decides the order of sources. */
+  private record MemberChanged(MemberEvent event) implements Command {}
+
   private enum Tick implements Command {
     FILL_RETRY,
     ANTI_ENTROPY
@@ -117,6 +126,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    * @param metrics where streamed keys and Merkle mismatches are counted
    * @param wallMillis the wall clock tombstone ages are measured on: the one the node's hybrid
    *     clock reads (shifted by {@code dht.testing.clock-offset} in fault-injection tests)
+   * @param membership the membership actor this planner subscribes to, to try live sources first;
+   *     null in tests that send no membership events
    */
   public static Behavior<Command> create(
       ActorRef<RingActor.Command> ring,
@@ -128,7 +139,8 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
       LongConsumer filled,
       Timing timing,
       Metrics metrics,
-      LongSupplier wallMillis) {
+      LongSupplier wallMillis,
+      ActorRef<MembershipActor.Command> membership) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -137,6 +149,11 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
                   ring.tell(
                       new RingActor.Subscribe(
                           context.messageAdapter(RingSnapshot.class, RingChanged::new)));
+                  if (membership != null) {
+                    membership.tell(
+                        new MembershipActor.Subscribe(
+                            context.messageAdapter(MemberEvent.class, MemberChanged::new)));
+                  }
                   return new StabilizationPlanner(
                       context,
                       timers,
@@ -179,6 +196,9 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private final java.util.Set<InFlight> inFlight = new java.util.HashSet<>();
 
   private record InFlight(TokenRange range, long epoch) {}
+
+  /** Members SWIM holds DEAD or LEFT, as this node last heard. */
+  private final Set<String> down = new HashSet<>();
 
   /** Whether {@link #toFill} holds refills (this node lost its data) rather than gains. */
   private boolean refilling;
@@ -238,6 +258,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(RingChanged.class, this::onRingChanged)
+        .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(FetchFinished.class, this::onFetchFinished)
         .onMessage(RepairFinished.class, this::onRepairFinished)
         .onMessage(RepairNow.class, this::onRepairNow)
@@ -316,6 +337,41 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
     }
   }
 
+  private Behavior<Command> onMemberChanged(MemberChanged changed) {
+    MemberEvent event = changed.event();
+    if (event instanceof MemberEvent.SelfRefuted || event instanceof MemberEvent.SelfAway) {
+      return this;
+    }
+    Member member = event.member();
+    if (member.status() == MemberStatus.DEAD || member.status() == MemberStatus.LEFT) {
+      down.add(member.name());
+    } else {
+      down.remove(member.name());
+    }
+    return this;
+  }
+
+  /**
+   * A fill's sources with the members SWIM holds DEAD or LEFT last: each source that does not
+   * answer costs a step timeout before the next is tried, so after a crash every range the dead
+   * member held would otherwise wait one out. A down source stays in the list (SWIM may be wrong,
+   * and the bar counts old replicas, not live ones).
+   */
+  static List<String> liveFirst(List<String> sources, Set<String> down) {
+    List<String> ordered = new ArrayList<>(sources.size());
+    for (String name : sources) {
+      if (!down.contains(name)) {
+        ordered.add(name);
+      }
+    }
+    for (String name : sources) {
+      if (down.contains(name)) {
+        ordered.add(name);
+      }
+    }
+    return ordered;
+  }
+
   private Behavior<Command> startFills() {
     if (current == null) {
       return this;
@@ -326,7 +382,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         continue;
       }
       List<Stabilizer.Source> sources = new ArrayList<>();
-      for (String name : fill.sources()) {
+      for (String name : liveFirst(fill.sources(), down)) {
         ActorRef<Stabilizer.Command> ref = peers.apply(name);
         if (ref != null) {
           sources.add(new Stabilizer.Source(name, ref));

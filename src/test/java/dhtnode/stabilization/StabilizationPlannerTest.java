@@ -100,7 +100,8 @@ class StabilizationPlannerTest {
                 reported::add,
                 new StabilizationPlanner.Timing(Duration.ofHours(1), RETRY, Duration.ofDays(1)),
                 new dhtnode.metrics.Metrics(self),
-                () -> 1_000_000L));
+                () -> 1_000_000L,
+                null));
     ringProbe.expectMessageClass(RingActor.Subscribe.class);
     return new Fixture(planner, stabilizer, status, reported, view);
   }
@@ -122,6 +123,17 @@ class StabilizationPlannerTest {
 
   static final HashRing FOUR = ring("node1", "node2", "node3", "node4");
   static final HashRing FIVE = ring("node1", "node2", "node3", "node4", "node5");
+
+  @Test
+  void aFillTriesTheSourcesSwimHoldsDownLastButKeepsThem() {
+    assertEquals(
+        List.of("node2", "node4", "node5", "node3"),
+        StabilizationPlanner.liveFirst(
+            List.of("node5", "node2", "node3", "node4"), java.util.Set.of("node5", "node3")),
+        "live ones first in their order, then the down ones: a dead source costs a timeout");
+    assertEquals(
+        List.of("a", "b"), StabilizationPlanner.liveFirst(List.of("a", "b"), java.util.Set.of()));
+  }
 
   @Test
   void aGainerFillsEachGainedRangeFromItsOldReplicasAndReportsTheEpochOnceAllAreFilled() {
