@@ -37,7 +37,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * temporary directory, keeping the node logs under {@code target/it-logs/}.
  */
 final class NetnsCluster implements NodeHttp, AutoCloseable {
-  static final String PREFIX = System.getProperty("dht.it.netns-prefix", "10.231.7");
+  /**
+   * The /24 the namespaces' addresses come from: 10.231.7 in the first test JVM, .8 in the next.
+   */
+  static final String PREFIX =
+      System.getProperty("dht.it.netns-prefix", "10.231." + (6 + ProcessCluster.FORK));
+
   static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 

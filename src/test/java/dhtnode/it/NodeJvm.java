@@ -64,7 +64,8 @@ final class NodeJvm {
   private static Path archive() {
     Path project = Path.of("").toAbsolutePath();
     Path jar = project.resolve("target/dht-node.jar");
-    Path archive = project.resolve("target/it-cds/dht-node.jsa");
+    // one per test JVM: two may make theirs at the same time
+    Path archive = project.resolve("target/it-cds/dht-node-" + ProcessCluster.FORK + ".jsa");
     Path home = null;
     Process node = null;
     long start = System.nanoTime();

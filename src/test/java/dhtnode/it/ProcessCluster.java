@@ -19,12 +19,20 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
   final Path home;
 
   /**
-   * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
-   * not the demo's 8000/7000, so a test never collides with a cluster a developer has running.
+   * Which of the test JVMs running process tests side by side this is (1, 2, ...; failsafe's fork
+   * number): each gets its own ports and network prefix.
    */
-  static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000);
+  static final int FORK = Integer.getInteger("dht.it.fork", 1);
 
-  static final int BASE_CLUSTER = Integer.getInteger("dht.it.cluster-base", 17000);
+  /**
+   * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
+   * not the demo's 8000/7000, so a test never collides with a cluster a developer has running; 100
+   * higher in each further test JVM.
+   */
+  static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000) + 100 * (FORK - 1);
+
+  static final int BASE_CLUSTER =
+      Integer.getInteger("dht.it.cluster-base", 17000) + 100 * (FORK - 1);
 
   ProcessCluster() throws IOException {
     this("");
