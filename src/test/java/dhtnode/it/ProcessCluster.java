@@ -42,6 +42,7 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
    * @param extraConf HOCON lines appended to every node's conf file (e.g. shorter intervals)
    */
   ProcessCluster(String extraConf) throws IOException {
+    assertPortsFree();
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-it-");
     copyTree(project.resolve("scripts"), home.resolve("scripts"));
@@ -64,6 +65,36 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
   /** A copy with the same modification time, so the class-data-sharing archive still fits it. */
   static void copyWithAttributes(Path from, Path to) throws IOException {
     Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+  }
+
+  /**
+   * Fails at once if a port of this cluster is taken: the scripts would find whatever listens there
+   * answering /health, and the test would talk to another cluster (another test JVM's, or a
+   * leftover) instead of its own.
+   */
+  static void assertPortsFree() throws IOException {
+    for (int k = 0; k < 8; k++) {
+      for (int port : new int[] {BASE_HTTP + k, BASE_CLUSTER + k}) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+          probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        } catch (java.net.BindException e) {
+          throw new IllegalStateException(
+              "port "
+                  + port
+                  + " is in use: a process test needs "
+                  + BASE_HTTP
+                  + "-"
+                  + (BASE_HTTP + 7)
+                  + " and "
+                  + BASE_CLUSTER
+                  + "-"
+                  + (BASE_CLUSTER + 7)
+                  + " free (test JVM "
+                  + FORK
+                  + "; -Ddht.it.http-base / -Ddht.it.cluster-base move them)");
+        }
+      }
+    }
   }
 
   /** Appends HOCON lines to node K's conf file (read at its next start), e.g. a clock offset. */
