@@ -323,23 +323,29 @@ class PartitionIT {
         ring.path("inTransition").asBoolean(),
         "ranges whose old replicas lost their majority cannot be filled: the transition stays open: "
             + ring);
+    // a fill that cannot meet its bar says so once its sources have failed (each down source
+    // costs a step timeout): poll for it
     List<String> blocked = new ArrayList<>();
-    for (int k : live) {
-      JsonNode s = cluster.json(k, "/cluster/stabilization");
-      if (s.path("rangesToFill").asInt() > 0 && !s.path("fillBlocked").asText("").isEmpty()) {
-        blocked.add(
-            "node"
-                + k
-                + ": "
-                + s.path("rangesToFill").asInt()
-                + " ranges, "
-                + s.path("fillBlocked").asText());
-      }
-    }
+    StabilizationIT.within(
+        60,
+        "/cluster/stabilization on some survivor says which fill is blocked and why",
+        () -> {
+          blocked.clear();
+          for (int k : live) {
+            JsonNode s = cluster.json(k, "/cluster/stabilization");
+            if (s.path("rangesToFill").asInt() > 0 && !s.path("fillBlocked").asText("").isEmpty()) {
+              blocked.add(
+                  "node"
+                      + k
+                      + ": "
+                      + s.path("rangesToFill").asInt()
+                      + " ranges, "
+                      + s.path("fillBlocked").asText());
+            }
+          }
+          return blocked.isEmpty() ? List.of("no survivor reports a blocked fill yet") : List.of();
+        });
     System.out.println("[nemesis] two of five killed: fills blocked " + blocked);
-    assertTrue(
-        !blocked.isEmpty(),
-        "/cluster/stabilization on some survivor says which fill is blocked and why");
     Nemesis.assertLinearizable(history, "with two of five nodes dead");
 
     // the operator accepts the loss: forced removal of the dead members

@@ -103,8 +103,29 @@ final class RegisterClients {
         }
         requests.add(new Request(node, key, false, status, call, System.nanoTime()));
       }
+      pace(call);
     }
     return null;
+  }
+
+  /**
+   * Each client starts an operation at most every {@link #PACE_MS} ms: six clients still overlap on
+   * a few keys all the time, but leave the nodes CPU to run, so that two process tests can share
+   * the machine's two cores without one's load starving the other's nodes.
+   */
+  static final long PACE_MS = Long.getLong("dht.it.client-pace-ms", 10);
+
+  private void pace(long callNanos) {
+    long next = callNanos + TimeUnit.MILLISECONDS.toNanos(PACE_MS);
+    long wait = next - System.nanoTime();
+    if (wait > 0 && running.get()) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(wait); // pacing between operations, not a wait for a condition
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        running.set(false);
+      }
+    }
   }
 
   /** Stops the clients and returns the history they recorded. */
