@@ -640,13 +640,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyReadUnavailable() {
+    replyReadsShort("", "a read needs answered in time");
+  }
+
+  /** The 503 of a read round (a read's or a write's version read) that fell short of R. */
+  private void replyReadsShort(String before, String after) {
     reply(
         new Unavailable(
-            "only "
+            before
+                + "only "
                 + reads.answeredCount()
                 + " of the "
                 + quorum.read()
-                + " replicas a read needs answered in time",
+                + " replicas "
+                + after,
             reads.answered(),
             false));
   }
@@ -791,27 +798,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private void replyVersionReadUnavailable() {
     if (fellBack) {
       // every replica refused the first version, so that one is stored nowhere: nothing was written
-      reply(
-          new Unavailable(
-              "the write was refused by every replica (each holds a newer version), and only "
-                  + reads.answeredCount()
-                  + " of the "
-                  + quorum.read()
-                  + " replicas needed to version it again "
-                  + "answered in time; nothing was written",
-              reads.answered(),
-              false));
+      replyReadsShort(
+          "the write was refused by every replica (each holds a newer version), and ",
+          "needed to version it again answered in time; nothing was written");
       return;
     }
-    reply(
-        new Unavailable(
-            "only "
-                + reads.answeredCount()
-                + " of the "
-                + quorum.read()
-                + " replicas needed to version the write answered in time; nothing was written",
-            reads.answered(),
-            false));
+    replyReadsShort("", "needed to version the write answered in time; nothing was written");
   }
 
   private void startWrite() {
