@@ -148,10 +148,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.identity.httpPort()),
                 ringView,
                 settings.ring,
-                ringStateStore(settings.storage),
-                RingActor.remotePeers(context.getSystem()),
-                reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
-                System::currentTimeMillis,
+                new RingActor.Environment(
+                    ringStateStore(settings.storage),
+                    RingActor.remotePeers(context.getSystem()),
+                    reason ->
+                        CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
+                    System::currentTimeMillis),
                 new RingActor.MemberFeed(membership, directory::memberUp)),
             "ring",
             // the agreement's state is fsynced before each answer: blocking, so not on the default
