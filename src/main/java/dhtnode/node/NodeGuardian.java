@@ -170,12 +170,13 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         context.spawn(
             StabilizationPlanner.create(
                 ring,
-                settings.name,
-                settings.replication.writeQuorum,
-                stabilizer,
-                name -> directory.remoteActor(name, "stabilizer"),
-                status,
-                epoch -> ring.tell(new RingActor.FillDone(epoch)),
+                new StabilizationPlanner.Node(
+                    settings.name,
+                    settings.replication.writeQuorum,
+                    stabilizer,
+                    name -> directory.remoteActor(name, "stabilizer"),
+                    status,
+                    epoch -> ring.tell(new RingActor.FillDone(epoch))),
                 settings.stabilizer.plannerTiming(),
                 metrics,
                 settings::wallMillis),
