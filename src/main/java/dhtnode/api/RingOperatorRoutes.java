@@ -2,12 +2,10 @@ package dhtnode.api;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
-import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import dhtnode.ring.RingActor;
@@ -31,38 +29,27 @@ import java.util.concurrent.CompletionStage;
  * 503 when the epoch is not committed in time (no majority reachable); the request stays in force
  * on this node and may still commit.
  */
-public final class RingOperatorRoutes extends AllDirectives {
-  private final ActorSystem<?> system;
-  private final ActorRef<RingActor.Command> ring;
-  private final Duration timeout;
+public final class RingOperatorRoutes extends ClusterAskRoutes<RingActor.Command> {
 
   public RingOperatorRoutes(
       ActorSystem<?> system, ActorRef<RingActor.Command> ring, Duration timeout) {
-    this.system = system;
-    this.ring = ring;
-    this.timeout = timeout;
+    super(system, ring, timeout);
   }
 
   public Route route() {
-    return pathPrefix(
-        "cluster",
-        () ->
-            concat(
-                pathPrefix(
-                    "remove", () -> path(PathMatchers.segment(), node -> post(() -> remove(node)))),
-                path("decommission", () -> post(this::decommission))));
+    return underCluster(
+        pathPrefix("remove", () -> path(PathMatchers.segment(), node -> post(() -> remove(node)))),
+        path("decommission", () -> post(this::decommission)));
   }
 
   private Route remove(String node) {
-    CompletionStage<RingActor.OperatorReply> reply =
-        AskPattern.ask(ring, r -> new RingActor.ForceRemove(node, r), timeout, system.scheduler());
+    CompletionStage<RingActor.OperatorReply> reply = ask(r -> new RingActor.ForceRemove(node, r));
     return completeWithFuture(
         reply.handle((r, failure) -> answer(r, failure, StatusCodes.OK, "removed", node)));
   }
 
   private Route decommission() {
-    CompletionStage<RingActor.OperatorReply> reply =
-        AskPattern.ask(ring, RingActor.Decommission::new, timeout, system.scheduler());
+    CompletionStage<RingActor.OperatorReply> reply = ask(RingActor.Decommission::new);
     return completeWithFuture(
         reply.handle(
             (r, failure) -> answer(r, failure, StatusCodes.ACCEPTED, "decommissioning", null)));

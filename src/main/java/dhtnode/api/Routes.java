@@ -60,38 +60,13 @@ public final class Routes extends AllDirectives {
   private final String nodeName;
   private final ActorSystem<?> system;
   private final ActorRef<StorageActor.Command> storage;
-  private final ReplicaLocator replicas;
-  private final HybridClock clock;
-  private final ReplicaCoordinator.EpochListener epochs;
-  private final ActorRef<ClockKeeper.Command> clockKeeper;
+  private final ReplicaCoordinator.Node coordinators;
   private final Metrics metrics;
   private final Duration timeout;
   private final Duration askTimeout;
   private final AtomicLong requestIds = new AtomicLong();
   static final int CONTENT_TYPES_CACHED = 64;
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
-
-  public Routes(
-      HttpSettings settings,
-      ReplicationSettings replication,
-      String nodeName,
-      ActorSystem<?> system,
-      ActorRef<StorageActor.Command> storage,
-      ReplicaLocator replicas,
-      HybridClock clock,
-      Metrics metrics) {
-    this(
-        settings,
-        replication,
-        nodeName,
-        system,
-        storage,
-        replicas,
-        clock,
-        null,
-        ReplicaCoordinator.EpochListener.IGNORE,
-        metrics);
-  }
 
   /**
    * @param clockKeeper the keeper of a reserving {@code clock}; null for one that reserves nothing
@@ -113,12 +88,18 @@ public final class Routes extends AllDirectives {
     this.nodeName = nodeName;
     this.system = system;
     this.storage = storage;
-    this.replicas = replicas;
-    this.clock = clock;
-    this.epochs = epochs;
-    this.clockKeeper = clockKeeper;
     this.metrics = metrics;
     this.timeout = settings.requestTimeout;
+    this.coordinators =
+        new ReplicaCoordinator.Node(
+            replicas,
+            clock,
+            clockKeeper,
+            nodeName,
+            timeout,
+            epochs,
+            replication.epochRetryInterval,
+            metrics);
     this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
 
@@ -234,18 +215,7 @@ public final class Routes extends AllDirectives {
     Metrics.Op op = ReplicaCoordinator.metricsOp(operation);
     ActorRef<ReplicaCoordinator.Command> coordinator =
         system.systemActorOf(
-            ReplicaCoordinator.create(
-                operation,
-                key,
-                replicas,
-                quorum,
-                clock,
-                clockKeeper,
-                nodeName,
-                timeout,
-                epochs,
-                replication.epochRetryInterval,
-                metrics),
+            ReplicaCoordinator.create(operation, key, quorum, coordinators),
             "req-" + requestIds.incrementAndGet(),
             Props.empty());
     CompletionStage<ReplicaCoordinator.Result> result =

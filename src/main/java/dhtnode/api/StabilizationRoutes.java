@@ -2,11 +2,9 @@ package dhtnode.api;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
-import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import dhtnode.stabilization.StabilizationPlanner;
 import java.time.Duration;
@@ -18,30 +16,20 @@ import java.util.concurrent.CompletionStage;
  * {@code GET /cluster/stabilization} (pending ranges, fills and repairs in flight, totals) and
  * {@code POST /cluster/repair} (start an anti-entropy round now; 202 with what was started).
  */
-public final class StabilizationRoutes extends AllDirectives {
-  private final ActorSystem<?> system;
-  private final ActorRef<StabilizationPlanner.Command> planner;
-  private final Duration timeout;
+public final class StabilizationRoutes extends ClusterAskRoutes<StabilizationPlanner.Command> {
 
   public StabilizationRoutes(
       ActorSystem<?> system, ActorRef<StabilizationPlanner.Command> planner, Duration timeout) {
-    this.system = system;
-    this.planner = planner;
-    this.timeout = timeout;
+    super(system, planner, timeout);
   }
 
   public Route route() {
-    return pathPrefix(
-        "cluster",
-        () ->
-            concat(
-                path("stabilization", () -> get(this::status)),
-                path("repair", () -> post(this::repair))));
+    return underCluster(
+        path("stabilization", () -> get(this::status)), path("repair", () -> post(this::repair)));
   }
 
   private Route status() {
-    CompletionStage<StabilizationPlanner.Status> status =
-        AskPattern.ask(planner, StabilizationPlanner.GetStatus::new, timeout, system.scheduler());
+    CompletionStage<StabilizationPlanner.Status> status = ask(StabilizationPlanner.GetStatus::new);
     return completeWithFuture(
         status.handle(
             (s, failure) ->
@@ -53,7 +41,7 @@ public final class StabilizationRoutes extends AllDirectives {
 
   private Route repair() {
     CompletionStage<StabilizationPlanner.RepairStarted> started =
-        AskPattern.ask(planner, StabilizationPlanner.RepairNow::new, timeout, system.scheduler());
+        ask(StabilizationPlanner.RepairNow::new);
     return completeWithFuture(
         started.handle(
             (s, failure) -> {

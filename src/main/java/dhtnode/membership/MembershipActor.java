@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 
@@ -116,20 +117,14 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
       long incarnation,
       boolean leaveOnShutdown,
       Metrics metrics) {
+    Function<SwimProtocol.Effects, SwimProtocol> protocol =
+        effects -> new SwimProtocol(node, incarnation, settings, random, System::nanoTime, effects);
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers ->
                     new MembershipActor(
-                        context,
-                        timers,
-                        node,
-                        settings,
-                        transport,
-                        random,
-                        incarnation,
-                        leaveOnShutdown,
-                        metrics)));
+                        context, timers, settings, transport, protocol, leaveOnShutdown, metrics)));
   }
 
   /** Longest a graceful leave may take: the linger after LEFT is sent, plus slack. */
@@ -146,14 +141,13 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   private final List<ActorRef<Done>> leaveWaiters = new ArrayList<>();
   private final Optional<Cancellable> shutdownTask;
 
+  /** {@code protocolFor}: the SWIM core of this node, given the effects this actor carries out. */
   private MembershipActor(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      LocalNode node,
       MembershipSettings settings,
       ActorRef<UdpTransport.Command> transport,
-      Random random,
-      long incarnation,
+      Function<SwimProtocol.Effects, SwimProtocol> protocolFor,
       boolean leaveOnShutdown,
       Metrics metrics) {
     super(context);
@@ -161,9 +155,7 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
     this.timers = timers;
     this.settings = settings;
     this.transport = transport;
-    this.protocol =
-        new SwimProtocol(
-            node, incarnation, settings, random, System::nanoTime, new ActorEffects(metrics));
+    this.protocol = protocolFor.apply(new ActorEffects(metrics));
     context.watch(transport);
     transport.tell(
         new UdpTransport.Register(

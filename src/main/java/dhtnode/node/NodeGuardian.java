@@ -148,10 +148,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     settings.identity.httpPort()),
                 ringView,
                 settings.ring,
-                ringStateStore(settings.storage),
-                RingActor.remotePeers(context.getSystem()),
-                reason -> CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
-                System::currentTimeMillis,
+                new RingActor.Environment(
+                    ringStateStore(settings.storage),
+                    RingActor.remotePeers(context.getSystem()),
+                    reason ->
+                        CoordinatedShutdown.get(context.getSystem()).run(new Decommissioned()),
+                    System::currentTimeMillis),
                 new RingActor.MemberFeed(membership, directory::memberUp)),
             "ring",
             // the agreement's state is fsynced before each answer: blocking, so not on the default
@@ -168,12 +170,13 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         context.spawn(
             StabilizationPlanner.create(
                 ring,
-                settings.name,
-                settings.replication.writeQuorum,
-                stabilizer,
-                name -> directory.remoteActor(name, "stabilizer"),
-                status,
-                epoch -> ring.tell(new RingActor.FillDone(epoch)),
+                new StabilizationPlanner.Node(
+                    settings.name,
+                    settings.replication.writeQuorum,
+                    stabilizer,
+                    name -> directory.remoteActor(name, "stabilizer"),
+                    status,
+                    epoch -> ring.tell(new RingActor.FillDone(epoch))),
                 settings.stabilizer.plannerTiming(),
                 metrics,
                 settings::wallMillis,

@@ -139,10 +139,10 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   /**
-   * @param operation read, write or delete
-   * @param key the key, already validated by the caller
+   * What every coordinator of one node shares, so a caller builds it once and each request adds
+   * only its operation, key and quorum.
+   *
    * @param locator the key's placement at this node's current epoch, looked up again on a retry
-   * @param quorum the counts the request's consistency level needs
    * @param clock this node's clock; writes stamp their version with it
    * @param clockKeeper extends a reserving clock's reservation when a stamp finds it exhausted;
    *     null for a clock that reserves nothing (a reserving one without a keeper never stamps: its
@@ -153,11 +153,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param retryInterval how long after a fenced attempt to look at the ring again
    * @param metrics where read repairs and timeouts are counted
    */
-  public static Behavior<Command> create(
-      Operation operation,
-      String key,
+  public record Node(
       ReplicaLocator locator,
-      Quorum quorum,
       HybridClock clock,
       ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
@@ -165,38 +162,61 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       EpochListener epochs,
       Duration retryInterval,
       Metrics metrics) {
+    public Node {
+      Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(nodeName, "nodeName");
+      Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /**
+     * A node without a ring (tools, tests): always {@code replicas}, at epoch 0, so nothing is ever
+     * fenced or retried.
+     */
+    public static Node fixed(
+        List<Replica> replicas,
+        HybridClock clock,
+        ActorRef<ClockKeeper.Command> clockKeeper,
+        String nodeName,
+        Duration timeout,
+        Metrics metrics) {
+      return new Node(
+          ReplicaLocator.fixed(replicas),
+          clock,
+          clockKeeper,
+          nodeName,
+          timeout,
+          EpochListener.IGNORE,
+          Duration.ofMillis(20),
+          metrics);
+    }
+  }
+
+  /**
+   * @param operation read, write or delete
+   * @param key the key, already validated by the caller
+   * @param quorum the counts the request's consistency level needs
+   * @param node what this node's coordinators share
+   */
+  public static Behavior<Command> create(
+      Operation operation, String key, Quorum quorum, Node node) {
     Objects.requireNonNull(operation, "operation");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(quorum, "quorum");
-    Objects.requireNonNull(clock, "clock");
-    Objects.requireNonNull(nodeName, "nodeName");
-    Objects.requireNonNull(metrics, "metrics");
-    Placement placement = locator.placementFor(key);
+    Objects.requireNonNull(node, "node");
+    Placement placement = node.locator().placementFor(key);
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers -> {
-                  timers.startSingleTimer(Deadline.INSTANCE, timeout);
+                  timers.startSingleTimer(Deadline.INSTANCE, node.timeout());
                   return new ReplicaCoordinator(
-                      context,
-                      timers,
-                      operation,
-                      key,
-                      locator,
-                      placement,
-                      quorum,
-                      clock,
-                      clockKeeper,
-                      nodeName,
-                      timeout,
-                      epochs,
-                      retryInterval,
-                      metrics);
+                      context, timers, operation, key, placement, quorum, node);
                 }));
   }
 
   /**
-   * A coordinator for a node without a ring (tools, tests): always {@code replicas}, at epoch 0.
+   * A coordinator for a node without a ring (tools, tests), with a clock that reserves nothing (see
+   * {@link HybridClock#HybridClock()}): see {@link Node#fixed}.
    */
   public static Behavior<Command> create(
       Operation operation,
@@ -204,35 +224,11 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       List<Replica> replicas,
       Quorum quorum,
       HybridClock clock,
-      ActorRef<ClockKeeper.Command> clockKeeper,
       String nodeName,
       Duration timeout,
       Metrics metrics) {
     return create(
-        operation,
-        key,
-        ReplicaLocator.fixed(replicas),
-        quorum,
-        clock,
-        clockKeeper,
-        nodeName,
-        timeout,
-        EpochListener.IGNORE,
-        Duration.ofMillis(20),
-        metrics);
-  }
-
-  /** As above, with a clock that reserves nothing (see {@link HybridClock#HybridClock()}). */
-  public static Behavior<Command> create(
-      Operation operation,
-      String key,
-      List<Replica> replicas,
-      Quorum quorum,
-      HybridClock clock,
-      String nodeName,
-      Duration timeout,
-      Metrics metrics) {
-    return create(operation, key, replicas, quorum, clock, null, nodeName, timeout, metrics);
+        operation, key, quorum, Node.fixed(replicas, clock, null, nodeName, timeout, metrics));
   }
 
   /** Hears of a later ring epoch a replica answered with, and which node is at it. */
@@ -326,30 +322,23 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       TimerScheduler<Command> timers,
       Operation operation,
       String key,
-      ReplicaLocator locator,
       Placement placement,
       Quorum quorum,
-      HybridClock clock,
-      ActorRef<ClockKeeper.Command> clockKeeper,
-      String nodeName,
-      Duration timeout,
-      EpochListener epochs,
-      Duration retryInterval,
-      Metrics metrics) {
+      Node node) {
     super(context);
     this.timers = timers;
     this.operation = operation;
     this.key = key;
-    this.locator = locator;
-    this.epochs = epochs;
-    this.retryInterval = retryInterval;
+    this.locator = node.locator();
+    this.epochs = node.epochs();
+    this.retryInterval = node.retryInterval();
     usePlacement(placement);
     this.quorum = quorum;
-    this.clock = clock;
-    this.clockKeeper = clockKeeper;
-    this.nodeName = nodeName;
-    this.timeout = timeout;
-    this.metrics = metrics;
+    this.clock = node.clock();
+    this.clockKeeper = node.clockKeeper();
+    this.nodeName = node.nodeName();
+    this.timeout = node.timeout();
+    this.metrics = node.metrics();
     this.replies = context.messageAdapter(Reply.class, Answered::new);
   }
 
@@ -651,13 +640,20 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void replyReadUnavailable() {
+    replyReadsShort("", "a read needs answered in time");
+  }
+
+  /** The 503 of a read round (a read's or a write's version read) that fell short of R. */
+  private void replyReadsShort(String before, String after) {
     reply(
         new Unavailable(
-            "only "
+            before
+                + "only "
                 + reads.answeredCount()
                 + " of the "
                 + quorum.read()
-                + " replicas a read needs answered in time",
+                + " replicas "
+                + after,
             reads.answered(),
             false));
   }
@@ -802,27 +798,12 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private void replyVersionReadUnavailable() {
     if (fellBack) {
       // every replica refused the first version, so that one is stored nowhere: nothing was written
-      reply(
-          new Unavailable(
-              "the write was refused by every replica (each holds a newer version), and only "
-                  + reads.answeredCount()
-                  + " of the "
-                  + quorum.read()
-                  + " replicas needed to version it again "
-                  + "answered in time; nothing was written",
-              reads.answered(),
-              false));
+      replyReadsShort(
+          "the write was refused by every replica (each holds a newer version), and ",
+          "needed to version it again answered in time; nothing was written");
       return;
     }
-    reply(
-        new Unavailable(
-            "only "
-                + reads.answeredCount()
-                + " of the "
-                + quorum.read()
-                + " replicas needed to version the write answered in time; nothing was written",
-            reads.answered(),
-            false));
+    replyReadsShort("", "needed to version the write answered in time; nothing was written");
   }
 
   private void startWrite() {

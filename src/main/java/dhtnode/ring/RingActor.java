@@ -136,13 +136,25 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       ActorRef<MembershipActor.Command> membership, Consumer<Member> addresses) {}
 
   /**
-   * @param self this node as configurations name it
-   * @param view where each epoch is published; its settings (vnodes, N) shape every ring
-   * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
+   * What the ring reaches outside itself, so a test puts in-memory and probe versions in their
+   * place.
+   *
    * @param store where the agreement's state is kept across restarts
    * @param peers a peer's ring actor by member (see {@link #remotePeers})
    * @param stopper stops this node once its decommission is complete
    * @param wallClock wall-clock millis (retirements are compared with SWIM incarnations)
+   */
+  public record Environment(
+      RingStateStore store,
+      Function<RingMember, ActorRef<Command>> peers,
+      Stopper stopper,
+      LongSupplier wallClock) {}
+
+  /**
+   * @param self this node as configurations name it
+   * @param view where each epoch is published; its settings (vnodes, N) shape every ring
+   * @param settings removal delay, catch-up and proposal timing, founding, fill awaiting
+   * @param environment its state store, peers, stopper and wall clock
    * @param feed the membership actor this ring subscribes to, and where it records addresses; null
    *     for a ring that hears of members only through {@link MemberEventReceived} (tests)
    */
@@ -150,18 +162,12 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       RingMember self,
       RingView view,
       RingSettings settings,
-      RingStateStore store,
-      Function<RingMember, ActorRef<Command>> peers,
-      Stopper stopper,
-      LongSupplier wallClock,
+      Environment environment,
       MemberFeed feed) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers ->
-                    new RingActor(
-                        context, timers, self, view, settings, store, peers, stopper, wallClock,
-                        feed)));
+                timers -> new RingActor(context, timers, self, view, settings, environment, feed)));
   }
 
   /**
@@ -229,18 +235,15 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       RingMember self,
       RingView view,
       RingSettings settings,
-      RingStateStore store,
-      Function<RingMember, ActorRef<Command>> peers,
-      Stopper stopper,
-      LongSupplier wallClock,
+      Environment environment,
       MemberFeed feed) {
     super(context);
     this.self = self;
     this.view = view;
-    this.store = store;
-    this.peers = peers;
-    this.stopper = stopper;
-    this.wallClock = wallClock;
+    this.store = environment.store();
+    this.peers = environment.peers();
+    this.stopper = environment.stopper();
+    this.wallClock = environment.wallClock();
     this.addresses = feed == null ? member -> {} : feed.addresses();
     this.policy = new RingPolicy(self.name(), settings.removalDelay.toMillis());
     this.readQuorum = settings.readQuorum;

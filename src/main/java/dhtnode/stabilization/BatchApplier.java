@@ -2,11 +2,8 @@ package dhtnode.stabilization;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
-import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.StoredEntry;
 import java.time.Duration;
@@ -18,15 +15,7 @@ import java.util.List;
  * ({@link Stabilizer.PeerFailed}); then stops. Puts are last-writer-wins, so applying the same
  * batch twice is harmless.
  */
-final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
-
-  sealed interface Command {}
-
-  private record Stored(StorageActor.Reply reply) implements Command {}
-
-  private enum TimedOut implements Command {
-    INSTANCE
-  }
+final class BatchApplier extends StorageBatch {
 
   static Behavior<Command> create(
       ActorRef<StorageActor.Command> storage,
@@ -40,10 +29,9 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
             return Behaviors.stopped();
           });
     }
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> new BatchApplier(context, timers, storage, entries, timeout, replyTo)));
+    return start(
+        timeout,
+        (context, adapter) -> new BatchApplier(context, storage, entries, adapter, replyTo));
   }
 
   private final ActorRef<Stabilizer.PeerReply> replyTo;
@@ -54,32 +42,21 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
 
   private BatchApplier(
       ActorContext<Command> context,
-      TimerScheduler<Command> timers,
       ActorRef<StorageActor.Command> storage,
       List<StoredEntry> entries,
-      Duration timeout,
+      ActorRef<StorageActor.Reply> adapter,
       ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.replyTo = replyTo;
     this.expected = entries.size();
     this.bytes = entries.stream().mapToLong(Batches::sizeOf).sum();
-    ActorRef<StorageActor.Reply> adapter =
-        context.messageAdapter(StorageActor.Reply.class, Stored::new);
     for (StoredEntry e : entries) {
       storage.tell(new StorageActor.Apply(e.key(), e.value(), adapter));
     }
-    timers.startSingleTimer(TimedOut.INSTANCE, timeout);
   }
 
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Stored.class, this::onStored)
-        .onMessageEquals(TimedOut.INSTANCE, this::onTimedOut)
-        .build();
-  }
-
-  private Behavior<Command> onStored(Stored stored) {
+  Behavior<Command> onStored(Stored stored) {
     if (stored.reply() instanceof StorageActor.WriteResult result) {
       acknowledged++;
       if (result.applied()) {
@@ -100,7 +77,8 @@ final class BatchApplier extends AbstractBehavior<BatchApplier.Command> {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onTimedOut() {
+  @Override
+  Behavior<Command> onTimedOut() {
     replyTo.tell(
         new Stabilizer.PeerFailed(
             "storage acknowledged " + acknowledged + " of " + expected + " puts in time"));

@@ -38,25 +38,25 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
       String nodeName,
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      List<Stabilizer.Source> sources,
-      int mergeFrom,
-      ActorRef<Stabilizer.FetchDone> replyTo) {
+      Stabilizer.Fetch fetch) {
     return Behaviors.setup(
         context -> {
           FetchPlan plan;
           try {
             plan =
-                FetchPlan.start(sources.stream().map(Stabilizer.Source::name).toList(), mergeFrom);
+                FetchPlan.start(
+                    fetch.sources().stream().map(Stabilizer.Source::name).toList(),
+                    fetch.mergeFrom());
           } catch (IllegalArgumentException e) {
-            replyTo.tell(
-                new Stabilizer.FetchDone(range, epoch, List.of(), 0, 0, false, e.getMessage()));
+            fetch
+                .replyTo()
+                .tell(
+                    new Stabilizer.FetchDone(
+                        fetch.range(), fetch.epoch(), List.of(), 0, 0, false, e.getMessage()));
             return Behaviors.stopped();
           }
           FetchSession session =
-              new FetchSession(
-                  context, nodeName, storage, settings, range, epoch, sources, plan, replyTo);
+              new FetchSession(context, nodeName, storage, settings, fetch, plan);
           session.requestBatch();
           return session;
         });
@@ -85,20 +85,17 @@ final class FetchSession extends AbstractBehavior<FetchSession.Command> {
       String nodeName,
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      List<Stabilizer.Source> sources,
-      FetchPlan plan,
-      ActorRef<Stabilizer.FetchDone> replyTo) {
+      Stabilizer.Fetch fetch,
+      FetchPlan plan) {
     super(context);
-    this.epoch = epoch;
+    this.epoch = fetch.epoch();
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
-    this.range = range;
-    this.sources = List.copyOf(sources);
+    this.range = fetch.range();
+    this.sources = List.copyOf(fetch.sources());
     this.plan = plan;
-    this.replyTo = replyTo;
+    this.replyTo = fetch.replyTo();
     this.appliedAdapter = context.messageAdapter(Stabilizer.PeerReply.class, Applied::new);
   }
 

@@ -2,11 +2,8 @@ package dhtnode.stabilization;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
-import akka.actor.typed.javadsl.TimerScheduler;
 import dhtnode.storage.StorageActor;
 import dhtnode.storage.Version;
 import java.time.Duration;
@@ -22,15 +19,7 @@ import java.util.Map;
  * Stabilizer.EntriesPurged}). One storage message per key; replies once, or with {@link
  * Stabilizer.PeerFailed} if storage does not answer every key in time.
  */
-final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
-
-  sealed interface Command {}
-
-  private record Stored(StorageActor.Reply reply) implements Command {}
-
-  private enum TimedOut implements Command {
-    INSTANCE
-  }
+final class KeyBatch extends StorageBatch {
 
   /**
    * The stored versions of {@code keys}, read at ring {@code epoch} (the node's, checked by the
@@ -42,15 +31,12 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
       long epoch,
       Duration timeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> {
-                  ActorRef<StorageActor.Reply> adapter =
-                      context.messageAdapter(StorageActor.Reply.class, Stored::new);
-                  keys.forEach(key -> storage.tell(new StorageActor.Get(key, epoch, 0, adapter)));
-                  return new KeyBatch(context, timers, keys, false, timeout, replyTo);
-                }));
+    return start(
+        timeout,
+        (context, adapter) -> {
+          keys.forEach(key -> storage.tell(new StorageActor.Get(key, epoch, 0, adapter)));
+          return new KeyBatch(context, keys, false, replyTo);
+        });
   }
 
   static Behavior<Command> purge(
@@ -58,22 +44,13 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
       List<Stabilizer.KeyVersion> entries,
       Duration timeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> {
-                  ActorRef<StorageActor.Reply> adapter =
-                      context.messageAdapter(StorageActor.Reply.class, Stored::new);
-                  entries.forEach(
-                      e -> storage.tell(new StorageActor.Purge(e.key(), e.version(), adapter)));
-                  return new KeyBatch(
-                      context,
-                      timers,
-                      entries.stream().map(Stabilizer.KeyVersion::key).toList(),
-                      true,
-                      timeout,
-                      replyTo);
-                }));
+    return start(
+        timeout,
+        (context, adapter) -> {
+          entries.forEach(e -> storage.tell(new StorageActor.Purge(e.key(), e.version(), adapter)));
+          return new KeyBatch(
+              context, entries.stream().map(Stabilizer.KeyVersion::key).toList(), true, replyTo);
+        });
   }
 
   private final List<String> keys;
@@ -85,30 +62,20 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
 
   private KeyBatch(
       ActorContext<Command> context,
-      TimerScheduler<Command> timers,
       List<String> keys,
       boolean purging,
-      Duration timeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.keys = keys;
     this.purging = purging;
     this.replyTo = replyTo;
-    timers.startSingleTimer(TimedOut.INSTANCE, timeout);
     if (keys.isEmpty()) {
       context.getSelf().tell(new Stored(null));
     }
   }
 
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Stored.class, this::onStored)
-        .onMessageEquals(TimedOut.INSTANCE, this::onTimedOut)
-        .build();
-  }
-
-  private Behavior<Command> onStored(Stored stored) {
+  Behavior<Command> onStored(Stored stored) {
     if (stored.reply() instanceof StorageActor.ReadResult read && read.value() != null) {
       versions.put(read.key(), read.value().version());
     } else if (stored.reply() instanceof StorageActor.PurgeResult result && result.purged()) {
@@ -130,7 +97,8 @@ final class KeyBatch extends AbstractBehavior<KeyBatch.Command> {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onTimedOut() {
+  @Override
+  Behavior<Command> onTimedOut() {
     replyTo.tell(
         new Stabilizer.PeerFailed(
             "storage answered " + answered + " of " + keys.size() + " keys in time"));

@@ -72,19 +72,7 @@ public final class MerkleTree {
    * Empty when the roots are equal.
    */
   public List<TokenRange> difference(MerkleTree other) {
-    if (!range.equals(other.range) || depth != other.depth) {
-      throw new IllegalArgumentException(
-          "trees of different shape: "
-              + range
-              + "/"
-              + depth
-              + " vs "
-              + other.range
-              + "/"
-              + other.depth);
-    }
-    List<Integer> leaves = new ArrayList<>();
-    collect(1, other, leaves);
+    List<Integer> leaves = differingLeafIndexes(other);
     List<TokenRange> out = new ArrayList<>();
     int runStart = -1;
     int prev = -2;
@@ -108,6 +96,16 @@ public final class MerkleTree {
    * ring order: the unit of work of a repair, so each exchange is bounded by one leaf's keys.
    */
   public List<TokenRange> differingLeaves(MerkleTree other) {
+    List<Integer> leaves = differingLeafIndexes(other);
+    List<TokenRange> out = new ArrayList<>(leaves.size());
+    for (int leaf : leaves) {
+      out.add(span(leaf, leaf));
+    }
+    return out;
+  }
+
+  /** The indexes of the leaves whose hashes differ from {@code other}'s, in ring order. */
+  private List<Integer> differingLeafIndexes(MerkleTree other) {
     if (!range.equals(other.range) || depth != other.depth) {
       throw new IllegalArgumentException(
           "trees of different shape: "
@@ -121,11 +119,7 @@ public final class MerkleTree {
     }
     List<Integer> leaves = new ArrayList<>();
     collect(1, other, leaves);
-    List<TokenRange> out = new ArrayList<>(leaves.size());
-    for (int leaf : leaves) {
-      out.add(span(leaf, leaf));
-    }
-    return out;
+    return leaves;
   }
 
   private void collect(int node, MerkleTree other, List<Integer> leaves) {

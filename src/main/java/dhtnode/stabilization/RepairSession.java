@@ -44,15 +44,9 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
       String nodeName,
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      String peerName,
-      ActorRef<Stabilizer.Command> peer,
-      ActorRef<Stabilizer.RepairDone> replyTo) {
+      Stabilizer.Repair repair) {
     return Behaviors.setup(
-        context ->
-            new RepairSession(
-                context, nodeName, storage, settings, range, epoch, peerName, peer, replyTo));
+        context -> new RepairSession(context, nodeName, storage, settings, repair));
   }
 
   private final String nodeName;
@@ -85,30 +79,19 @@ final class RepairSession extends AbstractBehavior<RepairSession.Command> {
       String nodeName,
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      String peerName,
-      ActorRef<Stabilizer.Command> peer,
-      ActorRef<Stabilizer.RepairDone> replyTo) {
+      Stabilizer.Repair repair) {
     super(context);
-    this.epoch = epoch;
+    this.epoch = repair.epoch();
     this.nodeName = nodeName;
     this.storage = storage;
     this.settings = settings;
-    this.range = range;
-    this.peerName = peerName;
-    this.peer = peer;
-    this.replyTo = replyTo;
+    this.range = repair.range();
+    this.peerName = repair.peerName();
+    this.peer = repair.peer();
+    this.replyTo = repair.replyTo();
     this.localAdapter = context.messageAdapter(Stabilizer.PeerReply.class, Local::new);
     context.spawn(
-        TreeScanner.create(
-            storage,
-            range,
-            settings.merkleDepth,
-            settings.batchSize,
-            settings.stepTimeout,
-            localAdapter),
-        "tree");
+        TreeScanner.create(storage, settings, range, settings.merkleDepth, localAdapter), "tree");
     context.ask(
         Stabilizer.PeerReply.class,
         peer,

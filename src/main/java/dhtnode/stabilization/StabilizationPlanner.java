@@ -115,13 +115,27 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   }
 
   /**
-   * @param ring the RingActor, whose every new epoch this planner subscribes to
+   * This node as the planner sees it: who it is, who carries out its sessions and whom it tells of
+   * its progress.
+   *
    * @param self this node's name
    * @param writeQuorum W: a fill merges {@code replicas - W + 1} old replicas
    * @param stabilizer this node's Stabilizer, which runs the sessions
    * @param peers a peer's Stabilizer by node name (null when its address is unknown)
    * @param status where refill progress is published for the StorageActor and the Stabilizer
    * @param filled told each epoch whose gained ranges this node has filled (the ring's FillDone)
+   */
+  public record Node(
+      String self,
+      int writeQuorum,
+      ActorRef<Stabilizer.Command> stabilizer,
+      Function<String, ActorRef<Stabilizer.Command>> peers,
+      ReplicaStatus status,
+      LongConsumer filled) {}
+
+  /**
+   * @param ring the RingActor, whose every new epoch this planner subscribes to
+   * @param node this node's name, W, stabilizers and where progress goes
    * @param timing intervals, see {@link Timing}
    * @param metrics where streamed keys and Merkle mismatches are counted
    * @param wallMillis the wall clock tombstone ages are measured on: the one the node's hybrid
@@ -131,12 +145,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
    */
   public static Behavior<Command> create(
       ActorRef<RingActor.Command> ring,
-      String self,
-      int writeQuorum,
-      ActorRef<Stabilizer.Command> stabilizer,
-      Function<String, ActorRef<Stabilizer.Command>> peers,
-      ReplicaStatus status,
-      LongConsumer filled,
+      Node node,
       Timing timing,
       Metrics metrics,
       LongSupplier wallMillis,
@@ -155,17 +164,7 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
                             context.messageAdapter(MemberEvent.class, MemberChanged::new)));
                   }
                   return new StabilizationPlanner(
-                      context,
-                      timers,
-                      self,
-                      writeQuorum,
-                      stabilizer,
-                      peers,
-                      status,
-                      filled,
-                      timing,
-                      metrics,
-                      wallMillis);
+                      context, timers, node, timing, metrics, wallMillis);
                 }));
   }
 
@@ -227,24 +226,19 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
   private StabilizationPlanner(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      String self,
-      int writeQuorum,
-      ActorRef<Stabilizer.Command> stabilizer,
-      Function<String, ActorRef<Stabilizer.Command>> peers,
-      ReplicaStatus status,
-      LongConsumer filled,
+      Node node,
       Timing timing,
       Metrics metrics,
       LongSupplier wallMillis) {
     super(context);
     this.timers = timers;
     this.wallMillis = wallMillis;
-    this.self = self;
-    this.writeQuorum = writeQuorum;
-    this.stabilizer = stabilizer;
-    this.peers = peers;
-    this.status = status;
-    this.filled = filled;
+    this.self = node.self();
+    this.writeQuorum = node.writeQuorum();
+    this.stabilizer = node.stabilizer();
+    this.peers = node.peers();
+    this.status = node.status();
+    this.filled = node.filled();
     this.timing = timing;
     this.metrics = metrics;
     this.fetchAdapter = context.messageAdapter(Stabilizer.FetchDone.class, FetchFinished::new);

@@ -231,32 +231,10 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     ActorRef<?> child;
     if (session instanceof Repair r) {
       child =
-          getContext()
-              .spawn(
-                  RepairSession.create(
-                      nodeName,
-                      storage,
-                      settings,
-                      r.range(),
-                      r.epoch(),
-                      r.peerName(),
-                      r.peer(),
-                      r.replyTo()),
-                  "repair-" + seq);
+          getContext().spawn(RepairSession.create(nodeName, storage, settings, r), "repair-" + seq);
     } else if (session instanceof Fetch f) {
       child =
-          getContext()
-              .spawn(
-                  FetchSession.create(
-                      nodeName,
-                      storage,
-                      settings,
-                      f.range(),
-                      f.epoch(),
-                      f.sources(),
-                      f.mergeFrom(),
-                      f.replyTo()),
-                  "fetch-" + seq);
+          getContext().spawn(FetchSession.create(nodeName, storage, settings, f), "fetch-" + seq);
     } else {
       throw new IllegalArgumentException("not a session: " + session);
     }
@@ -284,12 +262,7 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
     getContext()
         .spawnAnonymous(
             TreeScanner.create(
-                storage,
-                request.range(),
-                request.depth(),
-                settings.batchSize,
-                settings.stepTimeout,
-                request.replyTo()));
+                storage, settings, request.range(), request.depth(), request.replyTo()));
     return this;
   }
 
@@ -363,16 +336,7 @@ public final class Stabilizer extends AbstractBehavior<Stabilizer.Command> {
   }
 
   private Behavior<Command> onCollectTombstones(CollectTombstones collect) {
-    getContext()
-        .spawnAnonymous(
-            TombstoneCollector.create(
-                storage,
-                settings,
-                collect.range(),
-                collect.epoch(),
-                collect.peers(),
-                collect.cutoff(),
-                collect.replyTo()));
+    getContext().spawnAnonymous(TombstoneCollector.create(storage, settings, collect));
     return this;
   }
 

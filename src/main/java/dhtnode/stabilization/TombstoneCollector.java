@@ -39,15 +39,8 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
   static Behavior<Command> create(
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      List<Stabilizer.Source> peers,
-      long cutoff,
-      ActorRef<Stabilizer.CollectDone> replyTo) {
-    return Behaviors.setup(
-        context ->
-            new TombstoneCollector(
-                context, storage, settings, range, epoch, peers, cutoff, replyTo));
+      Stabilizer.CollectTombstones collect) {
+    return Behaviors.setup(context -> new TombstoneCollector(context, storage, settings, collect));
   }
 
   private final ActorRef<StorageActor.Command> storage;
@@ -72,19 +65,15 @@ final class TombstoneCollector extends AbstractBehavior<TombstoneCollector.Comma
       ActorContext<Command> context,
       ActorRef<StorageActor.Command> storage,
       StabilizerSettings settings,
-      TokenRange range,
-      long epoch,
-      List<Stabilizer.Source> peers,
-      long cutoff,
-      ActorRef<Stabilizer.CollectDone> replyTo) {
+      Stabilizer.CollectTombstones collect) {
     super(context);
     this.storage = storage;
     this.settings = settings;
-    this.range = range;
-    this.epoch = epoch;
-    this.peers = List.copyOf(peers);
-    this.cutoff = cutoff;
-    this.replyTo = replyTo;
+    this.range = collect.range();
+    this.epoch = collect.epoch();
+    this.peers = List.copyOf(collect.peers());
+    this.cutoff = collect.cutoff();
+    this.replyTo = collect.replyTo();
     this.localAdapter = context.messageAdapter(Stabilizer.PeerReply.class, LocalPurged::new);
     scanNext();
   }

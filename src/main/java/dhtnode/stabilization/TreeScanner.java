@@ -26,14 +26,12 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
 
   static Behavior<Command> create(
       ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
       TokenRange range,
       int depth,
-      int batchSize,
-      Duration stepTimeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
     return Behaviors.setup(
-        context ->
-            new TreeScanner(context, storage, range, depth, batchSize, stepTimeout, replyTo));
+        context -> new TreeScanner(context, storage, settings, range, depth, replyTo));
   }
 
   private final ActorRef<StorageActor.Command> storage;
@@ -48,17 +46,16 @@ final class TreeScanner extends AbstractBehavior<TreeScanner.Command> {
   private TreeScanner(
       ActorContext<Command> context,
       ActorRef<StorageActor.Command> storage,
+      StabilizerSettings settings,
       TokenRange range,
       int depth,
-      int batchSize,
-      Duration stepTimeout,
       ActorRef<Stabilizer.PeerReply> replyTo) {
     super(context);
     this.storage = storage;
     this.range = range;
     this.depth = depth;
-    this.batchSize = batchSize;
-    this.stepTimeout = stepTimeout;
+    this.batchSize = settings.batchSize;
+    this.stepTimeout = settings.stepTimeout;
     this.replyTo = replyTo;
     this.builder = MerkleTree.builder(range, depth);
     scan(null);

@@ -13,6 +13,7 @@ import dhtnode.metrics.Metrics;
 import dhtnode.node.NodeSettings;
 import dhtnode.replication.Placement;
 import dhtnode.replication.Replica;
+import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.storage.HybridClock;
 import dhtnode.storage.InMemoryEngine;
 import dhtnode.storage.StorageActor;
@@ -86,6 +87,8 @@ class MetricsRoutesTest {
                         ? List.of()
                         : List.of(new Replica("metrics-node", storage))),
             new HybridClock(),
+            null,
+            ReplicaCoordinator.EpochListener.IGNORE,
             metrics);
     binding =
         Http.get(testKit.system())

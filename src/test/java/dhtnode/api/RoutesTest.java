@@ -14,6 +14,7 @@ import com.typesafe.config.ConfigFactory;
 import dhtnode.metrics.Metrics;
 import dhtnode.node.NodeSettings;
 import dhtnode.replication.Replica;
+import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.replication.ReplicaLocator;
 import dhtnode.storage.HybridClock;
 import dhtnode.storage.InMemoryEngine;
@@ -72,6 +73,8 @@ class RoutesTest {
             storage,
             ReplicaLocator.fixed(List.of(new Replica("test-node", storage))),
             new HybridClock(),
+            null,
+            ReplicaCoordinator.EpochListener.IGNORE,
             new Metrics("test-node"));
     binding =
         Http.get(testKit.system())

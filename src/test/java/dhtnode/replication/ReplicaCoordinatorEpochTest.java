@@ -91,15 +91,16 @@ class ReplicaCoordinatorEpochTest {
             ReplicaCoordinator.create(
                 op,
                 KEY,
-                key -> placement,
                 QUORUM,
-                new HybridClock(() -> 1_000L),
-                null,
-                "local",
-                TIMEOUT,
-                (epoch, node) -> observed.getRef().tell(node + "@" + epoch),
-                RETRY,
-                new Metrics("local")))
+                new ReplicaCoordinator.Node(
+                    key -> placement,
+                    new HybridClock(() -> 1_000L),
+                    null,
+                    "local",
+                    TIMEOUT,
+                    (epoch, node) -> observed.getRef().tell(node + "@" + epoch),
+                    RETRY,
+                    new Metrics("local"))))
         .tell(new Run(client.getRef()));
   }
 

@@ -449,13 +449,9 @@ class ReplicaCoordinatorTest {
             ReplicaCoordinator.create(
                 write("v"),
                 KEY,
-                replicas,
                 ONE_ROUND,
-                reserving,
-                keeper.getRef(),
-                "local",
-                TIMEOUT,
-                METRICS))
+                ReplicaCoordinator.Node.fixed(
+                    replicas, reserving, keeper.getRef(), "local", TIMEOUT, METRICS)))
         .tell(new Run(client.getRef()));
     ClockKeeper.Reserve reserve = keeper.expectMessageClass(ClockKeeper.Reserve.class);
     a.expectNoMessage(QUIET); // nothing is sent before there is a version
@@ -478,13 +474,9 @@ class ReplicaCoordinatorTest {
             ReplicaCoordinator.create(
                 write("v"),
                 KEY,
-                replicas,
                 ONE_ROUND,
-                reserving,
-                keeper.getRef(),
-                "local",
-                TIMEOUT,
-                METRICS))
+                ReplicaCoordinator.Node.fixed(
+                    replicas, reserving, keeper.getRef(), "local", TIMEOUT, METRICS)))
         .tell(new Run(client.getRef()));
     keeper.expectMessageClass(ClockKeeper.Reserve.class);
     manualTime.timePasses(TIMEOUT);

@@ -106,10 +106,8 @@ class RingActorTest {
                   rm("node1"),
                   view,
                   settings,
-                  store,
-                  m -> peers.get(m.name()).getRef(),
-                  stopped::set,
-                  () -> WALL,
+                  new RingActor.Environment(
+                      store, m -> peers.get(m.name()).getRef(), stopped::set, () -> WALL),
                   null));
       ring.tell(new RingActor.Subscribe(snapshots.getRef()));
       status(); // the actor has started, and with it its tick timer
@@ -166,10 +164,11 @@ class RingActorTest {
                 rm("node1"),
                 view,
                 FOUNDING,
-                RingStateStore.inMemory(),
-                m -> testKit.<RingActor.Command>createTestProbe().getRef(),
-                reason -> {},
-                () -> WALL,
+                new RingActor.Environment(
+                    RingStateStore.inMemory(),
+                    m -> testKit.<RingActor.Command>createTestProbe().getRef(),
+                    reason -> {},
+                    () -> WALL),
                 new RingActor.MemberFeed(membership.getRef(), m -> addresses.add(m.name()))));
     ActorRef<MemberEvent> subscriber =
         membership.expectMessageClass(MembershipActor.Subscribe.class).subscriber();

@@ -92,12 +92,13 @@ class StabilizationPlannerTest {
         testKit.spawn(
             StabilizationPlanner.create(
                 ringProbe.getRef(),
-                self,
-                2,
-                stabilizer.getRef(),
-                name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
-                status,
-                reported::add,
+                new StabilizationPlanner.Node(
+                    self,
+                    2,
+                    stabilizer.getRef(),
+                    name -> peers.containsKey(name) ? peers.get(name).getRef() : null,
+                    status,
+                    reported::add),
                 new StabilizationPlanner.Timing(Duration.ofHours(1), RETRY, Duration.ofDays(1)),
                 new dhtnode.metrics.Metrics(self),
                 () -> 1_000_000L,
