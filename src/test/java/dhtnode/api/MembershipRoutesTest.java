@@ -5,17 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberStatus;
 import dhtnode.membership.MembershipActor;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +24,6 @@ class MembershipRoutesTest {
       ActorTestKit.create(
           ConfigFactory.parseString("akka.actor.provider = local")
               .withFallback(ConfigFactory.load()));
-  private static final HttpClient client = HttpClient.newHttpClient();
   private static final ObjectMapper json = new ObjectMapper();
 
   @AfterAll
@@ -41,20 +35,7 @@ class MembershipRoutesTest {
       throws Exception {
     MembershipRoutes routes =
         new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300));
-    ServerBinding binding =
-        Http.get(testKit.system())
-            .newServerAt("127.0.0.1", 0)
-            .bind(routes.route())
-            .toCompletableFuture()
-            .get();
-    try {
-      URI uri =
-          URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
-      return client.send(
-          HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
-    } finally {
-      binding.unbind().toCompletableFuture().get();
-    }
+    return RouteTesting.get(testKit, routes.route(), "/cluster/members");
   }
 
   @Test

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
@@ -14,10 +11,6 @@ import dhtnode.api.MembershipRoutes;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberStatus;
 import dhtnode.membership.MembershipActor;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +24,6 @@ class MembersRingColumnTest {
       ActorTestKit.create(
           ConfigFactory.parseString("akka.actor.provider = local")
               .withFallback(ConfigFactory.load()));
-  private static final HttpClient client = HttpClient.newHttpClient();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @AfterAll
@@ -48,15 +40,7 @@ class MembersRingColumnTest {
             new Member("node4", "127.0.0.1", 7003, 8003, MemberStatus.ALIVE, 5),
             new Member("node5", "127.0.0.1", 7004, 8004, MemberStatus.ALIVE, 5));
     ActorRef<MembershipActor.Command> membership =
-        testKit.spawn(
-            Behaviors.receive(MembershipActor.Command.class)
-                .onMessage(
-                    MembershipActor.GetMembers.class,
-                    get -> {
-                      get.replyTo().tell(new MembershipActor.Members("node1", members));
-                      return Behaviors.same();
-                    })
-                .build());
+        dhtnode.api.RouteTesting.membership(testKit, "node1", members);
     RingView view = new RingView(RingSettings.from(ConfigFactory.load()), 3);
     // epoch 6 moves from node1..node3 to node1, node3, node4: node2 leaves, node4 joins
     view.publish(
@@ -66,26 +50,9 @@ class MembersRingColumnTest {
             HashRing.of(List.of("node1", "node3", "node4"), 16, 3)));
     MembershipRoutes routes =
         new MembershipRoutes(testKit.system(), membership, Duration.ofMillis(300), view);
-    ServerBinding binding =
-        Http.get(testKit.system())
-            .newServerAt("127.0.0.1", 0)
-            .bind(routes.route())
-            .toCompletableFuture()
-            .get();
-    JsonNode body;
-    try {
-      URI uri =
-          URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/cluster/members");
-      body =
-          JSON.readTree(
-              client
-                  .send(
-                      HttpRequest.newBuilder(uri).GET().build(),
-                      HttpResponse.BodyHandlers.ofString())
-                  .body());
-    } finally {
-      binding.unbind().toCompletableFuture().get();
-    }
+    JsonNode body =
+        JSON.readTree(
+            dhtnode.api.RouteTesting.get(testKit, routes.route(), "/cluster/members").body());
     assertEquals(6, body.get("epoch").asLong());
     Map<String, String> ring = new TreeMap<>();
     Map<String, String> status = new TreeMap<>();

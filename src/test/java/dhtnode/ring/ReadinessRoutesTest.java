@@ -7,19 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dhtnode.api.ReadinessRoutes;
+import dhtnode.api.RouteTesting;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberStatus;
 import dhtnode.membership.MembershipActor;
 import dhtnode.stabilization.StabilizationPlanner;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -37,7 +33,6 @@ class ReadinessRoutesTest {
       ActorTestKit.create(
           ConfigFactory.parseString("akka.actor.provider = local")
               .withFallback(ConfigFactory.load()));
-  static final HttpClient client = HttpClient.newHttpClient();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @AfterAll
@@ -46,20 +41,13 @@ class ReadinessRoutesTest {
   }
 
   static ActorRef<MembershipActor.Command> membership(MemberStatus node3) {
-    List<Member> members =
+    return RouteTesting.membership(
+        testKit,
+        "node1",
         List.of(
             new Member("node1", "127.0.0.1", 7000, 8000, MemberStatus.ALIVE, 1),
             new Member("node2", "127.0.0.1", 7001, 8001, MemberStatus.ALIVE, 1),
-            new Member("node3", "127.0.0.1", 7002, 8002, node3, 1));
-    return testKit.spawn(
-        Behaviors.receive(MembershipActor.Command.class)
-            .onMessage(
-                MembershipActor.GetMembers.class,
-                get -> {
-                  get.replyTo().tell(new MembershipActor.Members("node1", members));
-                  return Behaviors.same();
-                })
-            .build());
+            new Member("node3", "127.0.0.1", 7002, 8002, node3, 1)));
   }
 
   /** A planner that reports {@code recovering} ranges still to refill. */
@@ -104,19 +92,7 @@ class ReadinessRoutesTest {
     ReadinessRoutes routes =
         new ReadinessRoutes(
             testKit.system(), "node1", membership, planner, view, Duration.ofSeconds(3));
-    ServerBinding binding =
-        Http.get(testKit.system())
-            .newServerAt("127.0.0.1", 0)
-            .bind(routes.route())
-            .toCompletableFuture()
-            .get();
-    try {
-      URI uri = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/ready");
-      return client.send(
-          HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
-    } finally {
-      binding.unbind().toCompletableFuture().get();
-    }
+    return RouteTesting.get(testKit, routes.route(), "/ready");
   }
 
   @Test
