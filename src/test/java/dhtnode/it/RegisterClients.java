@@ -113,7 +113,7 @@ final class RegisterClients {
    * a few keys all the time, but leave the nodes CPU to run, so that two process tests can share
    * the machine's two cores without one's load starving the other's nodes.
    */
-  static final long PACE_MS = Long.getLong("dht.it.client-pace-ms", 10);
+  static final long PACE_MS = Long.getLong("dht.it.client-pace-ms", 25);
 
   private void pace(long callNanos) {
     long next = callNanos + TimeUnit.MILLISECONDS.toNanos(PACE_MS);
