@@ -376,7 +376,30 @@ public final class StabilizationPlanner extends AbstractBehavior<StabilizationPl
         continue;
       }
       List<Stabilizer.Source> sources = new ArrayList<>();
-      for (String name : liveFirst(fill.sources(), down)) {
+      List<String> ordered = liveFirst(fill.sources(), down);
+      long up = ordered.stream().filter(name -> !down.contains(name)).count();
+      if (up < fill.mergeFrom() && fillBlocked == null) {
+        // said at once, not after each down source's step timeout: the fetch still runs, as
+        // SWIM may be wrong; it is cleared once every range is filled or the epoch moves on
+        fillBlocked =
+            fill.range()
+                + ": only "
+                + up
+                + " of its old replicas "
+                + fill.sources()
+                + " are up, "
+                + fill.mergeFrom()
+                + " needed";
+        getContext()
+            .getLog()
+            .info(
+                "ring epoch {}: {} cannot fill {} yet ({}); the range stays in transition",
+                current.epoch(),
+                self,
+                fill.range(),
+                fillBlocked);
+      }
+      for (String name : ordered) {
         ActorRef<Stabilizer.Command> ref = peers.apply(name);
         if (ref != null) {
           sources.add(new Stabilizer.Source(name, ref));
