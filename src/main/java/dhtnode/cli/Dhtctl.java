@@ -122,6 +122,16 @@ public final class Dhtctl implements Callable<Integer> {
     }
   }
 
+  /** Prints {@code doc} with --json, else the one line {@code text} makes; the command's exit 0. */
+  int show(JsonNode doc, java.util.function.Supplier<String> text) {
+    if (json) {
+      printJson(doc);
+    } else {
+      out.println(text.get());
+    }
+    return 0;
+  }
+
   static String percent(double fraction) {
     return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
   }
@@ -285,16 +295,13 @@ public final class Dhtctl implements Callable<Integer> {
     @Override
     public Integer call() {
       JsonNode owners = root.client().json("/cluster/owners/" + NodeClient.encodeSegment(key));
-      if (root.json) {
-        root.printJson(owners);
-      } else {
-        root.out.println(
-            String.join(" ", Ring.names(owners.path("replicas")))
-                + "   (token "
-                + owners.path("token").asText()
-                + ")");
-      }
-      return 0;
+      return root.show(
+          owners,
+          () ->
+              String.join(" ", Ring.names(owners.path("replicas")))
+                  + "   (token "
+                  + owners.path("token").asText()
+                  + ")");
     }
   }
 
@@ -387,12 +394,7 @@ public final class Dhtctl implements Callable<Integer> {
       JsonNode answer =
           NodeClient.JSON.readTree(
               client.expect(client.send("PUT", path(), body, contentType), 200).body());
-      if (root.json) {
-        root.printJson(answer);
-      } else {
-        root.out.println("OK " + key + " version " + answer.path("version").asText());
-      }
-      return 0;
+      return root.show(answer, () -> "OK " + key + " version " + answer.path("version").asText());
     }
   }
 
@@ -405,15 +407,11 @@ public final class Dhtctl implements Callable<Integer> {
       if (r.statusCode() / 100 != 2) {
         throw CliException.answered(client.address(), r);
       }
-      if (root.json) {
-        root.printJson(
-            r.body().length == 0
-                ? NodeClient.JSON.createObjectNode()
-                : NodeClient.JSON.readTree(r.body()));
-      } else {
-        root.out.println("deleted " + key);
-      }
-      return 0;
+      JsonNode answer =
+          r.body().length == 0
+              ? NodeClient.JSON.createObjectNode()
+              : NodeClient.JSON.readTree(r.body());
+      return root.show(answer, () -> "deleted " + key);
     }
   }
 
@@ -424,14 +422,13 @@ public final class Dhtctl implements Callable<Integer> {
     @Override
     public Integer call() {
       JsonNode answer = root.client().post("/cluster/repair");
-      if (root.json) {
-        root.printJson(answer);
-      } else {
-        root.out.printf(
-            "repair started: %d session(s) with %s%n",
-            answer.path("sessions").asInt(), Ring.names(answer.path("peers")));
-      }
-      return 0;
+      return root.show(
+          answer,
+          () ->
+              "repair started: "
+                  + answer.path("sessions").asInt()
+                  + " session(s) with "
+                  + Ring.names(answer.path("peers")));
     }
   }
 
@@ -444,12 +441,7 @@ public final class Dhtctl implements Callable<Integer> {
     @Override
     public Integer call() {
       JsonNode answer = root.client().post("/cluster/decommission");
-      if (root.json) {
-        root.printJson(answer);
-      } else {
-        root.out.println("decommissioning " + root.node + ": " + answer);
-      }
-      return 0;
+      return root.show(answer, () -> "decommissioning " + root.node + ": " + answer);
     }
   }
 
@@ -467,12 +459,7 @@ public final class Dhtctl implements Callable<Integer> {
     @Override
     public Integer call() {
       JsonNode answer = root.client().post("/cluster/remove/" + NodeClient.encodeSegment(member));
-      if (root.json) {
-        root.printJson(answer);
-      } else {
-        root.out.println("removing " + member + ": " + answer);
-      }
-      return 0;
+      return root.show(answer, () -> "removing " + member + ": " + answer);
     }
   }
 }
