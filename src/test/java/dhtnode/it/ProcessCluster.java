@@ -20,9 +20,11 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
 
   /**
    * Which of the test JVMs running process tests side by side this is (1, 2, ...; failsafe's fork
-   * number): each gets its own ports and network prefix.
+   * number, plus {@code dht.it.fork-shift} when two runs share a machine): each gets its own ports
+   * and network prefix.
    */
-  static final int FORK = Integer.getInteger("dht.it.fork", 1);
+  static final int FORK =
+      Integer.getInteger("dht.it.fork", 1) + Integer.getInteger("dht.it.fork-shift", 0);
 
   /**
    * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
