@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -42,23 +46,57 @@ class StabilizationIT {
             + " in all)");
   }
 
+  /** Requests in flight at once while loading or checking keys: enough to hide round trips. */
+  static final int IN_FLIGHT = 8;
+
+  /**
+   * Runs {@code task} for keys 0..KEYS-1, {@link #IN_FLIGHT} at a time, and answers what the tasks
+   * found wrong, in key order.
+   */
+  static List<String> forEveryKey(KeyTask task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(IN_FLIGHT);
+    try {
+      List<Future<List<String>>> results = new ArrayList<>();
+      for (int i = 0; i < KEYS; i++) {
+        int index = i;
+        results.add(pool.submit(() -> task.failures(index)));
+      }
+      List<String> failures = new ArrayList<>();
+      for (Future<List<String>> r : results) {
+        try {
+          failures.addAll(r.get());
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+      }
+      return failures;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  interface KeyTask {
+    List<String> failures(int key) throws Exception;
+  }
+
   /**
    * Writes every key once, retrying a 503 (a replica briefly pending, e.g. after a stall it
    * noticed) within a deadline: the test needs the keys acknowledged, whatever it takes.
    */
   static void load(NodeHttp cluster, int nodes) throws Exception {
     long start = System.nanoTime();
-    for (int i = 0; i < KEYS; i++) {
-      int index = i;
-      within(
-          30,
-          "key-" + i + " is acknowledged",
-          () -> {
-            HttpResponse<String> r =
-                cluster.send(1 + index % nodes, "PUT", "/d/key-" + index, "value-" + index);
-            return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
-          });
-    }
+    forEveryKey(
+        index -> {
+          within(
+              30,
+              "key-" + index + " is acknowledged",
+              () -> {
+                HttpResponse<String> r =
+                    cluster.send(1 + index % nodes, "PUT", "/d/key-" + index, "value-" + index);
+                return r.statusCode() == 200 ? List.of() : List.of(r.statusCode() + " " + r.body());
+              });
+          return List.of();
+        });
     ProcessCluster.phase("load " + KEYS + " keys", start);
   }
 
@@ -66,13 +104,15 @@ class StabilizationIT {
       throws Exception {
     List<String> bad = new ArrayList<>();
     for (int node : nodes) {
-      for (int i = 0; i < KEYS; i++) {
-        HttpResponse<String> r =
-            cluster.send(node, "GET", "/d/key-" + i + "?consistency=" + consistency, null);
-        if (r.statusCode() != 200 || !r.body().equals("value-" + i)) {
-          bad.add("node" + node + "/key-" + i + "=" + r.statusCode());
-        }
-      }
+      bad.addAll(
+          forEveryKey(
+              i -> {
+                HttpResponse<String> r =
+                    cluster.send(node, "GET", "/d/key-" + i + "?consistency=" + consistency, null);
+                return r.statusCode() == 200 && r.body().equals("value-" + i)
+                    ? List.of()
+                    : List.of("node" + node + "/key-" + i + "=" + r.statusCode());
+              }));
     }
     return bad;
   }
