@@ -5,12 +5,17 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The JVM options of every node process the tests start. The process tests start some fifty nodes
@@ -20,11 +25,12 @@ import java.util.concurrent.TimeUnit;
  * class-data-sharing archive. So the tests run nodes that way; the shipped scripts keep the default
  * options, which serve best once warm.
  *
- * <p>The archive is made once per test run by starting one node with {@code
- * -XX:ArchiveClassesAtExit}, sending it a write and a read (whatever they answer), and stopping it.
- * A node uses it only with an identical jar (same size and modification time: copies must keep
- * them); with {@code -Xshare:auto} a node whose jar differs, or a failed dump, just starts without
- * it.
+ * <p>The archive is made once per jar (named by its size and modification time) by starting one
+ * node with {@code -XX:ArchiveClassesAtExit}, sending it a write and a read (whatever they answer),
+ * and stopping it. The test JVMs running side by side share it: the first to need it makes it under
+ * a file lock while the other waits for it, since a second dump would only compete for the CPU. A
+ * node uses it only with an identical jar (same size and modification time: copies must keep them);
+ * with {@code -Xshare:auto} a node whose jar differs, or a failed dump, just starts without it.
  */
 final class NodeJvm {
   private static final List<String> BASE =
@@ -59,18 +65,49 @@ final class NodeJvm {
   }
 
   /**
-   * Makes the archive for the project's current jar, or answers null (and says why) if it cannot.
+   * The archive for the project's current jar, made now unless an earlier test JVM made it, or null
+   * (having said why) if it cannot be made.
    */
   private static Path archive() {
     Path project = Path.of("").toAbsolutePath();
     Path jar = project.resolve("target/dht-node.jar");
-    // one per test JVM: two may make theirs at the same time
-    Path archive = project.resolve("target/it-cds/dht-node-" + ProcessCluster.FORK + ".jsa");
+    Path dir = project.resolve("target/it-cds");
+    try {
+      Files.createDirectories(dir);
+      String name =
+          "dht-node-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis() + ".jsa";
+      Path archive = dir.resolve(name);
+      try (FileChannel lockFile =
+              FileChannel.open(
+                  dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock lock = lockFile.lock()) {
+        if (Files.isRegularFile(archive)) {
+          return archive;
+        }
+        try (Stream<Path> old = Files.list(dir)) {
+          for (Path p : old.filter(p -> p.toString().endsWith(".jsa")).toList()) {
+            Files.delete(p); // made for an older jar: no node can use it
+          }
+        }
+        Path made = makeArchive(project, jar, dir.resolve(name + ".part"));
+        if (made == null) {
+          return null;
+        }
+        Files.move(made, archive, StandardCopyOption.ATOMIC_MOVE);
+        return archive;
+      }
+    } catch (IOException e) {
+      System.out.println("[it] nodes start without a class-data-sharing archive: " + e);
+      return null;
+    }
+  }
+
+  /** Dumps an archive for {@code jar} to {@code archive}, or answers null (and says why). */
+  private static Path makeArchive(Path project, Path jar, Path archive) {
     Path home = null;
     Process node = null;
     long start = System.nanoTime();
     try {
-      Files.createDirectories(archive.getParent());
       Files.deleteIfExists(archive);
       home = Files.createTempDirectory("dht-it-cds-");
       Files.createDirectories(home.resolve("target"));
