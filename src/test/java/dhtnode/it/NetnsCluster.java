@@ -331,6 +331,15 @@ final class NetnsCluster implements NodeHttp, AutoCloseable {
       return;
     }
     routes.clear(); // deleted with their namespaces
+    List<Long> pids = new ArrayList<>();
+    for (Process p : processes.values()) {
+      if (p.isAlive()) {
+        pids.add(p.pid());
+      }
+    }
+    System.out.printf(
+        "[it] %6.1f s  CPU used by the %d nodes still running at the end%n",
+        ProcessCluster.cpuSeconds(pids), pids.size());
     for (Process p : processes.values()) {
       p.destroyForcibly();
     }

@@ -191,6 +191,22 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     }
   }
 
+  /** CPU seconds (user and system) the given processes have used so far, from /proc. */
+  static double cpuSeconds(List<Long> pids) {
+    long ticks = 0;
+    for (long pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        // fields after the command name, which is in parentheses and may hold spaces
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+      } catch (IOException | RuntimeException e) {
+        // a process that just exited, or no /proc: counted as nothing
+      }
+    }
+    return ticks / 100.0; // USER_HZ is 100 on Linux
+  }
+
   /** Pids of the nodes the scripts started that are still alive. */
   List<Long> livePids() throws IOException {
     List<Long> pids = new ArrayList<>();
@@ -217,7 +233,11 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
   @Override
   public void close() throws IOException {
     List<ProcessHandle> killed = new ArrayList<>();
-    for (long pid : livePids()) {
+    List<Long> pids = livePids();
+    System.out.printf(
+        "[it] %6.1f s  CPU used by the %d nodes still running at the end%n",
+        cpuSeconds(pids), pids.size());
+    for (long pid : pids) {
       ProcessHandle.of(pid)
           .ifPresent(
               h -> {
