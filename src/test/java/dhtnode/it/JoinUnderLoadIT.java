@@ -74,6 +74,22 @@ class JoinUnderLoadIT {
           List.of(),
           StabilizationIT.unreadable(cluster, List.of(4), "quorum"),
           "keys acknowledged before the joins read at quorum through a joiner");
+      // after the old owners deleted what moved, every key is still on all three replicas
+      assertEquals(
+          List.of(),
+          StabilizationIT.unreadable(cluster, List.of(1, 6), "all"),
+          "every key still on all three replicas");
+      for (int joiner = 4; joiner <= 6; joiner++) {
+        int owned = 0;
+        for (int i = 0; i < StabilizationIT.KEYS; i++) {
+          if (Nemesis.owners(cluster, joiner, "key-" + i).contains("node" + joiner)) {
+            owned++;
+          }
+        }
+        assertTrue(
+            owned > 0 && fetched.get(joiner) >= owned,
+            "node" + joiner + " received its keys: owns " + owned + ", fetched " + fetched);
+      }
       assertEquals(
           Map.of(),
           Nemesis.lost(cluster, 6, clients.acknowledgedUnique()),
