@@ -16,7 +16,12 @@
 #
 # Env: SECS (measured seconds per run, 20), WARM (warm-up seconds, 5), CONNS ("16 64"),
 #      THREADS (wrk threads, 2), KEYS (10000), VALUE_BYTES (100), CONSISTENCY (node default),
-#      JAVA_OPTS (for the nodes it starts), KEEP=1 keeps the temporary cluster directory.
+#      JAVA_OPTS (for the nodes it starts, e.g. "-Xms64m -Xmx512m -Ddht.storage.fsync=on"),
+#      KEEP=1 keeps the temporary cluster directory,
+#      BASE_HTTP_PORT / BASE_CLUSTER_PORT (8000 / 7000): node K of the cluster it starts listens on
+#      BASE_HTTP_PORT+K-1 (HTTP) and BASE_CLUSTER_PORT+K-1 (SWIM and remoting) and joins through
+#      BASE_CLUSTER_PORT, so a run can stay clear of a cluster already on 8000+ (set in the
+#      temporary copy's conf files only; the project's conf/ is left alone).
 # Needs wrk (apt-get install -y wrk); --peer etcd needs etcd and etcdctl
 # (apt-get install -y etcd-server etcd-client), started by scripts/etcd-peer.sh.
 set -euo pipefail
@@ -27,7 +32,7 @@ while [ $# -gt 0 ]; do
     --url) url=${2:?--url needs a URL}; shift 2 ;;
     --peer) peer=${2:?--peer needs a name (etcd)}; shift 2 ;;
     --no-record) record=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see $0 --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,10 +64,15 @@ trap 'exit 130' INT TERM
 
 ports_busy() { ss -ltnu 2>/dev/null | grep -E "127\.0\.0\.1:($1)\b|\*:($1)\b|0\.0\.0\.0:($1)\b" || true; }
 
+http_base=${BASE_HTTP_PORT:-8000}; cluster_base=${BASE_CLUSTER_PORT:-7000}
+for p in "$http_base" "$cluster_base"; do
+  [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1024 ] && [ "$p" -le 65000 ] \
+    || { echo "BASE_HTTP_PORT and BASE_CLUSTER_PORT must be ports in 1024..65000" >&2; exit 2; }
+done
 if [ -z "$url" ]; then
-  busy=$(ports_busy '800[0-2]|700[0-2]')
+  busy=$(ports_busy "$http_base|$((http_base + 1))|$((http_base + 2))|$cluster_base|$((cluster_base + 1))|$((cluster_base + 2))")
   if [ -n "$busy" ]; then
-    echo "ports 8000-8002/7000-7002 are in use (another cluster?); stop it or use --url:" >&2
+    echo "ports $http_base-$((http_base + 2))/$cluster_base-$((cluster_base + 2)) are in use (another cluster?); stop it, use --url or other BASE_HTTP_PORT/BASE_CLUSTER_PORT:" >&2
     echo "$busy" >&2; exit 1
   fi
   jar=$root/target/dht-node.jar
@@ -75,8 +85,15 @@ if [ -z "$url" ]; then
   mkdir -p "$work/target"
   cp -r "$root/scripts" "$root/conf" "$work/"
   cp "$jar" "$work/target/"
+  # node K on the base ports + K-1, joining through node1's cluster port
+  for conf in "$work"/conf/node*.conf; do
+    k=${conf##*/node}; k=${k%.conf}
+    sed -i -E -e "s/(http-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((http_base + k - 1))/" \
+      -e "s/(cluster-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((cluster_base + k - 1))/" "$conf"
+    printf '\ndht.node.seeds = ["127.0.0.1:%s"]\n' "$cluster_base" >>"$conf"
+  done
   "$work/scripts/start-cluster.sh" 3
-  url=http://127.0.0.1:8000
+  url=http://127.0.0.1:$http_base
 fi
 url=${url%/}
 curl -sf -o /dev/null "$url/health" || { echo "no dht-node answers $url/health" >&2; exit 1; }

@@ -2,6 +2,7 @@ package dhtnode.metrics;
 
 import dhtnode.common.Consistency;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -39,6 +40,9 @@ import java.util.function.LongSupplier;
  *       status}
  *   <li>{@code dht_node_info} (engine, fsync), {@code dht_ring_epoch}, {@code dht_storage_keys},
  *       {@code dht_storage_size_bytes}
+ *   <li>group commit (fsync on): {@code dht_storage_batch_writes} histogram of writes per batch
+ *       (buckets 1 .. 1024), {@code dht_storage_synced_batches_total}, {@code
+ *       dht_storage_batch_seconds} histogram of the time to write and sync a batch
  *   <li>{@code dht_stabilizer_keys_streamed_total}, {@code dht_stabilizer_merkle_mismatches_total}
  *   <li>{@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*} (only with {@link
  *       #withJvmMetrics})
@@ -85,6 +89,9 @@ public final class Metrics implements AutoCloseable {
   private final Counter merkleMismatches;
   private final Counter keysHandedOff;
   private final Counter tombstonesPurged;
+  private final DistributionSummary batchWrites;
+  private final Counter syncedBatches;
+  private final Timer batchTime;
   private final AtomicLong storageKeys = new AtomicLong();
   private final AtomicLong storageBytes = new AtomicLong();
   private JvmGcMetrics gcMetrics;
@@ -166,6 +173,21 @@ public final class Metrics implements AutoCloseable {
         counter(
             "dht.stabilizer.tombstones.purged",
             "Tombstones older than the grace period purged from every replica by this node as primary");
+    batchWrites =
+        DistributionSummary.builder("dht.storage.batch.writes")
+            .description("Writes per group-committed storage batch (fsync on)")
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+            .register(registry);
+    syncedBatches =
+        counter(
+            "dht.storage.synced.batches",
+            "Group-committed storage batches written with one sync (fsync on; a batch whose writes"
+                + " were all refused writes nothing and is not counted)");
+    batchTime =
+        Timer.builder("dht.storage.batch")
+            .description("Time to write (and with fsync, sync) one group-committed storage batch")
+            .serviceLevelObjectives(BUCKETS)
+            .register(registry);
     Gauge.builder("dht.storage.keys", storageKeys, AtomicLong::get)
         .description("Keys in local storage (RocksDB's estimate), refreshed periodically")
         .register(registry);
@@ -333,6 +355,20 @@ public final class Metrics implements AutoCloseable {
         .description("Constant 1; the labels say the storage engine and durability mode")
         .tags("engine", engine, "fsync", fsync ? "on" : "off")
         .register(registry);
+  }
+
+  // ---- storage ----
+
+  /**
+   * The storage actor committed a batch of {@code writes}, {@code applied} of them newer than what
+   * was stored, in {@code nanos}.
+   */
+  public void storageBatch(int writes, int applied, long nanos) {
+    batchWrites.record(writes);
+    if (applied > 0) {
+      syncedBatches.increment();
+    }
+    batchTime.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Latest storage statistics, set by the {@link StoragePoller}. */

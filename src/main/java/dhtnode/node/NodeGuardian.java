@@ -122,7 +122,15 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         new ReplicaStatus(settings.name, ringView::current, settings.storage.startsEmpty());
     ActorRef<StorageActor.Command> storage =
         context.spawn(
-            StorageActor.create(settings.storage.engineFactory(), status, clock::observe),
+            StorageActor.create(
+                settings.storage.engineFactory(),
+                status,
+                clock::observe,
+                // one synced batch per mailbox drain instead of one fsync per write; without
+                // fsync a write costs little enough that batching is not worth the wait
+                settings.storage.fsync
+                    ? StorageActor.WriteMode.grouped(metrics::storageBatch)
+                    : StorageActor.WriteMode.PER_WRITE),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
     ReplicaDirectory directory =

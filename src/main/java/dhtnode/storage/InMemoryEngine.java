@@ -32,6 +32,25 @@ public final class InMemoryEngine implements StorageEngine {
     return current;
   }
 
+  /** Compared against a scratch copy of the keys it touches, then applied in one step. */
+  @Override
+  public List<Versioned> putAll(List<Write> writes) {
+    NavigableMap<byte[], Versioned> batch = new TreeMap<>(Arrays::compareUnsigned);
+    List<Versioned> stored = new ArrayList<>(writes.size());
+    for (Write w : writes) {
+      byte[] k = KeyCodec.encode(w.key());
+      Versioned current = batch.containsKey(k) ? batch.get(k) : data.get(k);
+      if (w.value().supersedes(current)) {
+        batch.put(k, w.value());
+        stored.add(w.value());
+      } else {
+        stored.add(current);
+      }
+    }
+    data.putAll(batch);
+    return stored;
+  }
+
   @Override
   public boolean purge(String key, Version expected) {
     byte[] k = KeyCodec.encode(key);

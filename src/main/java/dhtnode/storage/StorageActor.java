@@ -10,6 +10,7 @@ import akka.actor.typed.javadsl.Receive;
 import dhtnode.common.CborSerializable;
 import dhtnode.keyspace.Murmur3;
 import dhtnode.keyspace.TokenRange;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -20,6 +21,17 @@ import java.util.function.Supplier;
  * dht.storage.dispatcher}), never on Akka's default one, because engine calls block on disk. Local
  * and remote coordinators talk to it with the same messages. The engine is closed when the actor
  * stops, which coordinated shutdown does on SIGTERM.
+ *
+ * <p>Group commit ({@link WriteMode#grouped}, the node's mode with {@code fsync = on}): a {@link
+ * Put} or {@link Apply} is checked as it arrives but queued, and the first one queued sends this
+ * actor a flush marker. The marker comes back after every message already in the mailbox, so
+ * everything that arrived meanwhile (above all, during the previous batch's fsync) joins the batch;
+ * then the batch is one {@link StorageEngine#putAll} (one synced RocksDB write) and only then is
+ * each write answered, in arrival order. A failed batch answers each of its writes with {@link
+ * StorageFailed} and stores none of them. Reads are served from what is committed, never from the
+ * queue, so nothing is visible before it is durable; purges, scans and sweeps commit the queue
+ * first, so they see every write that arrived before them. {@link WriteMode#PER_WRITE} (fsync off)
+ * writes each put as it arrives.
  */
 public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
@@ -131,9 +143,40 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    */
   public record WrongEpoch(String key, long epoch, int tag) implements Reply {}
 
+  /** Told of every group-committed batch, for {@code /metrics}. */
+  @FunctionalInterface
+  public interface BatchObserver {
+    /**
+     * A batch of {@code writes} puts and applies was committed in {@code nanos}; {@code applied} of
+     * them were newer than what was stored (a batch with none writes nothing, so syncs nothing).
+     */
+    void committed(int writes, int applied, long nanos);
+  }
+
+  /** Whether writes are group-committed (see the class comment), and who hears of each batch. */
+  public record WriteMode(boolean grouped, BatchObserver observer) {
+    /** Each write reaches the engine as it arrives: the node's mode with {@code fsync = off}. */
+    public static final WriteMode PER_WRITE = new WriteMode(false, (writes, applied, nanos) -> {});
+
+    public static WriteMode grouped(BatchObserver observer) {
+      return new WriteMode(true, observer);
+    }
+  }
+
+  // A batch is committed at once when it reaches either bound, so one burst cannot build a
+  // WriteBatch of unbounded size (values are up to dht.http.max-value-size each).
+  static final int MAX_BATCH_WRITES = 1024;
+  static final long MAX_BATCH_BYTES = 8L << 20;
+
   /** A storage actor with no ring: see {@link ReplicaState#UNFENCED}. */
   public static Behavior<Command> create(Supplier<StorageEngine> engine) {
     return create(engine, ReplicaState.UNFENCED, timestamp -> {});
+  }
+
+  /** A per-write storage actor (see {@link WriteMode#PER_WRITE}). */
+  public static Behavior<Command> create(
+      Supplier<StorageEngine> engine, ReplicaState state, LongConsumer observe) {
+    return create(engine, state, observe, WriteMode.PER_WRITE);
   }
 
   /**
@@ -141,25 +184,41 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * @param state the ring epoch and ranges this node answers for, read on every request
    * @param observe told the timestamp of every version this replica is asked to store, so the
    *     node's hybrid clock moves past every write it has seen, not only those it coordinated
+   * @param mode per write, or group commit
    */
   public static Behavior<Command> create(
-      Supplier<StorageEngine> engine, ReplicaState state, LongConsumer observe) {
-    return Behaviors.setup(context -> new StorageActor(context, engine.get(), state, observe));
+      Supplier<StorageEngine> engine, ReplicaState state, LongConsumer observe, WriteMode mode) {
+    return Behaviors.setup(
+        context -> new StorageActor(context, engine.get(), state, observe, mode));
   }
+
+  /** Sent to itself by the first write queued: the batch is committed when it comes back. */
+  private enum Flush implements Command {
+    INSTANCE
+  }
+
+  /** A write waiting for its batch; {@code tag} is 0 for an {@link Apply}. */
+  private record Queued(String key, Versioned value, int tag, ActorRef<Reply> replyTo) {}
 
   private final StorageEngine engine;
   private final ReplicaState state;
   private final LongConsumer observe;
+  private final WriteMode mode;
+  private final List<Queued> queued = new ArrayList<>();
+  private long queuedBytes;
+  private boolean flushSent;
 
   private StorageActor(
       ActorContext<Command> context,
       StorageEngine engine,
       ReplicaState state,
-      LongConsumer observe) {
+      LongConsumer observe,
+      WriteMode mode) {
     super(context);
     this.engine = engine;
     this.state = state;
     this.observe = observe;
+    this.mode = mode;
   }
 
   @Override
@@ -172,6 +231,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
         .onMessage(Scan.class, this::onScan)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Sweep.class, this::onSweep)
+        .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -194,8 +254,9 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return this;
   }
 
-  // Checked and applied in this one actor, so once it has seen epoch e it stores nothing sent at
-  // e - 1: a fill that reads this replica at e holds every write it acknowledged before.
+  // Checked in this one actor, so once it has seen epoch e it accepts nothing sent at e - 1; a
+  // queued write is committed before any later scan, so a fill that reads this replica at e holds
+  // every write it accepted before.
   private Behavior<Command> onPut(Put put) {
     long epoch = state.epoch();
     if (put.epoch() != epoch) {
@@ -204,6 +265,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       return this;
     }
     observe.accept(put.value().version().timestamp());
+    if (mode.grouped()) {
+      enqueue(new Queued(put.key(), put.value(), put.tag(), put.replyTo()));
+      return this;
+    }
     reply(
         put.replyTo(),
         put.key(),
@@ -228,6 +293,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       return this;
     }
     observe.accept(apply.value().version().timestamp());
+    if (mode.grouped()) {
+      enqueue(new Queued(apply.key(), apply.value(), 0, apply.replyTo()));
+      return this;
+    }
     reply(
         apply.replyTo(),
         apply.key(),
@@ -238,7 +307,65 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return this;
   }
 
+  private void enqueue(Queued write) {
+    queued.add(write);
+    queuedBytes += write.value().value().length;
+    if (queued.size() >= MAX_BATCH_WRITES || queuedBytes >= MAX_BATCH_BYTES) {
+      commit();
+    } else if (!flushSent) {
+      flushSent = true;
+      getContext().getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onFlush() {
+    flushSent = false;
+    commit();
+    return this;
+  }
+
+  /** Writes the queue as one batch, then answers each write in it (see the class comment). */
+  private void commit() {
+    if (queued.isEmpty()) {
+      return;
+    }
+    List<StorageEngine.Write> writes = new ArrayList<>(queued.size());
+    for (Queued q : queued) {
+      writes.add(new StorageEngine.Write(q.key(), q.value()));
+    }
+    long start = System.nanoTime();
+    List<Versioned> stored;
+    try {
+      stored = engine.putAll(writes);
+    } catch (StorageException | IllegalArgumentException e) {
+      getContext()
+          .getLog()
+          .error("storage batch of {} writes failed: {}", queued.size(), e.getMessage());
+      for (Queued q : queued) {
+        q.replyTo().tell(new StorageFailed(q.key(), e.getMessage(), q.tag()));
+      }
+      clearQueue();
+      return;
+    }
+    long nanos = System.nanoTime() - start;
+    int applied = 0;
+    for (int i = 0; i < queued.size(); i++) {
+      Queued q = queued.get(i);
+      boolean mine = stored.get(i) == q.value();
+      applied += mine ? 1 : 0;
+      q.replyTo().tell(new WriteResult(q.key(), stored.get(i), mine, q.tag()));
+    }
+    mode.observer().committed(queued.size(), applied, nanos);
+    clearQueue();
+  }
+
+  private void clearQueue() {
+    queued.clear();
+    queuedBytes = 0;
+  }
+
   private Behavior<Command> onPurge(Purge purge) {
+    commit(); // a purge compares versions: it must see the writes that arrived before it
     reply(
         purge.replyTo(),
         purge.key(),
@@ -247,6 +374,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onScan(Scan scan) {
+    commit(); // a fill or Merkle tree read at this epoch holds every write accepted before it
     reply(
         scan.replyTo(),
         null,
@@ -258,6 +386,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onSweep(Sweep sweep) {
+    commit();
     reply(
         sweep.replyTo(),
         null,
@@ -303,6 +432,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onPostStop() {
+    commit(); // accepted writes are stored, even if their answers find no one any more
     engine.close();
     getContext().getLog().info("storage closed");
     return this;

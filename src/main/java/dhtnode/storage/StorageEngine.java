@@ -27,6 +27,22 @@ public interface StorageEngine extends AutoCloseable {
    */
   Versioned put(String key, Versioned value);
 
+  /** One write of a {@link #putAll} batch. */
+  record Write(String key, Versioned value) {}
+
+  /**
+   * Applies {@code writes} in order as one atomic write: the same outcome as calling {@link #put}
+   * for each in turn (a later write of a key in the batch is compared with what an earlier one
+   * left), but all of it becomes visible and durable at once, or none of it does. On RocksDB with
+   * {@code fsync} on this is one synced write however long the batch, which is what group commit
+   * pays per batch instead of per write. A batch whose writes are all refused writes nothing.
+   *
+   * @return for each write, the value stored afterwards as {@link #put} returns it ({@code value}
+   *     itself when it was applied)
+   * @throws StorageException when the batch was not stored; then none of it was
+   */
+  List<Versioned> putAll(List<Write> writes);
+
   /**
    * Removes a key only if its stored version is exactly {@code expected}; used to purge collected
    * tombstones and handed-off data without racing a newer write.

@@ -203,6 +203,27 @@ class MetricsRoutesTest {
     assertEquals(before.get(purged) + 2, after.get(purged));
   }
 
+  @Test
+  void groupCommitMetersCountBatchesBySizeAndOnlySyncedOnesAsSyncs() throws Exception {
+    String count = "dht_storage_batch_writes_count{node=\"metrics-node\"}";
+    String sum = "dht_storage_batch_writes_sum{node=\"metrics-node\"}";
+    String upTo4 = "dht_storage_batch_writes_bucket{node=\"metrics-node\",le=\"4.0\"}";
+    String upTo64 = "dht_storage_batch_writes_bucket{node=\"metrics-node\",le=\"64.0\"}";
+    String synced = "dht_storage_synced_batches_total{node=\"metrics-node\"}";
+    String timed = "dht_storage_batch_seconds_count{node=\"metrics-node\"}";
+    Map<String, Double> before = scrape();
+    metrics.storageBatch(3, 3, 2_000_000);
+    metrics.storageBatch(40, 39, 5_000_000);
+    metrics.storageBatch(2, 0, 100_000); // every write refused: nothing written, nothing synced
+    Map<String, Double> after = scrape();
+    assertEquals(before.get(count) + 3, after.get(count));
+    assertEquals(before.get(sum) + 45, after.get(sum));
+    assertEquals(before.get(upTo4) + 2, after.get(upTo4));
+    assertEquals(before.get(upTo64) + 3, after.get(upTo64));
+    assertEquals(before.get(synced) + 2, after.get(synced));
+    assertEquals(before.get(timed) + 3, after.get(timed));
+  }
+
   /** GET /metrics, checked line by line; samples by their full series name (name + labels). */
   private static Map<String, Double> scrape() throws Exception {
     HttpResponse<String> response = send("GET", "/metrics", null);

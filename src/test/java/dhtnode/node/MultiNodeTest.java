@@ -38,6 +38,9 @@ class MultiNodeTest {
 
   final List<Node> nodes = new ArrayList<>();
 
+  /** Config lines a test adds to every node it starts after setting them. */
+  String extraConfig = "";
+
   @AfterEach
   void stopAll() throws Exception {
     for (Node n : nodes) {
@@ -91,7 +94,8 @@ class MultiNodeTest {
                     + "dht.storage.engine = memory\n"
                     + "dht.http.request-timeout = 1s\n"
                     + "dht.membership { protocol-period = 200ms, ping-timeout = 80ms, join-retry-interval = 200ms }\n"
-                    + "akka.loglevel = WARNING\n")
+                    + "akka.loglevel = WARNING\n"
+                    + extraConfig)
             // unresolved, so application.conf's ${dht.node.cluster-port} picks up this node's port
             .withFallback(ConfigFactory.parseResources("application.conf"))
             .withFallback(ConfigFactory.defaultReference())
@@ -182,6 +186,31 @@ class MultiNodeTest {
     assertTrue(body.path("message").asText().contains("replica"), body.toString());
     assertEquals(200, status(alone, "PUT", "/d/k?consistency=one", "v"));
     assertEquals("v", send(alone, "GET", "/d/k?consistency=one", null).body());
+  }
+
+  @Test
+  void withFsyncOnANodeGroupCommitsItsWritesAndCountsTheBatches() throws Exception {
+    extraConfig = "dht.storage.fsync = on\n";
+    Node alone = startSeed("durable");
+    awaitTrue(() -> settled(alone), "the founder starts with its ranges at once");
+    for (int i = 0; i < 5; i++) {
+      assertEquals(200, status(alone, "PUT", "/d/k" + i + "?consistency=one", "v" + i));
+    }
+    assertEquals("v3", send(alone, "GET", "/d/k3?consistency=one", null).body());
+    String metrics = send(alone, "GET", "/metrics", null).body();
+    // one write at a time: five batches of one, each synced
+    for (String series :
+        List.of(
+            "dht_storage_batch_writes_count",
+            "dht_storage_batch_writes_sum",
+            "dht_storage_synced_batches_total")) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "(?m)^" + series + "\\{node=\"durable\"\\} ([0-9.eE+-]+)$")
+              .matcher(metrics);
+      assertTrue(m.find(), series + " not in\n" + metrics);
+      assertEquals(5.0, Double.parseDouble(m.group(1)), series);
+    }
   }
 
   @Test

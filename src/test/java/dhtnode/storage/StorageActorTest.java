@@ -309,6 +309,11 @@ class StorageActorTest {
     }
 
     @Override
+    public List<Versioned> putAll(List<Write> writes) {
+      return delegate.putAll(writes);
+    }
+
+    @Override
     public boolean purge(String key, Version expected) {
       return delegate.purge(key, expected);
     }

@@ -152,6 +152,44 @@ abstract class StorageEngineContract {
   }
 
   @Test
+  void aBatchEndsAsItsWritesWouldOneAfterTheOther() {
+    engine.put("old", value("stored before", 9, "n"));
+    Versioned k5 = value("k at 5", 5, "n");
+    Versioned k4 = value("k at 4", 4, "n");
+    Versioned k6 = value("k at 6", 6, "n");
+    Versioned deleted = Versioned.tombstone(new Version(3, "n"));
+    Versioned older = value("j at 2", 2, "n");
+    Versioned stale = value("old at 8", 8, "n");
+    List<Versioned> stored =
+        engine.putAll(
+            List.of(
+                new StorageEngine.Write("k", k5),
+                new StorageEngine.Write("k", k4),
+                new StorageEngine.Write("j", deleted),
+                new StorageEngine.Write("k", k6),
+                new StorageEngine.Write("j", older),
+                new StorageEngine.Write("old", stale)));
+    assertEquals(List.of(k5, k5, deleted, k6, deleted, value("stored before", 9, "n")), stored);
+    assertTrue(stored.get(0) == k5 && stored.get(3) == k6, "an applied write returns itself");
+    assertEquals(k6, engine.get("k").orElseThrow());
+    assertTrue(engine.get("j").orElseThrow().tombstone(), "the tombstone kept the older write out");
+    assertEquals("stored before", text(engine.get("old").orElseThrow()));
+  }
+
+  @Test
+  void aBatchOfRefusedWritesChangesNothing() {
+    engine.put("k", value("newest", 7, "n"));
+    List<Versioned> stored =
+        engine.putAll(
+            List.of(
+                new StorageEngine.Write("k", value("a", 6, "n")),
+                new StorageEngine.Write("k", value("b", 7, "n"))));
+    assertEquals(List.of(value("newest", 7, "n"), value("newest", 7, "n")), stored);
+    assertEquals(List.of(), engine.putAll(List.of()));
+    assertEquals(value("newest", 7, "n"), engine.get("k").orElseThrow());
+  }
+
+  @Test
   void purgeRemovesOnlyTheExactVersion() {
     engine.put("k", value("v", 5, "node1"));
     assertFalse(engine.purge("k", new Version(4, "node1")));
