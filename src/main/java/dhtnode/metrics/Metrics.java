@@ -331,7 +331,10 @@ public final class Metrics implements AutoCloseable {
 
   /** The ring's epoch, read at each scrape (e.g. {@code () -> ringView.current().epoch()}). */
   public void ringEpoch(LongSupplier epoch) {
+    // held strongly: Micrometer holds a gauge's object weakly, and the caller keeps no other
+    // reference to this supplier, so the first GC would turn the gauge into NaN
     Gauge.builder("dht.ring.epoch", epoch, s -> s.getAsLong())
+        .strongReference(true)
         .description(
             "The agreed ring epoch this node knows (0: in no ring yet); grows with every committed ring change")
         .register(registry);
@@ -342,6 +345,7 @@ public final class Metrics implements AutoCloseable {
    */
   public void ringRangesInTransition(LongSupplier ranges) {
     Gauge.builder("dht.ring.ranges.in.transition", ranges, s -> s.getAsLong())
+        .strongReference(true) // as for the epoch
         .description(
             "Token ranges whose replica set the current ring epoch is moving (0 when the epoch is stable)")
         .register(registry);
