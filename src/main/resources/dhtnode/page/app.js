@@ -4,8 +4,8 @@
 "use strict";
 
 const POLL_MS = 1000; // how often everything is asked again
-const TIMEOUT_MS = 1500; // a request not answered by then counts as failed
-const STALE_MS = 3500; // data older than this is greyed out
+const TIMEOUT_MS = 2000; // a request not answered by then counts as failed
+const STALE_MS = 4000; // data older than this is greyed out
 const RATE_WINDOW_MS = 10000; // request rate and p99 over about this long
 const SPACE = 2 ** 64;
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
