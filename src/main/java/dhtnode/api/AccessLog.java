@@ -6,6 +6,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.scaladsl.model.IllegalUriException;
 import dhtnode.common.Consistency;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 
 /**
@@ -18,6 +19,8 @@ import org.slf4j.Logger;
 final class AccessLog extends AllDirectives {
   /** The access log's logger name. */
   static final String LOGGER = "dhtnode.access";
+
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
   private final Logger log;
   private final Consistency defaultLevel;
@@ -64,9 +67,14 @@ final class AccessLog extends AllDirectives {
         Locale.ROOT,
         "%s %s %d %.2fms consistency=%s",
         request.method().value(),
-        path,
+        printable(path),
         status,
         nanos / 1e6,
-        consistency);
+        printable(consistency));
+  }
+
+  /** What a client sent, decoded, could hold a line break: one request stays one line. */
+  private static String printable(String clientText) {
+    return CONTROL.matcher(clientText).replaceAll("?");
   }
 }
