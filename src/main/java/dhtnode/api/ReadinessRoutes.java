@@ -50,7 +50,9 @@ public final class ReadinessRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path("ready", () -> get(() -> completeWithFuture(ready())));
+    // readable from any origin: the cluster page polls every member's own readiness
+    return path(
+        "ready", () -> get(() -> CrossOrigin.readableFromAnyOrigin(completeWithFuture(ready()))));
   }
 
   private CompletionStage<HttpResponse> ready() {

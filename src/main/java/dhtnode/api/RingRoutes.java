@@ -19,8 +19,8 @@ import java.util.Map;
  * value, because JSON numbers above 2^53 lose precision in JavaScript clients. The owners answer
  * depends only on the read ring's member set. {@code epoch} is the agreed ring epoch this node
  * knows; during a transition {@code members} is the read ring, {@code next} the ring it moves to
- * and {@code rangesInTransition} how many token ranges change replica set. The tokens listed are
- * the read ring's.
+ * and {@code rangesInTransition} how many token ranges change replica set ({@code transitionRanges}
+ * lists them). The tokens listed are the read ring's.
  */
 public final class RingRoutes extends AllDirectives {
 
@@ -86,6 +86,15 @@ public final class RingRoutes extends AllDirectives {
     body.put("readsMoved", snapshot.readsMoved());
     body.put("next", snapshot.next().members());
     body.put("rangesInTransition", moving.size());
+    // which arcs change replica set, (start, end] as decimal strings: the cluster page draws them
+    List<Map<String, String>> arcs = new ArrayList<>(moving.size());
+    for (dhtnode.keyspace.TokenRange range : moving) {
+      Map<String, String> arc = new LinkedHashMap<>();
+      arc.put("start", Long.toString(range.start()));
+      arc.put("end", Long.toString(range.end()));
+      arcs.add(arc);
+    }
+    body.put("transitionRanges", arcs);
     RingView.Fills fills = view.fills();
     if (fills.epoch() == snapshot.epoch()) {
       // which gainers the transition still waits for before reads move; once they have, who has

@@ -103,8 +103,16 @@ public final class Routes extends AllDirectives {
     this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
 
-  /** The whole API; {@code more} (e.g. the /cluster routes) get the same JSON error handling. */
+  /**
+   * The whole API; {@code more} (e.g. the /cluster routes) get the same JSON error handling, and
+   * the access log when the {@value AccessLog#LOGGER} logger is at DEBUG.
+   */
   public Route route(Route... more) {
+    return route(LoggerFactory.getLogger(AccessLog.LOGGER), more);
+  }
+
+  /** {@link #route(Route...)} with the access log on {@code accessLog}. */
+  Route route(Logger accessLog, Route... more) {
     Route data =
         extractRequest(
             request ->
@@ -117,7 +125,9 @@ public final class Routes extends AllDirectives {
     Route all = concat(data, rest);
     RejectionHandler rejections = rejectionHandler();
     Route handled = handleRejections(rejections, () -> all);
-    return handleExceptions(exceptionHandler(), () -> handled);
+    Route safe = handleExceptions(exceptionHandler(), () -> handled);
+    // outermost, so the log shows the status the client gets, rejections and errors included
+    return new AccessLog(accessLog, replication.defaultConsistency).around(safe);
   }
 
   /**

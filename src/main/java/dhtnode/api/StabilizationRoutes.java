@@ -25,7 +25,9 @@ public final class StabilizationRoutes extends ClusterAskRoutes<StabilizationPla
 
   public Route route() {
     return underCluster(
-        path("stabilization", () -> get(this::status)), path("repair", () -> post(this::repair)));
+        // readable from any origin: the cluster page polls every member's own pending ranges
+        path("stabilization", () -> get(() -> CrossOrigin.readableFromAnyOrigin(status()))),
+        path("repair", () -> post(this::repair)));
   }
 
   private Route status() {

@@ -8,9 +8,12 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -379,6 +382,50 @@ public final class Metrics implements AutoCloseable {
   public void storage(long keys, long sizeBytes) {
     storageKeys.set(keys);
     storageBytes.set(sizeBytes);
+  }
+
+  /**
+   * Every data request so far, all operations and consistency levels together: what the cluster
+   * page turns into a request rate and a p99 by taking the difference of two readings.
+   *
+   * @param count requests answered
+   * @param sumSeconds their total duration
+   * @param bounds the histogram's upper bounds in seconds, ascending
+   * @param cumulative requests that took at most {@code bounds[i]}; those above the last bound are
+   *     the rest of {@code count}
+   * @param unavailable of the requests, those answered 503
+   */
+  public record RequestTotals(
+      long count, double sumSeconds, double[] bounds, long[] cumulative, long unavailable) {}
+
+  /** A reading of the request meters (see {@link RequestTotals}). */
+  public RequestTotals requestTotals() {
+    double[] bounds = new double[BUCKETS.length];
+    for (int i = 0; i < BUCKETS.length; i++) {
+      bounds[i] = BUCKETS[i].toNanos() / 1e9;
+    }
+    long[] cumulative = new long[BUCKETS.length];
+    long count = 0;
+    double sum = 0;
+    for (Timer[] byLevel : requests) {
+      for (Timer timer : byLevel) {
+        // one snapshot per timer, so its count, sum and buckets agree with each other
+        HistogramSnapshot snapshot = timer.takeSnapshot();
+        count += snapshot.count();
+        sum += snapshot.total(TimeUnit.SECONDS);
+        for (CountAtBucket bucket : snapshot.histogramCounts()) {
+          int i = Arrays.binarySearch(bounds, bucket.bucket(TimeUnit.SECONDS));
+          if (i >= 0) {
+            cumulative[i] += (long) bucket.count();
+          }
+        }
+      }
+    }
+    long failed = 0;
+    for (Counter c : unavailable) {
+      failed += (long) c.count();
+    }
+    return new RequestTotals(count, sum, bounds, cumulative, failed);
   }
 
   /** The Prometheus text exposition format (0.0.4) of every meter. */

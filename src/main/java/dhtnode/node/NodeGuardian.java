@@ -14,6 +14,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Route;
+import dhtnode.api.ClusterPageRoutes;
 import dhtnode.api.MembershipRoutes;
 import dhtnode.api.MetricsRoutes;
 import dhtnode.api.ReadinessRoutes;
@@ -219,7 +220,8 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     ringView,
                     settings.http.requestTimeout)
                 .route(),
-            new MetricsRoutes(metrics).route());
+            new MetricsRoutes(metrics).route(),
+            new ClusterPageRoutes().route());
     context.pipeToSelf(
         Http.get(context.getSystem())
             .newServerAt(settings.identity.host(), settings.identity.httpPort())

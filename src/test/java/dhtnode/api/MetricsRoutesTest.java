@@ -8,6 +8,8 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dhtnode.metrics.Metrics;
 import dhtnode.node.NodeSettings;
@@ -47,6 +49,7 @@ class MetricsRoutesTest {
   /** A key the locator gives no replica, so every request on it is a 503. */
   static final String NOWHERE = "nowhere";
 
+  static final ObjectMapper MAPPER = new ObjectMapper();
   static Metrics metrics;
   static ServerBinding binding;
   static String base;
@@ -222,6 +225,69 @@ class MetricsRoutesTest {
     assertEquals(before.get(upTo64) + 3, after.get(upTo64));
     assertEquals(before.get(synced) + 2, after.get(synced));
     assertEquals(before.get(timed) + 3, after.get(timed));
+  }
+
+  @Test
+  void theJsonFormSumsTheRequestHistogramAndAnyOriginMayReadIt() throws Exception {
+    JsonNode before = json();
+    assertEquals(200, send("PUT", "/d/json-1", "1").statusCode());
+    assertEquals(200, send("GET", "/d/json-1?consistency=one", null).statusCode());
+    assertEquals(503, send("GET", "/d/" + NOWHERE, null).statusCode());
+    HttpResponse<String> response = send("GET", "/metrics?format=json", null);
+    assertEquals(200, response.statusCode());
+    assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
+    assertEquals("*", response.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+    JsonNode after = MAPPER.readTree(response.body());
+
+    // every operation and level together, as the Prometheus form's series add up
+    Map<String, Double> samples = scrape();
+    double count = 0;
+    for (Map.Entry<String, Double> s : samples.entrySet()) {
+      if (s.getKey().startsWith("dht_requests_seconds_count{")) {
+        count += s.getValue();
+      }
+    }
+    assertEquals(before.get("requests").asLong() + 3, after.get("requests").asLong());
+    assertEquals((long) count, after.get("requests").asLong());
+    assertEquals(before.get("unavailable").asLong() + 1, after.get("unavailable").asLong());
+    assertTrue(after.get("requestSeconds").asDouble() > before.get("requestSeconds").asDouble());
+    JsonNode buckets = after.get("buckets");
+    assertEquals(12, buckets.size());
+    assertEquals(0.001, buckets.get(0).get("le").asDouble());
+    assertEquals(5.0, buckets.get(11).get("le").asDouble());
+    long previous = 0;
+    for (JsonNode bucket : buckets) {
+      long cumulative = bucket.get("count").asLong();
+      assertTrue(cumulative >= previous, "cumulative: " + buckets);
+      previous = cumulative;
+    }
+    assertTrue(previous <= after.get("requests").asLong());
+
+    HttpResponse<String> bad = send("GET", "/metrics?format=xml", null);
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("\"bad_format\""), bad.body());
+  }
+
+  @Test
+  void histogramBucketsAreCumulativeCountsOfRequestsAtMostThatLong() {
+    try (Metrics m = new Metrics("buckets")) {
+      m.request(Metrics.Op.READ, dhtnode.common.Consistency.ONE, 500_000); // 0.5 ms
+      m.request(Metrics.Op.WRITE, dhtnode.common.Consistency.QUORUM, 3_000_000); // 3 ms
+      m.request(Metrics.Op.DELETE, dhtnode.common.Consistency.ALL, 3_000_000);
+      m.request(Metrics.Op.READ, dhtnode.common.Consistency.QUORUM, 7_000_000_000L); // 7 s
+      Metrics.RequestTotals totals = m.requestTotals();
+      assertEquals(4, totals.count());
+      assertEquals(7.0065, totals.sumSeconds(), 1e-9);
+      // 1 ms, 2 ms, 5 ms, 10 ms, ... 5 s
+      assertEquals(1, totals.cumulative()[0]);
+      assertEquals(1, totals.cumulative()[1]);
+      assertEquals(3, totals.cumulative()[2]);
+      assertEquals(3, totals.cumulative()[11], "the 7 s request is above every bucket");
+    }
+  }
+
+  private static JsonNode json() throws Exception {
+    return MAPPER.readTree(send("GET", "/metrics?format=json", null).body());
   }
 
   /** GET /metrics, checked line by line; samples by their full series name (name + labels). */

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dhtnode.api.ReadinessRoutes;
 import dhtnode.api.RouteTesting;
+import dhtnode.api.StabilizationRoutes;
 import dhtnode.membership.Member;
 import dhtnode.membership.MemberStatus;
 import dhtnode.membership.MembershipActor;
@@ -106,6 +107,8 @@ class ReadinessRoutesTest {
     JsonNode body = JSON.readTree(filling.body());
     assertFalse(body.path("ready").asBoolean());
     assertTrue(body.path("reasons").toString().contains("refilling 7 range(s)"), filling.body());
+    // the cluster page on another member reads it too, 503 included
+    assertEquals("*", filling.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
 
     recovering.set(0);
     HttpResponse<String> filled = ready(membership, planner);
@@ -114,6 +117,18 @@ class ReadinessRoutesTest {
     assertTrue(ok.path("ready").asBoolean());
     assertEquals(4, ok.path("epoch").asLong());
     assertEquals(3, ok.path("reachable").asInt());
+    assertEquals("*", filled.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+  }
+
+  @Test
+  void stabilizationStatusIsReadableFromAnyOrigin() throws Exception {
+    StabilizationRoutes routes =
+        new StabilizationRoutes(
+            testKit.system(), planner(new AtomicInteger(2)), Duration.ofSeconds(3));
+    HttpResponse<String> r = RouteTesting.get(testKit, routes.route(), "/cluster/stabilization");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(2, JSON.readTree(r.body()).path("recoveringRanges").asInt(), r.body());
+    assertEquals("*", r.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
   }
 
   @Test

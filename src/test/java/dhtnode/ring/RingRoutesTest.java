@@ -145,6 +145,13 @@ class RingRoutesTest {
     int moving = body.get("rangesInTransition").asInt();
     assertEquals(view.current().rangesInTransition().size(), moving);
     assertTrue(moving > 0);
+    JsonNode arcs = body.get("transitionRanges");
+    assertEquals(moving, arcs.size());
+    for (int i = 0; i < moving; i++) {
+      dhtnode.keyspace.TokenRange range = view.current().rangesInTransition().get(i);
+      assertEquals(Long.toString(range.start()), arcs.get(i).get("start").asText());
+      assertEquals(Long.toString(range.end()), arcs.get(i).get("end").asText());
+    }
     assertEquals(3 * 64, body.get("tokens").size(), "the tokens are the read ring's");
     view.publishFills(
         new RingView.Fills(8, java.util.Set.of("node4", "node2"), java.util.Set.of("node4")));
@@ -160,6 +167,7 @@ class RingRoutesTest {
     JsonNode stable = json(get(url + "/cluster/ring"));
     assertTrue(!stable.get("inTransition").asBoolean());
     assertEquals(0, stable.get("rangesInTransition").asInt());
+    assertEquals(0, stable.get("transitionRanges").size());
     assertEquals(stable.get("members"), stable.get("next"));
   }
 
