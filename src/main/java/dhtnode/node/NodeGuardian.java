@@ -143,7 +143,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             RingActor.create(
                 new RingMember(
                     settings.name,
-                    settings.identity.host(),
+                    settings.identity.advertiseHost(),
                     settings.identity.clusterPort(),
                     settings.identity.httpPort()),
                 ringView,
@@ -214,7 +214,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             new MetricsRoutes(metrics).route());
     context.pipeToSelf(
         Http.get(context.getSystem())
-            .newServerAt(settings.identity.host(), settings.identity.httpPort())
+            .newServerAt(settings.identity.bindHost(), settings.identity.httpPort())
             .withSettings(settings.http.serverSettings(context.getSystem()))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
@@ -249,16 +249,18 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     };
   }
 
-  /** This node as SWIM sees it: name, addresses and seeds. */
+  /** This node as SWIM sees it: name, bind and advertised addresses, cluster name and seeds. */
   static LocalNode localNode(NodeSettings settings) {
     return new LocalNode(
         settings.name,
-        settings.identity.host(),
+        settings.identity.advertiseHost(),
         settings.identity.clusterPort(),
         settings.identity.httpPort(),
         settings.identity.seeds().stream()
             .map(s -> new java.net.InetSocketAddress(s.host(), s.port()))
-            .toList());
+            .toList(),
+        settings.identity.bindHost(),
+        settings.identity.clusterName());
   }
 
   @Override
@@ -276,10 +278,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     getContext()
         .getLog()
         .info(
-            "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
+            "{} serving HTTP on {}:{}, advertised as {} in cluster {} (storage: {} in {}, fsync {})",
             settings.name,
-            settings.identity.host(),
+            settings.identity.bindHost(),
             settings.identity.httpPort(),
+            settings.identity.advertiseHost(),
+            settings.identity.clusterName(),
             settings.storage.engineName(),
             settings.storage.dataDir,
             settings.storage.fsync ? "on" : "off");
@@ -315,7 +319,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         .error(
             "{} cannot bind HTTP on {}:{}: {}",
             settings.name,
-            settings.identity.host(),
+            settings.identity.bindHost(),
             settings.identity.httpPort(),
             failed.cause().getMessage());
     CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());
