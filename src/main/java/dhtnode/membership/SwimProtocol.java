@@ -1,5 +1,6 @@
 package dhtnode.membership;
 
+import dhtnode.common.HostPort;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -165,6 +166,16 @@ public final class SwimProtocol {
   private final LongSupplier nanoClock;
   private final String selfName;
   private final List<InetSocketAddress> seeds;
+
+  /** The seed each recent JOIN went to, by its seq: a reply names the seed's member. */
+  private final Map<Long, InetSocketAddress> joinsSent = new HashMap<>();
+
+  /**
+   * The member that answered a JOIN sent to each seed: a seed given by host name is up when that
+   * member is, whatever address the name resolved to.
+   */
+  private final Map<InetSocketAddress, String> seedMembers = new HashMap<>();
+
   private final MemberTable table;
   private final GossipBuffer gossip = new GossipBuffer();
   private final ProbeOrder probeOrder;
@@ -515,10 +526,12 @@ public final class SwimProtocol {
     }
     List<InetSocketAddress> unreachable = new ArrayList<>();
     for (InetSocketAddress seed : seeds) {
+      String answered = seedMembers.get(seed);
       boolean up =
           table.isUpAt(seed.getHostString(), seed.getPort())
               || (seed.getAddress() != null
-                  && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()));
+                  && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()))
+              || (answered != null && table.get(answered).map(Member::isUp).orElse(false));
       if (!up) {
         unreachable.add(seed);
       }
@@ -526,9 +539,17 @@ public final class SwimProtocol {
     sendJoins(unreachable);
   }
 
+  /**
+   * JOINs each seed as it was given: an unresolved one (a host name) is looked up by the transport
+   * at this very send, so a seed's name is followed to wherever it points now.
+   */
   private void sendJoins(List<InetSocketAddress> to) {
+    if (joinsSent.size() > 4 * seeds.size() + 16) {
+      joinsSent.clear(); // only the last round's answers matter
+    }
     for (InetSocketAddress seed : to) {
       long seq = nextSeq++;
+      joinsSent.put(seq, seed);
       send(seed, null, (g, a) -> new SwimMessage.Join(table.self(), seq, g, a));
     }
   }
@@ -794,6 +815,10 @@ public final class SwimProtocol {
   private final Map<InetSocketAddress, Long> lastSyncAnswered = new HashMap<>();
 
   private void onJoinReply(SwimMessage.JoinReply reply) {
+    InetSocketAddress seed = joinsSent.get(reply.seq());
+    if (seed != null) {
+      seedMembers.put(seed, reply.from().name());
+    }
     if (!joined) {
       joined = true;
       info(
@@ -1089,8 +1114,9 @@ public final class SwimProtocol {
     effects.send(to, WireCodec.encode(build.build(List.copyOf(piggyback), accusers)));
   }
 
+  /** A member's advertised address; a host name stays unresolved, for the transport to look up. */
   private static InetSocketAddress address(Member m) {
-    return new InetSocketAddress(m.host(), m.clusterPort());
+    return HostPort.socketAddress(m.host(), m.clusterPort());
   }
 
   private void info(String line) {

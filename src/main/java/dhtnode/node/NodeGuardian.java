@@ -21,6 +21,7 @@ import dhtnode.api.RingOperatorRoutes;
 import dhtnode.api.RingRoutes;
 import dhtnode.api.Routes;
 import dhtnode.api.StabilizationRoutes;
+import dhtnode.common.HostPort;
 import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.metrics.Metrics;
@@ -249,16 +250,17 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     };
   }
 
-  /** This node as SWIM sees it: name, bind and advertised addresses, cluster name and seeds. */
+  /**
+   * This node as SWIM sees it: name, addresses, cluster name and seeds. A seed given by host name
+   * stays unresolved here: it is looked up at each JOIN sent to it.
+   */
   static LocalNode localNode(NodeSettings settings) {
     return new LocalNode(
         settings.name,
         settings.identity.advertiseHost(),
         settings.identity.clusterPort(),
         settings.identity.httpPort(),
-        settings.identity.seeds().stream()
-            .map(s -> new java.net.InetSocketAddress(s.host(), s.port()))
-            .toList(),
+        settings.identity.seeds().stream().map(HostPort::socketAddress).toList(),
         settings.identity.bindHost(),
         settings.identity.clusterName());
   }

@@ -47,29 +47,26 @@ class SwimProtocolTest {
     final Map<Object, Object[]> timers = new HashMap<>(); // key -> {due, timer}
     final List<Sent> sent = new ArrayList<>();
     final List<MemberEvent> events = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
     final SwimProtocol protocol;
 
+    /** A node of the default cluster that founds it, then hears from {@code peers}. */
     Harness(List<Member> peers) {
-      protocol =
-          new SwimProtocol(
-              new LocalNode(
-                  "self",
-                  "127.0.0.1",
-                  7000,
-                  8000,
-                  List.of(new InetSocketAddress("127.0.0.1", 7000))),
-              100,
-              SETTINGS,
-              new Random(1),
-              () -> now,
-              this);
-      protocol.start();
+      this(
+          new LocalNode(
+              "self", "127.0.0.1", 7000, 8000, List.of(new InetSocketAddress("127.0.0.1", 7000))));
       if (!peers.isEmpty()) {
         deliver(new SwimMessage.JoinReply(peers.get(0), 1, peers));
       }
       // the news that the reply's sender joined is gossiped within a few gossip intervals
       advance(DRAIN);
       sent.clear();
+    }
+
+    /** {@code node}, started: its first JOINs are in {@link #sent}. */
+    Harness(LocalNode node) {
+      protocol = new SwimProtocol(node, 100, SETTINGS, new Random(1), () -> now, this);
+      protocol.start();
     }
 
     /** Runs to the first protocol-period tick. */
@@ -133,7 +130,9 @@ class SwimProtocolTest {
     public void info(String line) {}
 
     @Override
-    public void warn(String line) {}
+    public void warn(String line) {
+      warnings.add(line);
+    }
 
     @Override
     public void debug(Supplier<String> line) {}
@@ -388,5 +387,40 @@ class SwimProtocolTest {
       reply.gossip().forEach(m -> names.add(m.name()));
     }
     assertEquals(202, names.size());
+  }
+
+  private static final InetSocketAddress NAMED_SEED =
+      InetSocketAddress.createUnresolved("seed.example", 7101);
+
+  private static LocalNode namedSeedNode(String cluster) {
+    return new LocalNode("self", "127.0.0.1", 7000, 8000, List.of(NAMED_SEED), "0.0.0.0", cluster);
+  }
+
+  private static List<SwimMessage.Join> joinsTo(List<Sent> sent, InetSocketAddress to) {
+    return sent.stream()
+        .filter(x -> x.to().equals(to) && x.message() instanceof SwimMessage.Join)
+        .map(x -> (SwimMessage.Join) x.message())
+        .toList();
+  }
+
+  @Test
+  void aSeedGivenByNameIsJoinedAgainOnlyWhileTheMemberThatAnsweredIsNotUp() {
+    Harness h = new Harness(namedSeedNode(LocalNode.DEFAULT_CLUSTER));
+    SwimMessage.Join join = joinsTo(h.take(), NAMED_SEED).get(0);
+    // the name resolved to 10.9.0.1: the member advertises that address, not the name
+    Member b = new Member("b", "10.9.0.1", 7101, 8101, MemberStatus.ALIVE, 1);
+    h.deliver(new SwimMessage.JoinReply(b, join.seq(), List.of(b)));
+    assertTrue(h.protocol.isJoined());
+    h.take();
+    h.advance(SETTINGS.joinRetryInterval.multipliedBy(3));
+    assertEquals(List.of(), joinsTo(h.take(), NAMED_SEED), "no JOIN to a seed whose member is up");
+    h.deliver(
+        new SwimMessage.Gossip(
+            peer("c", 7102), 5, List.of(b.withStatus(MemberStatus.DEAD, 1)), Map.of()));
+    h.advance(SETTINGS.joinRetryInterval);
+    assertEquals(
+        1,
+        joinsTo(h.take(), NAMED_SEED).size(),
+        "a seed whose member is down is joined again, by name, looked up anew");
   }
 }
