@@ -404,6 +404,60 @@ class SwimProtocolTest {
   }
 
   @Test
+  void aJoinFromAnotherClusterIsRefusedWithoutLearningAnythingFromIt() {
+    Harness h = new Harness(PEERS);
+    h.events.clear();
+    Member stranger = peer("stranger", 7201);
+    Member strangersPeer = peer("strangers-peer", 7202);
+    for (int i = 0; i < 3; i++) {
+      h.deliver(new SwimMessage.Join(stranger, 40 + i, "other", List.of(strangersPeer), Map.of()));
+    }
+    List<Sent> sent = h.take();
+    assertEquals(3, sent.size(), "one refusal per JOIN, nothing else: " + sent);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(address(stranger), sent.get(i).to());
+      assertEquals(
+          new SwimMessage.JoinRefused(h.protocol.self(), 40 + i, LocalNode.DEFAULT_CLUSTER),
+          sent.get(i).message());
+    }
+    assertTrue(h.protocol.member("stranger").isEmpty(), "the joiner is not a member");
+    assertTrue(h.protocol.member("strangers-peer").isEmpty(), "nor is its gossip applied");
+    assertTrue(h.events.isEmpty(), "no member event: " + h.events);
+    assertEquals(1, h.warnings.size(), "one line for a joiner that keeps trying: " + h.warnings);
+    assertTrue(
+        h.warnings.get(0).contains("stranger") && h.warnings.get(0).contains("\"other\""),
+        h.warnings.get(0));
+    // a JOIN of this node's own cluster is still answered with the member list
+    h.deliver(new SwimMessage.Join(peer("friend", 7203), 50, List.of()));
+    assertTrue(
+        h.take().stream().anyMatch(x -> x.message() instanceof SwimMessage.JoinReply),
+        "a joiner of the same cluster gets the member list");
+    assertTrue(h.protocol.member("friend").isPresent());
+  }
+
+  @Test
+  void aJoinerRefusedByASeedOfAnotherClusterSaysSoOnceAndKeepsTrying() {
+    Harness h = new Harness(namedSeedNode("blue"));
+    List<SwimMessage.Join> first = joinsTo(h.take(), NAMED_SEED);
+    assertEquals(1, first.size(), "JOIN sent to the seed as named, for the transport to resolve");
+    assertEquals("blue", first.get(0).cluster());
+    Member seed = peer("b", 7101);
+    h.deliver(new SwimMessage.JoinRefused(seed, first.get(0).seq(), "red"));
+    assertEquals(1, h.warnings.size(), h.warnings.toString());
+    assertTrue(h.warnings.get(0).contains("\"red\""), h.warnings.get(0));
+    assertTrue(h.protocol.member("b").isEmpty(), "a refusing seed is not a member");
+    assertTrue(!h.protocol.isJoined());
+    h.advance(SETTINGS.joinRetryInterval);
+    List<SwimMessage.Join> again = joinsTo(h.take(), NAMED_SEED);
+    assertEquals(1, again.size(), "it keeps trying");
+    h.deliver(new SwimMessage.JoinRefused(seed, again.get(0).seq(), "red"));
+    assertEquals(1, h.warnings.size(), "said once: " + h.warnings);
+    // a refusal of a JOIN it never sent is dropped
+    h.deliver(new SwimMessage.JoinRefused(peer("c", 7102), 999, "green"));
+    assertEquals(1, h.warnings.size(), h.warnings.toString());
+  }
+
+  @Test
   void aSeedGivenByNameIsJoinedAgainOnlyWhileTheMemberThatAnsweredIsNotUp() {
     Harness h = new Harness(namedSeedNode(LocalNode.DEFAULT_CLUSTER));
     SwimMessage.Join join = joinsTo(h.take(), NAMED_SEED).get(0);
