@@ -51,6 +51,9 @@ class NetnsDeployIT implements NodeHttp {
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-deploy-");
     state = home.resolve("run/netns");
+    // a test JVM stopped early (Ctrl-C, a failsafe timeout) still removes the namespaces
+    Thread hook = new Thread(this::stopQuietly, "netns-deploy-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
       ProcessCluster.copyTree(project.resolve("scripts"), home.resolve("scripts"));
       Files.createDirectories(home.resolve("target"));
@@ -106,7 +109,16 @@ class NetnsDeployIT implements NodeHttp {
       assertEquals(1, count(log(1), "refused JOIN from node4"), "node1's refusal lines");
       assertEquals(1, count(log(4), "refused this node's JOIN"), "node4's refusal lines");
     } finally {
+      Runtime.getRuntime().removeShutdownHook(hook);
       stopAndCheckClean();
+    }
+  }
+
+  private void stopQuietly() {
+    try {
+      script(Map.of(), "stop");
+    } catch (Exception e) {
+      System.err.println("NetnsDeployIT: netns-cluster.sh stop failed: " + e);
     }
   }
 
