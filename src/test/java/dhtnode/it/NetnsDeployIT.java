@@ -171,10 +171,12 @@ class NetnsDeployIT implements NodeHttp {
     e.put("CLUSTER_PORT", Integer.toString(CLUSTER));
     e.put("NETNS_STATE", state.toString());
     e.put("JAVA_OPTS", NodeJvm.javaOpts());
+    // a bound, not a wait (as NetnsCluster's): on a loaded 2-core machine a node may take minutes
+    e.put("START_TIMEOUT", "300");
     e.putAll(env);
     Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(180, TimeUnit.SECONDS)) {
+    if (!p.waitFor(600, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException(
           "netns-cluster.sh " + String.join(" ", args) + " hung:\n" + out);
