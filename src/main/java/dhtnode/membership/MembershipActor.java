@@ -86,16 +86,16 @@ public final class MembershipActor extends AbstractBehavior<MembershipActor.Comm
   public static final String DISPATCHER = "dht.membership.dispatcher";
 
   /**
-   * The production actor: binds UDP on {@code node.host:node.clusterPort} (as a child transport),
-   * starts from a clock-derived incarnation and leaves the cluster in coordinated shutdown's
-   * cluster-leave phase.
+   * The production actor: binds UDP on {@code node.bindHost:node.clusterPort} (as a child
+   * transport), starts from a clock-derived incarnation and leaves the cluster in coordinated
+   * shutdown's cluster-leave phase.
    */
   public static Behavior<Command> create(
       LocalNode node, MembershipSettings settings, Metrics metrics) {
     return Behaviors.<Command>setup(
         context -> {
           ActorRef<UdpTransport.Command> transport =
-              UdpTransport.spawn(context, node.address(), "udp", DISPATCHER);
+              UdpTransport.spawn(context, node.bindAddress(), "udp", DISPATCHER);
           // Epoch millis: above any incarnation an earlier run of this node can have reached, so a
           // restarted node is ALIVE again even where the cluster remembers it DEAD.
           return create(

@@ -61,11 +61,37 @@ public sealed interface SwimMessage {
   record Gossip(Member from, long seq, List<Member> gossip, Map<String, String> accusers)
       implements SwimMessage {}
 
-  /** {@code from} asks to join; the receiver answers with {@link JoinReply} parts. */
-  record Join(Member from, long seq, List<Member> gossip, Map<String, String> accusers)
+  /**
+   * {@code from}, a node of the cluster named {@code cluster}, asks to join; a receiver of that
+   * cluster answers with {@link JoinReply} parts, one of another cluster with {@link JoinRefused}.
+   * The name travels in wire version 3; a JOIN of versions 1 and 2 is of the default cluster.
+   */
+  record Join(
+      Member from, long seq, String cluster, List<Member> gossip, Map<String, String> accusers)
       implements SwimMessage {
+    public Join(Member from, long seq, List<Member> gossip, Map<String, String> accusers) {
+      this(from, seq, LocalNode.DEFAULT_CLUSTER, gossip, accusers);
+    }
+
     public Join(Member from, long seq, List<Member> gossip) {
       this(from, seq, gossip, Map.of());
+    }
+  }
+
+  /**
+   * The answer to a {@link Join} (same {@code seq}) from a node of another cluster: {@code from}
+   * belongs to {@code cluster} and will not take the joiner in. Carries no gossip, so neither side
+   * learns the other's members. Wire version 3.
+   */
+  record JoinRefused(Member from, long seq, String cluster) implements SwimMessage {
+    @Override
+    public List<Member> gossip() {
+      return List.of();
+    }
+
+    @Override
+    public Map<String, String> accusers() {
+      return Map.of();
     }
   }
 

@@ -1,5 +1,6 @@
 package dhtnode.membership;
 
+import dhtnode.common.HostPort;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -164,7 +165,21 @@ public final class SwimProtocol {
   private final Random random;
   private final LongSupplier nanoClock;
   private final String selfName;
+  private final String clusterName;
   private final List<InetSocketAddress> seeds;
+
+  /** The seed each recent JOIN went to, by its seq: a reply or refusal names the seed's member. */
+  private final Map<Long, InetSocketAddress> joinsSent = new HashMap<>();
+
+  /**
+   * The member that answered a JOIN sent to each seed: a seed given by host name is up when that
+   * member is, whatever address the name resolved to.
+   */
+  private final Map<InetSocketAddress, String> seedMembers = new HashMap<>();
+
+  /** Joiners of other clusters refused, and seeds of other clusters that refused this node. */
+  private final Set<String> otherClustersLogged = new HashSet<>();
+
   private final MemberTable table;
   private final GossipBuffer gossip = new GossipBuffer();
   private final ProbeOrder probeOrder;
@@ -235,6 +250,7 @@ public final class SwimProtocol {
     this.random = random;
     this.nanoClock = nanoClock;
     this.selfName = node.name();
+    this.clusterName = node.clusterName();
     this.probeOrder = new ProbeOrder(random);
     this.table =
         new MemberTable(
@@ -515,10 +531,12 @@ public final class SwimProtocol {
     }
     List<InetSocketAddress> unreachable = new ArrayList<>();
     for (InetSocketAddress seed : seeds) {
+      String answered = seedMembers.get(seed);
       boolean up =
           table.isUpAt(seed.getHostString(), seed.getPort())
               || (seed.getAddress() != null
-                  && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()));
+                  && table.isUpAt(seed.getAddress().getHostAddress(), seed.getPort()))
+              || (answered != null && table.get(answered).map(Member::isUp).orElse(false));
       if (!up) {
         unreachable.add(seed);
       }
@@ -526,10 +544,18 @@ public final class SwimProtocol {
     sendJoins(unreachable);
   }
 
+  /**
+   * JOINs each seed as it was given: an unresolved one (a host name) is looked up by the transport
+   * at this very send, so a seed's name is followed to wherever it points now.
+   */
   private void sendJoins(List<InetSocketAddress> to) {
+    if (joinsSent.size() > 4 * seeds.size() + 16) {
+      joinsSent.clear(); // only the last round's answers matter
+    }
     for (InetSocketAddress seed : to) {
       long seq = nextSeq++;
-      send(seed, null, (g, a) -> new SwimMessage.Join(table.self(), seq, g, a));
+      joinsSent.put(seq, seed);
+      send(seed, null, (g, a) -> new SwimMessage.Join(table.self(), seq, clusterName, g, a));
     }
   }
 
@@ -553,6 +579,16 @@ public final class SwimProtocol {
     String sender = message.from().name();
     if (sender.equals(selfName)) {
       debug(() -> "dropping datagram from " + from + " that claims to be this node");
+      return;
+    }
+    // before anything of the message is applied: a node of another cluster must not get into
+    // this table, nor its gossip, nor this node into its
+    if (message instanceof SwimMessage.Join join && !join.cluster().equals(clusterName)) {
+      refuseJoin(join, from);
+      return;
+    }
+    if (message instanceof SwimMessage.JoinRefused refused) {
+      onJoinRefused(refused, from);
       return;
     }
     debug(() -> message.getClass().getSimpleName() + " from " + sender + " at " + from);
@@ -793,7 +829,72 @@ public final class SwimProtocol {
 
   private final Map<InetSocketAddress, Long> lastSyncAnswered = new HashMap<>();
 
+  /**
+   * A node of another cluster asked to join: it is told so, and the first refusal of each such node
+   * is one WARN line (a misconfigured seed list retries every join-retry-interval).
+   */
+  private void refuseJoin(SwimMessage.Join join, InetSocketAddress from) {
+    String joiner = join.from().name();
+    String line =
+        "refused JOIN from "
+            + joiner
+            + " at "
+            + from
+            + ": it belongs to cluster \""
+            + join.cluster()
+            + "\", this node to \""
+            + clusterName
+            + "\" (dht.cluster.name)";
+    if (firstTime("joiner " + joiner + " " + join.cluster())) {
+      warn(line);
+    } else {
+      debug(() -> line);
+    }
+    effects.send(
+        from, WireCodec.encode(new SwimMessage.JoinRefused(table.self(), join.seq(), clusterName)));
+  }
+
+  /**
+   * A seed of another cluster refused this node. It keeps trying every seed (the others may be of
+   * its cluster, or the seed's configuration may be fixed); the first refusal by each seed is one
+   * WARN line.
+   */
+  private void onJoinRefused(SwimMessage.JoinRefused refused, InetSocketAddress from) {
+    InetSocketAddress seed = joinsSent.get(refused.seq());
+    if (seed == null) {
+      debug(() -> "ignoring JOIN_REFUSED from " + from + " for a JOIN not sent");
+      return;
+    }
+    String line =
+        "seed "
+            + seed
+            + " ("
+            + refused.from().name()
+            + ") refused this node's JOIN: it belongs to cluster \""
+            + refused.cluster()
+            + "\", this node to \""
+            + clusterName
+            + "\"; check dht.cluster.name and dht.node.seeds (still trying every seed)";
+    if (firstTime("seed " + seed + " " + refused.cluster())) {
+      warn(line);
+    } else {
+      debug(() -> line);
+    }
+  }
+
+  /** True the first time {@code what} is seen (a bounded memory: it forgets all past 64). */
+  private boolean firstTime(String what) {
+    if (otherClustersLogged.size() >= 64) {
+      otherClustersLogged.clear();
+    }
+    return otherClustersLogged.add(what);
+  }
+
   private void onJoinReply(SwimMessage.JoinReply reply) {
+    InetSocketAddress seed = joinsSent.get(reply.seq());
+    if (seed != null) {
+      seedMembers.put(seed, reply.from().name());
+    }
     if (!joined) {
       joined = true;
       info(
@@ -1089,12 +1190,17 @@ public final class SwimProtocol {
     effects.send(to, WireCodec.encode(build.build(List.copyOf(piggyback), accusers)));
   }
 
+  /** A member's advertised address; a host name stays unresolved, for the transport to look up. */
   private static InetSocketAddress address(Member m) {
-    return new InetSocketAddress(m.host(), m.clusterPort());
+    return HostPort.socketAddress(m.host(), m.clusterPort());
   }
 
   private void info(String line) {
     effects.info(selfName + " p" + period + ": " + line);
+  }
+
+  private void warn(String line) {
+    effects.warn(selfName + " p" + period + ": " + line);
   }
 
   private void debug(Supplier<String> line) {

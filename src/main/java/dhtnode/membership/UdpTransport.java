@@ -7,11 +7,15 @@ import akka.event.Logging;
 import akka.event.LoggingAdapter;
 import akka.util.ByteString;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The UDP socket of the membership actor: binds one datagram channel, sends each {@link Send} as
@@ -28,6 +32,12 @@ import java.nio.channels.DatagramChannel;
  * an Akka dispatcher thread); a send is one {@code send} call, which for UDP waits at most for
  * socket buffer space.
  *
+ * <p>A {@link Send} to an unresolved address (a seed or member given by host name) is looked up
+ * first, off this actor's thread (a lookup may block for seconds, and SWIM's dispatcher must not),
+ * and sent when the answer comes: every send looks the name up again, so a name that moves to
+ * another machine is followed (through the JVM's resolver cache, {@code networkaddress.cache.ttl},
+ * 30 s by default). A name that does not resolve is a failed send, reported like the others.
+ *
  * <p>If the channel cannot be bound the transport logs an error and stops; the membership actor
  * watches it and stops too. Closing the channel at stop ends the receiving thread.
  */
@@ -38,6 +48,15 @@ public final class UdpTransport extends AbstractActor {
 
   /** Send {@code payload} as one datagram to {@code to}. */
   public record Send(InetSocketAddress to, ByteString payload) implements Command {}
+
+  /** A lookup of {@code to}'s host failed: the datagram is lost. */
+  private record LookupFailed(InetSocketAddress to, String error) implements Command {}
+
+  /** Looks a host name up; {@link InetAddress#getByName} in production. */
+  @FunctionalInterface
+  public interface Resolver {
+    InetAddress resolve(String host) throws UnknownHostException;
+  }
 
   /** Deliver received datagrams to {@code listener} from now on. */
   public record Register(akka.actor.typed.ActorRef<Datagram> listener) implements Command {}
@@ -53,6 +72,7 @@ public final class UdpTransport extends AbstractActor {
 
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final InetSocketAddress bindAddress;
+  private final Resolver resolver;
   private volatile akka.actor.typed.ActorRef<Datagram> listener;
   private DatagramChannel channel;
 
@@ -81,11 +101,17 @@ public final class UdpTransport extends AbstractActor {
   }
 
   public static Props props(InetSocketAddress bindAddress) {
-    return Props.create(UdpTransport.class, () -> new UdpTransport(bindAddress));
+    return props(bindAddress, InetAddress::getByName);
   }
 
-  private UdpTransport(InetSocketAddress bindAddress) {
+  /** A transport that looks host names up with {@code resolver}. */
+  public static Props props(InetSocketAddress bindAddress, Resolver resolver) {
+    return Props.create(UdpTransport.class, () -> new UdpTransport(bindAddress, resolver));
+  }
+
+  private UdpTransport(InetSocketAddress bindAddress, Resolver resolver) {
     this.bindAddress = bindAddress;
+    this.resolver = resolver;
   }
 
   @Override
@@ -125,12 +151,17 @@ public final class UdpTransport extends AbstractActor {
   public Receive createReceive() {
     return receiveBuilder()
         .match(Send.class, this::onSend)
+        .match(LookupFailed.class, this::onLookupFailed)
         .match(Register.class, register -> listener = register.listener())
         .build();
   }
 
   private void onSend(Send send) {
     if (channel == null || !channel.isOpen()) {
+      return;
+    }
+    if (send.to().isUnresolved()) {
+      resolveThenSend(send);
       return;
     }
     try {
@@ -152,6 +183,35 @@ public final class UdpTransport extends AbstractActor {
       } else {
         log.debug("UDP send to {} failed: {}", send.to(), e.toString());
       }
+    }
+  }
+
+  /** Looks the host up on the blocking-IO dispatcher, then sends to what it resolved to. */
+  private void resolveThenSend(Send send) {
+    InetSocketAddress to = send.to();
+    akka.actor.ActorRef self = getSelf();
+    Executor lookups =
+        getContext().getSystem().dispatchers().lookup("akka.actor.default-blocking-io-dispatcher");
+    CompletableFuture.runAsync(
+        () -> {
+          Command next;
+          try {
+            InetAddress address = resolver.resolve(to.getHostString());
+            next = new Send(new InetSocketAddress(address, to.getPort()), send.payload());
+          } catch (IOException | RuntimeException e) {
+            next = new LookupFailed(to, "cannot resolve " + to.getHostString() + ": " + e);
+          }
+          self.tell(next, akka.actor.ActorRef.noSender());
+        },
+        lookups);
+  }
+
+  private void onLookupFailed(LookupFailed failed) {
+    String warning = failures.failed(failed.to(), failed.error());
+    if (warning != null) {
+      log.warning(warning);
+    } else {
+      log.debug("UDP send to {} failed: {}", failed.to(), failed.error());
     }
   }
 

@@ -13,27 +13,33 @@ import java.util.Map;
  * The binary wire format of {@link SwimMessage}s (see docs/membership.md). Big-endian:
  *
  * <pre>
- * magic 'S' 'W' | version (1 or 2) | type | from: member | seq: int64 | body
+ * magic 'S' 'W' | version (1, 2 or 3) | type | from: member | seq: int64 | body
  * | gossip count: uint16 | gossip: entry*
- * type 1 PING, 2 PING_REQ, 3 ACK, 4 JOIN, 5 JOIN_REPLY (versions 1 and 2);
- *      6 NACK, 7 GOSSIP, 8 SYNC, 9 SYNC_REPLY (version 2 only)
- * body: PING, ACK and NACK a name; PING_REQ a member; the others nothing
+ * type 1 PING, 2 PING_REQ, 3 ACK, 4 JOIN, 5 JOIN_REPLY (every version);
+ *      6 NACK, 7 GOSSIP, 8 SYNC, 9 SYNC_REPLY (versions 2 and 3); 10 JOIN_REFUSED (version 3)
+ * body: PING, ACK and NACK a name; PING_REQ a member; JOIN in version 3 and JOIN_REFUSED the
+ *       sender's cluster name; the others nothing
  * member: name | host | cluster port uint16 | http port uint16 | status uint8 | incarnation int64
- * entry: version 1 a member; version 2 a member, and after a SUSPECT member its accuser's name
- *        (empty when unknown)
+ * entry: version 1 a member; versions 2 and 3 a member, and after a SUSPECT member its accuser's
+ *        name (empty when unknown)
  * name, host: uint8 length + UTF-8 bytes
  * </pre>
  *
- * A message is written as version 1 when version 1 can say it (one of the first five types and no
- * accuser), so nodes that only read version 1 still understand most traffic; both versions are
- * read. Decoding accepts exactly this and nothing else: any other magic, version, type, status, a
- * truncated buffer or trailing bytes throw {@link MalformedDatagramException}, never anything else.
+ * A message is written in the lowest version that can say it: version 1 for the first five types
+ * without an accuser and a JOIN of the default cluster ({@link LocalNode#DEFAULT_CLUSTER}), version
+ * 3 for a JOIN of another cluster and for JOIN_REFUSED, version 2 otherwise. So nodes that read
+ * only version 1 or 2 still understand all they did; they drop a version-3 JOIN, and so never take
+ * in a node of a named cluster. A JOIN of version 1 or 2 is read as one of the default cluster. All
+ * three versions are read. Decoding accepts exactly this and nothing else: any other magic,
+ * version, type, status, a truncated buffer or trailing bytes throw {@link
+ * MalformedDatagramException}, never anything else.
  */
 public final class WireCodec {
   static final byte MAGIC_0 = 'S';
   static final byte MAGIC_1 = 'W';
   static final byte VERSION_1 = 1;
   static final byte VERSION_2 = 2;
+  static final byte VERSION_3 = 3;
 
   private static final byte PING = 1;
   private static final byte PING_REQ = 2;
@@ -44,6 +50,7 @@ public final class WireCodec {
   private static final byte GOSSIP = 7;
   private static final byte SYNC = 8;
   private static final byte SYNC_REPLY = 9;
+  private static final byte JOIN_REFUSED = 10;
 
   private static final MemberStatus[] STATUSES = MemberStatus.values();
 
@@ -87,6 +94,11 @@ public final class WireCodec {
   }
 
   static byte version(SwimMessage message) {
+    if (message instanceof SwimMessage.JoinRefused
+        || (message instanceof SwimMessage.Join join
+            && !join.cluster().equals(LocalNode.DEFAULT_CLUSTER))) {
+      return VERSION_3;
+    }
     byte type = type(message);
     return type > JOIN_REPLY || !message.accusers().isEmpty() ? VERSION_2 : VERSION_1;
   }
@@ -102,8 +114,14 @@ public final class WireCodec {
       size += 1 + utf8Length(a.subject());
     } else if (message instanceof SwimMessage.Nack n) {
       size += 1 + utf8Length(n.subject());
+    } else if (message instanceof SwimMessage.JoinRefused r) {
+      size += 1 + utf8Length(r.cluster());
     }
-    boolean v2 = version(message) == VERSION_2;
+    byte version = version(message);
+    if (version == VERSION_3 && message instanceof SwimMessage.Join j) {
+      size += 1 + utf8Length(j.cluster());
+    }
+    boolean v2 = version >= VERSION_2;
     for (Member m : message.gossip()) {
       size += v2 ? entrySize(m, message.accusers().get(m.name())) : memberSize(m);
     }
@@ -127,11 +145,15 @@ public final class WireCodec {
       putString(buf, a.subject());
     } else if (message instanceof SwimMessage.Nack n) {
       putString(buf, n.subject());
+    } else if (message instanceof SwimMessage.JoinRefused r) {
+      putString(buf, r.cluster());
+    } else if (version == VERSION_3 && message instanceof SwimMessage.Join j) {
+      putString(buf, j.cluster());
     }
     buf.putShort((short) message.gossip().size());
     for (Member m : message.gossip()) {
       putMember(buf, m);
-      if (version == VERSION_2 && m.status() == MemberStatus.SUSPECT) {
+      if (version >= VERSION_2 && m.status() == MemberStatus.SUSPECT) {
         String accuser = message.accusers().get(m.name());
         putString(buf, accuser == null ? "" : accuser);
       }
@@ -146,13 +168,16 @@ public final class WireCodec {
         throw new MalformedDatagramException("not a SWIM datagram (bad magic)");
       }
       byte version = buf.get();
-      if (version != VERSION_1 && version != VERSION_2) {
+      if (version < VERSION_1 || version > VERSION_3) {
         throw new MalformedDatagramException("unsupported SWIM version " + version);
       }
-      boolean v2 = version == VERSION_2;
+      boolean v2 = version >= VERSION_2;
       byte type = buf.get();
       if (type > JOIN_REPLY && !v2) {
         throw new MalformedDatagramException("message type " + type + " needs version 2");
+      }
+      if (type == JOIN_REFUSED && version != VERSION_3) {
+        throw new MalformedDatagramException("message type " + type + " needs version 3");
       }
       Member from = getMember(buf);
       long seq = buf.getLong();
@@ -177,7 +202,19 @@ public final class WireCodec {
               yield new SwimMessage.Nack(
                   from, seq, subject, getGossip(buf, v2, accusers), accusers);
             }
-            case JOIN -> new SwimMessage.Join(from, seq, getGossip(buf, v2, accusers), accusers);
+            case JOIN -> {
+              String cluster =
+                  version == VERSION_3 ? getClusterName(buf) : LocalNode.DEFAULT_CLUSTER;
+              yield new SwimMessage.Join(
+                  from, seq, cluster, getGossip(buf, v2, accusers), accusers);
+            }
+            case JOIN_REFUSED -> {
+              String cluster = getClusterName(buf);
+              if (buf.getShort() != 0) {
+                throw new MalformedDatagramException("JOIN_REFUSED with gossip");
+              }
+              yield new SwimMessage.JoinRefused(from, seq, cluster);
+            }
             case JOIN_REPLY ->
                 new SwimMessage.JoinReply(from, seq, getGossip(buf, v2, accusers), accusers);
             case GOSSIP ->
@@ -211,6 +248,8 @@ public final class WireCodec {
       return NACK;
     } else if (message instanceof SwimMessage.Gossip) {
       return GOSSIP;
+    } else if (message instanceof SwimMessage.JoinRefused) {
+      return JOIN_REFUSED;
     }
     return ((SwimMessage.Sync) message).reply() ? SYNC_REPLY : SYNC;
   }
@@ -260,6 +299,14 @@ public final class WireCodec {
       throw new MalformedDatagramException("unknown member status " + status);
     }
     return new Member(name, host, clusterPort, httpPort, STATUSES[status], incarnation);
+  }
+
+  private static String getClusterName(ByteBuffer buf) throws MalformedDatagramException {
+    String cluster = getString(buf);
+    if (cluster.isEmpty()) {
+      throw new MalformedDatagramException("empty cluster name");
+    }
+    return cluster;
   }
 
   private static void putString(ByteBuffer buf, String s) {

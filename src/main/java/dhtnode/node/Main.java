@@ -5,6 +5,7 @@ import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dhtnode.common.NodeIdentity;
 import dhtnode.common.SettingsException;
 
 /**
@@ -33,6 +34,8 @@ public final class Main {
     NodeSettings settings;
     try {
       config = ConfigFactory.load();
+      // first: without application.conf's Akka settings every later complaint would mislead
+      AkkaRequirements.check(config, NodeIdentity.from(config));
       settings = NodeSettings.from(config);
     } catch (ConfigException | SettingsException e) {
       System.err.println("dht-node: refusing to start: " + e.getMessage());

@@ -22,6 +22,7 @@ import dhtnode.api.RingOperatorRoutes;
 import dhtnode.api.RingRoutes;
 import dhtnode.api.Routes;
 import dhtnode.api.StabilizationRoutes;
+import dhtnode.common.HostPort;
 import dhtnode.membership.LocalNode;
 import dhtnode.membership.MembershipActor;
 import dhtnode.metrics.Metrics;
@@ -152,7 +153,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             RingActor.create(
                 new RingMember(
                     settings.name,
-                    settings.identity.host(),
+                    settings.identity.advertiseHost(),
                     settings.identity.clusterPort(),
                     settings.identity.httpPort()),
                 ringView,
@@ -224,7 +225,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             new ClusterPageRoutes().route());
     context.pipeToSelf(
         Http.get(context.getSystem())
-            .newServerAt(settings.identity.host(), settings.identity.httpPort())
+            .newServerAt(settings.identity.bindHost(), settings.identity.httpPort())
             .withSettings(settings.http.serverSettings(context.getSystem()))
             .bind(api),
         (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
@@ -259,16 +260,19 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     };
   }
 
-  /** This node as SWIM sees it: name, addresses and seeds. */
+  /**
+   * This node as SWIM sees it: name, addresses, cluster name and seeds. A seed given by host name
+   * stays unresolved here: it is looked up at each JOIN sent to it.
+   */
   static LocalNode localNode(NodeSettings settings) {
     return new LocalNode(
         settings.name,
-        settings.identity.host(),
+        settings.identity.advertiseHost(),
         settings.identity.clusterPort(),
         settings.identity.httpPort(),
-        settings.identity.seeds().stream()
-            .map(s -> new java.net.InetSocketAddress(s.host(), s.port()))
-            .toList());
+        settings.identity.seeds().stream().map(HostPort::socketAddress).toList(),
+        settings.identity.bindHost(),
+        settings.identity.clusterName());
   }
 
   @Override
@@ -286,10 +290,12 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     getContext()
         .getLog()
         .info(
-            "{} serving HTTP on {}:{} (storage: {} in {}, fsync {})",
+            "{} serving HTTP on {}:{}, advertised as {} in cluster {} (storage: {} in {}, fsync {})",
             settings.name,
-            settings.identity.host(),
+            settings.identity.bindHost(),
             settings.identity.httpPort(),
+            settings.identity.advertiseHost(),
+            settings.identity.clusterName(),
             settings.storage.engineName(),
             settings.storage.dataDir,
             settings.storage.fsync ? "on" : "off");
@@ -325,7 +331,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         .error(
             "{} cannot bind HTTP on {}:{}: {}",
             settings.name,
-            settings.identity.host(),
+            settings.identity.bindHost(),
             settings.identity.httpPort(),
             failed.cause().getMessage());
     CoordinatedShutdown.get(getContext().getSystem()).run(new StartupFailed());

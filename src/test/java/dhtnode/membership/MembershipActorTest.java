@@ -508,7 +508,7 @@ class MembershipActorTest {
     node.injectBytes(
         from, "GET / HTTP/1.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     byte[] future = WireCodec.encode(new SwimMessage.Ping(B, 1, "self", List.of()));
-    future[2] = 3;
+    future[2] = 4;
     node.injectBytes(from, future);
     byte[] random = new byte[300];
     new Random(3).nextBytes(random);

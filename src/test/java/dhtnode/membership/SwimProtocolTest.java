@@ -47,29 +47,26 @@ class SwimProtocolTest {
     final Map<Object, Object[]> timers = new HashMap<>(); // key -> {due, timer}
     final List<Sent> sent = new ArrayList<>();
     final List<MemberEvent> events = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
     final SwimProtocol protocol;
 
+    /** A node of the default cluster that founds it, then hears from {@code peers}. */
     Harness(List<Member> peers) {
-      protocol =
-          new SwimProtocol(
-              new LocalNode(
-                  "self",
-                  "127.0.0.1",
-                  7000,
-                  8000,
-                  List.of(new InetSocketAddress("127.0.0.1", 7000))),
-              100,
-              SETTINGS,
-              new Random(1),
-              () -> now,
-              this);
-      protocol.start();
+      this(
+          new LocalNode(
+              "self", "127.0.0.1", 7000, 8000, List.of(new InetSocketAddress("127.0.0.1", 7000))));
       if (!peers.isEmpty()) {
         deliver(new SwimMessage.JoinReply(peers.get(0), 1, peers));
       }
       // the news that the reply's sender joined is gossiped within a few gossip intervals
       advance(DRAIN);
       sent.clear();
+    }
+
+    /** {@code node}, started: its first JOINs are in {@link #sent}. */
+    Harness(LocalNode node) {
+      protocol = new SwimProtocol(node, 100, SETTINGS, new Random(1), () -> now, this);
+      protocol.start();
     }
 
     /** Runs to the first protocol-period tick. */
@@ -133,7 +130,9 @@ class SwimProtocolTest {
     public void info(String line) {}
 
     @Override
-    public void warn(String line) {}
+    public void warn(String line) {
+      warnings.add(line);
+    }
 
     @Override
     public void debug(Supplier<String> line) {}
@@ -388,5 +387,94 @@ class SwimProtocolTest {
       reply.gossip().forEach(m -> names.add(m.name()));
     }
     assertEquals(202, names.size());
+  }
+
+  private static final InetSocketAddress NAMED_SEED =
+      InetSocketAddress.createUnresolved("seed.example", 7101);
+
+  private static LocalNode namedSeedNode(String cluster) {
+    return new LocalNode("self", "127.0.0.1", 7000, 8000, List.of(NAMED_SEED), "0.0.0.0", cluster);
+  }
+
+  private static List<SwimMessage.Join> joinsTo(List<Sent> sent, InetSocketAddress to) {
+    return sent.stream()
+        .filter(x -> x.to().equals(to) && x.message() instanceof SwimMessage.Join)
+        .map(x -> (SwimMessage.Join) x.message())
+        .toList();
+  }
+
+  @Test
+  void aJoinFromAnotherClusterIsRefusedWithoutLearningAnythingFromIt() {
+    Harness h = new Harness(PEERS);
+    h.events.clear();
+    Member stranger = peer("stranger", 7201);
+    Member strangersPeer = peer("strangers-peer", 7202);
+    for (int i = 0; i < 3; i++) {
+      h.deliver(new SwimMessage.Join(stranger, 40 + i, "other", List.of(strangersPeer), Map.of()));
+    }
+    List<Sent> sent = h.take();
+    assertEquals(3, sent.size(), "one refusal per JOIN, nothing else: " + sent);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(address(stranger), sent.get(i).to());
+      assertEquals(
+          new SwimMessage.JoinRefused(h.protocol.self(), 40 + i, LocalNode.DEFAULT_CLUSTER),
+          sent.get(i).message());
+    }
+    assertTrue(h.protocol.member("stranger").isEmpty(), "the joiner is not a member");
+    assertTrue(h.protocol.member("strangers-peer").isEmpty(), "nor is its gossip applied");
+    assertTrue(h.events.isEmpty(), "no member event: " + h.events);
+    assertEquals(1, h.warnings.size(), "one line for a joiner that keeps trying: " + h.warnings);
+    assertTrue(
+        h.warnings.get(0).contains("stranger") && h.warnings.get(0).contains("\"other\""),
+        h.warnings.get(0));
+    // a JOIN of this node's own cluster is still answered with the member list
+    h.deliver(new SwimMessage.Join(peer("friend", 7203), 50, List.of()));
+    assertTrue(
+        h.take().stream().anyMatch(x -> x.message() instanceof SwimMessage.JoinReply),
+        "a joiner of the same cluster gets the member list");
+    assertTrue(h.protocol.member("friend").isPresent());
+  }
+
+  @Test
+  void aJoinerRefusedByASeedOfAnotherClusterSaysSoOnceAndKeepsTrying() {
+    Harness h = new Harness(namedSeedNode("blue"));
+    List<SwimMessage.Join> first = joinsTo(h.take(), NAMED_SEED);
+    assertEquals(1, first.size(), "JOIN sent to the seed as named, for the transport to resolve");
+    assertEquals("blue", first.get(0).cluster());
+    Member seed = peer("b", 7101);
+    h.deliver(new SwimMessage.JoinRefused(seed, first.get(0).seq(), "red"));
+    assertEquals(1, h.warnings.size(), h.warnings.toString());
+    assertTrue(h.warnings.get(0).contains("\"red\""), h.warnings.get(0));
+    assertTrue(h.protocol.member("b").isEmpty(), "a refusing seed is not a member");
+    assertTrue(!h.protocol.isJoined());
+    h.advance(SETTINGS.joinRetryInterval);
+    List<SwimMessage.Join> again = joinsTo(h.take(), NAMED_SEED);
+    assertEquals(1, again.size(), "it keeps trying");
+    h.deliver(new SwimMessage.JoinRefused(seed, again.get(0).seq(), "red"));
+    assertEquals(1, h.warnings.size(), "said once: " + h.warnings);
+    // a refusal of a JOIN it never sent is dropped
+    h.deliver(new SwimMessage.JoinRefused(peer("c", 7102), 999, "green"));
+    assertEquals(1, h.warnings.size(), h.warnings.toString());
+  }
+
+  @Test
+  void aSeedGivenByNameIsJoinedAgainOnlyWhileTheMemberThatAnsweredIsNotUp() {
+    Harness h = new Harness(namedSeedNode(LocalNode.DEFAULT_CLUSTER));
+    SwimMessage.Join join = joinsTo(h.take(), NAMED_SEED).get(0);
+    // the name resolved to 10.9.0.1: the member advertises that address, not the name
+    Member b = new Member("b", "10.9.0.1", 7101, 8101, MemberStatus.ALIVE, 1);
+    h.deliver(new SwimMessage.JoinReply(b, join.seq(), List.of(b)));
+    assertTrue(h.protocol.isJoined());
+    h.take();
+    h.advance(SETTINGS.joinRetryInterval.multipliedBy(3));
+    assertEquals(List.of(), joinsTo(h.take(), NAMED_SEED), "no JOIN to a seed whose member is up");
+    h.deliver(
+        new SwimMessage.Gossip(
+            peer("c", 7102), 5, List.of(b.withStatus(MemberStatus.DEAD, 1)), Map.of()));
+    h.advance(SETTINGS.joinRetryInterval);
+    assertEquals(
+        1,
+        joinsTo(h.take(), NAMED_SEED).size(),
+        "a seed whose member is down is joined again, by name, looked up anew");
   }
 }

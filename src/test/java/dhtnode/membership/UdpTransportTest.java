@@ -104,4 +104,60 @@ class UdpTransportTest {
     }
     assertTrue(false, "the transport delivers datagrams " + text + " a refused send");
   }
+
+  @Test
+  void aHostNameIsLookedUpAtEverySendAndFollowedToItsNewAddress() throws Exception {
+    InetAddress first = InetAddress.getByName("127.0.0.1");
+    InetAddress second = InetAddress.getByName("127.0.0.2");
+    try (DatagramSocket a = new DatagramSocket(0, first)) {
+      int port = a.getLocalPort();
+      try (DatagramSocket b = new DatagramSocket(port, second)) {
+        a.setSoTimeout(5000);
+        b.setSoTimeout(5000);
+        java.util.concurrent.atomic.AtomicInteger lookups =
+            new java.util.concurrent.atomic.AtomicInteger();
+        // the name points at the first address, then (as after a DNS change) at the second;
+        // "nowhere.test" does not resolve at all
+        UdpTransport.Resolver resolver =
+            host -> {
+              if (!host.equals("seed.test")) {
+                throw new java.net.UnknownHostException(host);
+              }
+              return lookups.incrementAndGet() == 1 ? first : second;
+            };
+        ActorRef<UdpTransport.Command> transport =
+            testKit.spawn(
+                Behaviors.<UdpTransport.Command>setup(
+                    context -> {
+                      ActorRef<UdpTransport.Command> udp =
+                          akka.actor.typed.javadsl.Adapter.toTyped(
+                              akka.actor.typed.javadsl.Adapter.actorOf(
+                                  context,
+                                  UdpTransport.props(new InetSocketAddress(first, 0), resolver),
+                                  "udp"));
+                      return Behaviors.receiveMessage(
+                          command -> {
+                            udp.tell(command);
+                            return Behaviors.same();
+                          });
+                    }));
+        InetSocketAddress seed = InetSocketAddress.createUnresolved("seed.test", port);
+        transport.tell(
+            new UdpTransport.Send(
+                InetSocketAddress.createUnresolved("nowhere.test", port),
+                ByteString.fromString("lost")));
+        transport.tell(new UdpTransport.Send(seed, ByteString.fromString("join-1")));
+        assertEquals("join-1", receive(a));
+        transport.tell(new UdpTransport.Send(seed, ByteString.fromString("join-2")));
+        assertEquals("join-2", receive(b), "the second send looked the name up again");
+        assertEquals(2, lookups.get());
+      }
+    }
+  }
+
+  private static String receive(DatagramSocket socket) throws Exception {
+    DatagramPacket packet = new DatagramPacket(new byte[64], 64);
+    socket.receive(packet);
+    return new String(packet.getData(), 0, packet.getLength(), StandardCharsets.UTF_8);
+  }
 }

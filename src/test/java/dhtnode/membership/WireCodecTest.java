@@ -23,7 +23,9 @@ class WireCodecTest {
           new SwimMessage.PingReq(FROM, -5, GOSSIP.get(0), List.of()),
           new SwimMessage.Ack(FROM, Long.MAX_VALUE, "node2", GOSSIP),
           new SwimMessage.Join(FROM, 0, List.of()),
-          new SwimMessage.JoinReply(FROM, 9, GOSSIP));
+          new SwimMessage.JoinReply(FROM, 9, GOSSIP),
+          new SwimMessage.Join(FROM, 7, "prod", GOSSIP, java.util.Map.of()),
+          new SwimMessage.JoinRefused(FROM, 8, "prod"));
 
   @Test
   void everyMessageSurvivesARoundTrip() throws Exception {
@@ -129,5 +131,57 @@ class WireCodecTest {
     }
     // a suspicion without accuser, and the five old types, stay readable by version-1 nodes
     assertEquals(1, WireCodec.encode(new SwimMessage.Ping(FROM, 1, "node2", List.of(suspect)))[2]);
+  }
+
+  @Test
+  void versionThreeCarriesTheClusterNameOfAJoinAndItsRefusal() throws Exception {
+    Member suspect = GOSSIP.get(0).withStatus(MemberStatus.SUSPECT, 3);
+    List<SwimMessage> v3 =
+        List.of(
+            new SwimMessage.Join(FROM, 1, "prod", List.of(), java.util.Map.of()),
+            new SwimMessage.Join(
+                FROM, 2, "prod", List.of(suspect), java.util.Map.of(suspect.name(), "node9")),
+            new SwimMessage.JoinRefused(FROM, 3, "other-cluster"));
+    for (SwimMessage message : v3) {
+      byte[] bytes = WireCodec.encode(message);
+      assertEquals(3, bytes[2], "version of " + message);
+      assertEquals(bytes.length, WireCodec.encodedSize(message));
+      assertEquals(message, WireCodec.decode(bytes));
+    }
+  }
+
+  @Test
+  void aJoinOfTheDefaultClusterIsWrittenAsBeforeAndOldJoinsReadAsTheDefaultCluster()
+      throws Exception {
+    SwimMessage.Join plain = new SwimMessage.Join(FROM, 4, GOSSIP);
+    byte[] bytes = WireCodec.encode(plain);
+    assertEquals(1, bytes[2], "what version-1 nodes read");
+    SwimMessage.Join read = (SwimMessage.Join) WireCodec.decode(bytes);
+    assertEquals(LocalNode.DEFAULT_CLUSTER, read.cluster());
+    // a version-2 JOIN (one carrying an accuser) names no cluster either
+    Member suspect = GOSSIP.get(0).withStatus(MemberStatus.SUSPECT, 3);
+    byte[] v2 =
+        WireCodec.encode(
+            new SwimMessage.Join(
+                FROM, 5, List.of(suspect), java.util.Map.of(suspect.name(), "node9")));
+    assertEquals(2, v2[2]);
+    assertEquals(LocalNode.DEFAULT_CLUSTER, ((SwimMessage.Join) WireCodec.decode(v2)).cluster());
+  }
+
+  @Test
+  void aRefusalOutsideVersionThreeOrAnEmptyClusterNameIsRejected() {
+    byte[] refused = WireCodec.encode(new SwimMessage.JoinRefused(FROM, 3, "prod"));
+    assertRejected(with(refused, 2, (byte) 2));
+    assertRejected(with(refused, 2, (byte) 4));
+    byte[] join =
+        WireCodec.encode(new SwimMessage.Join(FROM, 1, "p", List.of(), java.util.Map.of()));
+    // the cluster name's length byte follows the sender record and seq: "p" becomes ""
+    int nameLength = join.length - 2 - 1 - 1;
+    assertEquals(1, join[nameLength]);
+    byte[] empty = Arrays.copyOf(join, join.length - 1);
+    empty[nameLength] = 0;
+    empty[empty.length - 2] = 0;
+    empty[empty.length - 1] = 0;
+    assertRejected(empty);
   }
 }
