@@ -13,7 +13,6 @@ import dhtnode.keyspace.TokenRange;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -290,14 +289,8 @@ class StorageActorTest {
   }
 
   /** An engine whose first put fails as a full disk would; everything else works. */
-  private static final class FailingFirstPut implements StorageEngine {
-    private final InMemoryEngine delegate = new InMemoryEngine();
+  private static final class FailingFirstPut extends ForwardingEngine {
     private boolean failed;
-
-    @Override
-    public Optional<Versioned> get(String key) {
-      return delegate.get(key);
-    }
 
     @Override
     public Versioned put(String key, Versioned value) {
@@ -306,36 +299,6 @@ class StorageActorTest {
         throw new StorageException("No space left on device", null);
       }
       return delegate.put(key, value);
-    }
-
-    @Override
-    public List<Versioned> putAll(List<Write> writes) {
-      return delegate.putAll(writes);
-    }
-
-    @Override
-    public boolean purge(String key, Version expected) {
-      return delegate.purge(key, expected);
-    }
-
-    @Override
-    public List<StoredEntry> scan(TokenRange range, String afterKey, int limit) {
-      return delegate.scan(range, afterKey, limit);
-    }
-
-    @Override
-    public long approximateKeyCount() {
-      return delegate.approximateKeyCount();
-    }
-
-    @Override
-    public long approximateSizeBytes() {
-      return 0;
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
     }
   }
 }
