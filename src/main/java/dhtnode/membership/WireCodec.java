@@ -63,10 +63,8 @@ public final class WireCodec {
 
   /** UTF-8 length of {@code s} without encoding it when it is ASCII (names and hosts are). */
   private static int utf8Length(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) >= 0x80) {
-        return utf8(s).length;
-      }
+    if (!isAscii(s)) {
+      return utf8(s).length;
     }
     if (s.length() > 255) {
       throw new IllegalArgumentException(
@@ -263,13 +261,44 @@ public final class WireCodec {
   }
 
   private static void putString(ByteBuffer buf, String s) {
+    int length = s.length();
+    if (length <= 255 && isAscii(s)) {
+      // names and hosts are ASCII: their chars are their bytes, no array to build
+      buf.put((byte) length);
+      for (int i = 0; i < length; i++) {
+        buf.put((byte) s.charAt(i));
+      }
+      return;
+    }
     byte[] bytes = utf8(s);
     buf.put((byte) bytes.length);
     buf.put(bytes);
   }
 
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static String getString(ByteBuffer buf) throws MalformedDatagramException {
     int length = Byte.toUnsignedInt(buf.get());
+    if (buf.hasArray() && length <= buf.remaining()) {
+      byte[] array = buf.array();
+      int start = buf.arrayOffset() + buf.position();
+      int i = start;
+      while (i < start + length && array[i] >= 0) {
+        i++;
+      }
+      if (i == start + length) {
+        // ASCII, so valid UTF-8 and one char per byte: no decoding to check
+        buf.position(buf.position() + length);
+        return new String(array, start, length, StandardCharsets.ISO_8859_1);
+      }
+    }
     byte[] bytes = new byte[length];
     buf.get(bytes);
     String s = new String(bytes, StandardCharsets.UTF_8);
