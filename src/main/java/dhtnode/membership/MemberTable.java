@@ -1,6 +1,7 @@
 package dhtnode.membership;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -64,8 +65,13 @@ public final class MemberTable {
 
   private int upCount;
 
-  /** Name of the member at each "host:port", for the seeds' liveness check. */
-  private final Map<String, String> byAddress = new HashMap<>();
+  /** Name of the member at each host and port, for the seeds' liveness check. */
+  private final Map<Address, String> byAddress = new HashMap<>();
+
+  private record Address(String host, int port) {}
+
+  /** {@link #all()} as last built, or null once a record changed; shared, so unmodifiable. */
+  private List<Member> sorted;
 
   /** When (on {@link #nanoClock}) each member entered its current status. */
   private final Map<String, Long> statusSince = new HashMap<>();
@@ -115,11 +121,18 @@ public final class MemberTable {
     return Optional.ofNullable(members.get(name));
   }
 
-  /** Every remembered member, self and DEAD/LEFT included, ordered by name. */
+  /**
+   * Every remembered member, self and DEAD/LEFT included, ordered by name; unmodifiable. Sorted
+   * once per change, not per call: a thousand-member list is sent whole on every join and
+   * push-pull.
+   */
   public List<Member> all() {
-    List<Member> list = new ArrayList<>(members.values());
-    list.sort(Comparator.comparing(Member::name));
-    return list;
+    if (sorted == null) {
+      Member[] list = members.values().toArray(new Member[0]);
+      Arrays.sort(list, Comparator.comparing(Member::name));
+      sorted = List.of(list);
+    }
+    return sorted;
   }
 
   /**
@@ -143,7 +156,7 @@ public final class MemberTable {
 
   /** True when the member at {@code host:port} is known and ALIVE or SUSPECT. */
   public boolean isUpAt(String host, int port) {
-    String name = byAddress.get(host + ":" + port);
+    String name = byAddress.get(new Address(host, port));
     return name != null && members.get(name).isUp();
   }
 
@@ -290,6 +303,7 @@ public final class MemberTable {
    */
   private Member replace(Member m) {
     Member previous = members.put(m.name(), m);
+    sorted = null;
     if (previous == null || previous.status() != m.status()) {
       statusSince.put(m.name(), nanoClock.getAsLong());
     }
@@ -297,9 +311,9 @@ public final class MemberTable {
         || previous.clusterPort() != m.clusterPort()
         || !previous.host().equals(m.host())) {
       if (previous != null) {
-        byAddress.remove(previous.host() + ":" + previous.clusterPort(), m.name());
+        byAddress.remove(new Address(previous.host(), previous.clusterPort()), m.name());
       }
-      byAddress.put(m.host() + ":" + m.clusterPort(), m.name());
+      byAddress.put(new Address(m.host(), m.clusterPort()), m.name());
     }
     boolean wasUp = previous != null && previous.isUp();
     if (wasUp != m.isUp()) {
@@ -317,9 +331,10 @@ public final class MemberTable {
 
   private void remove(String name) {
     Member previous = members.remove(name);
+    sorted = null;
     statusSince.remove(name);
     if (previous != null) {
-      byAddress.remove(previous.host() + ":" + previous.clusterPort(), name);
+      byAddress.remove(new Address(previous.host(), previous.clusterPort()), name);
     }
     if (previous != null && previous.isUp()) {
       upCount--;
