@@ -146,20 +146,17 @@ final class SwimSimulator {
 
   private final class TimerFiring extends Event {
     final Object key;
-    final long generation;
     final SwimProtocol.Timer timer;
 
-    TimerFiring(Node node, Object key, long generation, SwimProtocol.Timer timer) {
+    TimerFiring(Node node, Object key, SwimProtocol.Timer timer) {
       super(node);
       this.key = key;
-      this.generation = generation;
       this.timer = timer;
     }
 
     @Override
     void run() {
-      Long current = node.timers.get(key);
-      if (current == null || current != generation) {
+      if (node.timers.get(key) != this) {
         return; // cancelled or restarted: Akka's timers drop such a message too
       }
       node.timers.remove(key);
@@ -187,8 +184,9 @@ final class SwimSimulator {
     final String name;
     final InetSocketAddress address;
     final SwimProtocol protocol;
-    final Map<Object, Long> timers = new HashMap<>();
-    long timerGeneration;
+
+    /** The pending firing of each started timer; a cancelled or restarted one is not here. */
+    final Map<Object, TimerFiring> timers = new HashMap<>();
 
     /** Virtual time at which this node is done with what it is processing. */
     long freeAt;
@@ -258,9 +256,9 @@ final class SwimSimulator {
 
     @Override
     public void startTimer(Object key, SwimProtocol.Timer timer, Duration delay) {
-      long generation = ++timerGeneration;
-      timers.put(key, generation);
-      schedule(now + delay.toNanos(), new TimerFiring(this, key, generation, timer));
+      TimerFiring firing = new TimerFiring(this, key, timer);
+      timers.put(key, firing);
+      schedule(now + delay.toNanos(), firing);
     }
 
     @Override
