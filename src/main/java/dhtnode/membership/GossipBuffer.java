@@ -115,6 +115,9 @@ public final class GossipBuffer {
 
   /** {@link #take}, with each update's accuser. */
   public List<Item> takeItems(int budgetBytes, int limit, ToIntFunction<Item> sizeOf) {
+    if (entries.isEmpty()) {
+      return List.of(); // the usual case in a quiet cluster: every datagram asks
+    }
     dropSentAtLeast(limit);
     List<Entry> taken = new ArrayList<>();
     int left = budgetBytes;

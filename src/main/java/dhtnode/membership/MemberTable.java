@@ -1,6 +1,7 @@
 package dhtnode.membership;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -50,25 +51,38 @@ public final class MemberTable {
     }
   }
 
+  /**
+   * What the table keeps about one member, in one place: a lookup by name is one hash probe, which
+   * counts at a thousand members (a JOIN reply or push-pull applies the whole list).
+   */
+  private static final class Entry {
+    Member member;
+
+    /** When (on {@link #nanoClock}) the member entered its current status. */
+    long statusSince;
+
+    /** Position in {@link #upOthers}, or -1 when this node, DEAD or LEFT. */
+    int upIndex = -1;
+  }
+
   private final String selfName;
-  private final Map<String, Member> members = new HashMap<>();
+  private final Map<String, Entry> entries = new HashMap<>();
 
   /** Protocol period at which a member became DEAD or LEFT, for {@link #purge}. */
   private final Map<String, Long> downSince = new HashMap<>();
 
-  /** Names of the ALIVE and SUSPECT members other than this node, in no order, for sampling. */
-  private final List<String> upOthers = new ArrayList<>();
-
-  /** Position of each name in {@link #upOthers}, so removal is O(1). */
-  private final Map<String, Integer> upIndex = new HashMap<>();
+  /** The ALIVE and SUSPECT members other than this node, in no order, for sampling. */
+  private final List<Entry> upOthers = new ArrayList<>();
 
   private int upCount;
 
-  /** Name of the member at each "host:port", for the seeds' liveness check. */
-  private final Map<String, String> byAddress = new HashMap<>();
+  /** The member at each host and port, for the seeds' liveness check. */
+  private final Map<Address, Entry> byAddress = new HashMap<>();
 
-  /** When (on {@link #nanoClock}) each member entered its current status. */
-  private final Map<String, Long> statusSince = new HashMap<>();
+  private record Address(String host, int port) {}
+
+  /** {@link #all()} as last built, or null once a record changed; shared, so unmodifiable. */
+  private List<Member> sorted;
 
   private final LongSupplier nanoClock;
 
@@ -104,7 +118,7 @@ public final class MemberTable {
   }
 
   public Member self() {
-    return members.get(selfName);
+    return entries.get(selfName).member;
   }
 
   public String selfName() {
@@ -112,14 +126,30 @@ public final class MemberTable {
   }
 
   public Optional<Member> get(String name) {
-    return Optional.ofNullable(members.get(name));
+    return Optional.ofNullable(member(name));
   }
 
-  /** Every remembered member, self and DEAD/LEFT included, ordered by name. */
+  private Member member(String name) {
+    Entry e = entries.get(name);
+    return e == null ? null : e.member;
+  }
+
+  /**
+   * Every remembered member, self and DEAD/LEFT included, ordered by name; unmodifiable. Sorted
+   * once per change, not per call: a thousand-member list is sent whole on every join and
+   * push-pull.
+   */
   public List<Member> all() {
-    List<Member> list = new ArrayList<>(members.values());
-    list.sort(Comparator.comparing(Member::name));
-    return list;
+    if (sorted == null) {
+      Member[] list = new Member[entries.size()];
+      int i = 0;
+      for (Entry e : entries.values()) {
+        list[i++] = e.member;
+      }
+      Arrays.sort(list, Comparator.comparing(Member::name));
+      sorted = List.of(list);
+    }
+    return sorted;
   }
 
   /**
@@ -127,7 +157,8 @@ public final class MemberTable {
    * same status does not count), or null when the member is not known.
    */
   public Long statusSinceNanos(String name) {
-    return statusSince.get(name);
+    Entry e = entries.get(name);
+    return e == null ? null : e.statusSince;
   }
 
   /** ALIVE and SUSPECT members other than this node, ordered by name. */
@@ -143,8 +174,8 @@ public final class MemberTable {
 
   /** True when the member at {@code host:port} is known and ALIVE or SUSPECT. */
   public boolean isUpAt(String host, int port) {
-    String name = byAddress.get(host + ":" + port);
-    return name != null && members.get(name).isUp();
+    Entry e = byAddress.get(new Address(host, port));
+    return e != null && e.member.isUp();
   }
 
   /** ALIVE and SUSPECT members including this node: the N of the SWIM formulas. */
@@ -157,7 +188,9 @@ public final class MemberTable {
    * (may be null), chosen uniformly at random. O(k) expected for k well below the member count.
    */
   public List<Member> randomUpOthers(int k, String excluded, Random random) {
-    int candidates = upOthers.size() - (excluded != null && upIndex.containsKey(excluded) ? 1 : 0);
+    Entry excludedEntry = excluded == null ? null : entries.get(excluded);
+    int candidates =
+        upOthers.size() - (excludedEntry != null && excludedEntry.upIndex >= 0 ? 1 : 0);
     int want = Math.min(k, candidates);
     List<Member> chosen = new ArrayList<>(Math.max(0, want));
     if (want <= 0) {
@@ -165,22 +198,22 @@ public final class MemberTable {
     }
     if (want * 3 >= candidates) {
       // few members: a partial shuffle of a copy
-      List<String> names = new ArrayList<>(upOthers);
-      names.remove(excluded);
+      List<Entry> pool = new ArrayList<>(upOthers);
+      pool.remove(excludedEntry);
       for (int i = 0; i < want; i++) {
-        int j = i + random.nextInt(names.size() - i);
-        String picked = names.get(j);
-        names.set(j, names.get(i));
-        names.set(i, picked);
-        chosen.add(members.get(picked));
+        int j = i + random.nextInt(pool.size() - i);
+        Entry picked = pool.get(j);
+        pool.set(j, pool.get(i));
+        pool.set(i, picked);
+        chosen.add(picked.member);
       }
       return chosen;
     }
-    java.util.Set<String> seen = new java.util.HashSet<>();
     while (chosen.size() < want) {
-      String picked = upOthers.get(random.nextInt(upOthers.size()));
-      if (!picked.equals(excluded) && seen.add(picked)) {
-        chosen.add(members.get(picked));
+      Entry picked = upOthers.get(random.nextInt(upOthers.size()));
+      // k is small (helpers, gossip targets): a scan of those chosen is cheaper than a set
+      if (picked != excludedEntry && !chosen.contains(picked.member)) {
+        chosen.add(picked.member);
       }
     }
     return chosen;
@@ -192,7 +225,7 @@ public final class MemberTable {
    * suspected, declared-dead or restarted node always comes back ALIVE.
    */
   public Change apply(Member incoming, long period) {
-    Member current = members.get(incoming.name());
+    Member current = member(incoming.name());
     if (incoming.name().equals(selfName)) {
       return applyAboutSelf(incoming, current);
     }
@@ -241,7 +274,7 @@ public final class MemberTable {
 
   /** This node's own conclusion that an ALIVE member failed its probe. */
   public Change suspect(String name, long period) {
-    Member current = members.get(name);
+    Member current = member(name);
     if (current == null || current.status() != MemberStatus.ALIVE || name.equals(selfName)) {
       return current == null ? new Change(Outcome.IGNORED, null, null) : Change.ignored(current);
     }
@@ -250,7 +283,7 @@ public final class MemberTable {
 
   /** Confirms a suspicion that was not refuted: DEAD only if still SUSPECT at that incarnation. */
   public Change confirmDead(String name, long suspectedIncarnation, long period) {
-    Member current = members.get(name);
+    Member current = member(name);
     if (current == null
         || current.status() != MemberStatus.SUSPECT
         || current.incarnation() != suspectedIncarnation) {
@@ -267,7 +300,7 @@ public final class MemberTable {
         .removeIf(
             e -> {
               if (e.getValue() < oldestKeptPeriod) {
-                removed.add(members.get(e.getKey()));
+                removed.add(member(e.getKey()));
                 remove(e.getKey());
                 return true;
               }
@@ -289,26 +322,33 @@ public final class MemberTable {
    * Stores {@code m} and keeps the up count and the up list in step; returns the previous record.
    */
   private Member replace(Member m) {
-    Member previous = members.put(m.name(), m);
+    Entry e = entries.get(m.name());
+    if (e == null) {
+      e = new Entry();
+      entries.put(m.name(), e);
+    }
+    Member previous = e.member;
+    e.member = m;
+    sorted = null;
     if (previous == null || previous.status() != m.status()) {
-      statusSince.put(m.name(), nanoClock.getAsLong());
+      e.statusSince = nanoClock.getAsLong();
     }
     if (previous == null
         || previous.clusterPort() != m.clusterPort()
         || !previous.host().equals(m.host())) {
       if (previous != null) {
-        byAddress.remove(previous.host() + ":" + previous.clusterPort(), m.name());
+        byAddress.remove(new Address(previous.host(), previous.clusterPort()), e);
       }
-      byAddress.put(m.host() + ":" + m.clusterPort(), m.name());
+      byAddress.put(new Address(m.host(), m.clusterPort()), e);
     }
     boolean wasUp = previous != null && previous.isUp();
     if (wasUp != m.isUp()) {
       upCount += m.isUp() ? 1 : -1;
       if (!m.name().equals(selfName)) {
         if (m.isUp()) {
-          addUp(m.name());
+          addUp(e);
         } else {
-          removeUp(m.name());
+          removeUp(e);
         }
       }
     }
@@ -316,31 +356,34 @@ public final class MemberTable {
   }
 
   private void remove(String name) {
-    Member previous = members.remove(name);
-    statusSince.remove(name);
-    if (previous != null) {
-      byAddress.remove(previous.host() + ":" + previous.clusterPort(), name);
-    }
-    if (previous != null && previous.isUp()) {
-      upCount--;
-      removeUp(name);
-    }
-  }
-
-  private void addUp(String name) {
-    upIndex.put(name, upOthers.size());
-    upOthers.add(name);
-  }
-
-  private void removeUp(String name) {
-    Integer at = upIndex.remove(name);
-    if (at == null) {
+    Entry e = entries.remove(name);
+    if (e == null) {
       return;
     }
-    String last = upOthers.remove(upOthers.size() - 1);
+    sorted = null;
+    Member previous = e.member;
+    byAddress.remove(new Address(previous.host(), previous.clusterPort()), e);
+    if (previous.isUp()) {
+      upCount--;
+      removeUp(e);
+    }
+  }
+
+  private void addUp(Entry e) {
+    e.upIndex = upOthers.size();
+    upOthers.add(e);
+  }
+
+  private void removeUp(Entry e) {
+    int at = e.upIndex;
+    if (at < 0) {
+      return;
+    }
+    e.upIndex = -1;
+    Entry last = upOthers.remove(upOthers.size() - 1);
     if (at < upOthers.size()) {
       upOthers.set(at, last);
-      upIndex.put(last, at);
+      last.upIndex = at;
     }
   }
 }

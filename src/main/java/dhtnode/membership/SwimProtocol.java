@@ -598,11 +598,12 @@ public final class SwimProtocol {
     // here is not gossiped on (the rest of the cluster knows it already)
     boolean bulk = message instanceof SwimMessage.JoinReply || message instanceof SwimMessage.Sync;
     List<Member> corrections = new ArrayList<>();
+    String reason = "gossip from " + sender;
     for (Member update : message.gossip()) {
       noticeExclusion(update, sender);
       String accuser = message.accusers().get(update.name());
       MemberTable.Change change = table.apply(update, period);
-      handle(change, sender, "gossip from " + sender, accuser, bulk);
+      handle(change, sender, reason, accuser, bulk);
       if (isStale(update, change)) {
         corrections.add(change.current());
       }

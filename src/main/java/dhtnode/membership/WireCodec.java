@@ -70,10 +70,8 @@ public final class WireCodec {
 
   /** UTF-8 length of {@code s} without encoding it when it is ASCII (names and hosts are). */
   private static int utf8Length(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) >= 0x80) {
-        return utf8(s).length;
-      }
+    if (!isAscii(s)) {
+      return utf8(s).length;
     }
     if (s.length() > 255) {
       throw new IllegalArgumentException(
@@ -285,7 +283,61 @@ public final class WireCodec {
     buf.putLong(m.incarnation());
   }
 
+  /** Ways per set of {@link #DECODED}. */
+  private static final int WAYS = 4;
+
+  /**
+   * Member records decoded lately, by their bytes: 2,048 sets of {@link #WAYS} entries, the newest
+   * first in its set (see {@link #getMember}). About 1.5 MB when full.
+   */
+  private static final Decoded[] DECODED = new Decoded[2048 * WAYS];
+
+  private record Decoded(byte[] bytes, Member member) {}
+
+  /**
+   * The member record at the buffer's position. The same records arrive again and again (each
+   * datagram carries its sender's, each JOIN reply and push-pull the whole list), so one whose
+   * bytes were decoded lately is returned as the same immutable {@link Member} again: no strings to
+   * build and check, and the members of a simulated cluster share one copy of each record instead
+   * of a thousand. A set holds four records, so a cluster of a few thousand members rarely evicts
+   * one it still uses. Entries are written racily, which is safe: a slot only ever holds a
+   * complete, immutable entry, and any entry found for these bytes decodes to the same record.
+   */
   private static Member getMember(ByteBuffer buf) throws MalformedDatagramException {
+    if (!buf.hasArray() || buf.remaining() < 2) {
+      return readMember(buf);
+    }
+    byte[] array = buf.array();
+    int start = buf.arrayOffset() + buf.position();
+    int nameLength = Byte.toUnsignedInt(array[start]);
+    if (1 + nameLength >= buf.remaining()) {
+      return readMember(buf);
+    }
+    // name, host, cluster port, http port, status, incarnation
+    int length = 1 + nameLength + 1 + Byte.toUnsignedInt(array[start + 1 + nameLength]) + 13;
+    if (length > buf.remaining()) {
+      return readMember(buf);
+    }
+    int hash = 1;
+    for (int i = start; i < start + length; i++) {
+      hash = 31 * hash + array[i];
+    }
+    int set = ((hash * 0x9E3779B9) >>> 21) * WAYS; // Fibonacci hashing: the top 11 bits, mixed
+    for (int way = set; way < set + WAYS; way++) {
+      Decoded known = DECODED[way];
+      if (known != null
+          && Arrays.equals(known.bytes(), 0, known.bytes().length, array, start, start + length)) {
+        buf.position(buf.position() + length);
+        return known.member();
+      }
+    }
+    Member m = readMember(buf);
+    System.arraycopy(DECODED, set, DECODED, set + 1, WAYS - 1);
+    DECODED[set] = new Decoded(Arrays.copyOfRange(array, start, start + length), m);
+    return m;
+  }
+
+  private static Member readMember(ByteBuffer buf) throws MalformedDatagramException {
     String name = getString(buf);
     String host = getString(buf);
     int clusterPort = Short.toUnsignedInt(buf.getShort());
@@ -310,13 +362,44 @@ public final class WireCodec {
   }
 
   private static void putString(ByteBuffer buf, String s) {
+    int length = s.length();
+    if (length <= 255 && isAscii(s)) {
+      // names and hosts are ASCII: their chars are their bytes, no array to build
+      buf.put((byte) length);
+      for (int i = 0; i < length; i++) {
+        buf.put((byte) s.charAt(i));
+      }
+      return;
+    }
     byte[] bytes = utf8(s);
     buf.put((byte) bytes.length);
     buf.put(bytes);
   }
 
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static String getString(ByteBuffer buf) throws MalformedDatagramException {
     int length = Byte.toUnsignedInt(buf.get());
+    if (buf.hasArray() && length <= buf.remaining()) {
+      byte[] array = buf.array();
+      int start = buf.arrayOffset() + buf.position();
+      int i = start;
+      while (i < start + length && array[i] >= 0) {
+        i++;
+      }
+      if (i == start + length) {
+        // ASCII, so valid UTF-8 and one char per byte: no decoding to check
+        buf.position(buf.position() + length);
+        return new String(array, start, length, StandardCharsets.ISO_8859_1);
+      }
+    }
     byte[] bytes = new byte[length];
     buf.get(bytes);
     String s = new String(bytes, StandardCharsets.UTF_8);

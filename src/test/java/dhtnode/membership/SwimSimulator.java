@@ -3,10 +3,10 @@ package dhtnode.membership;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -36,32 +36,100 @@ final class SwimSimulator {
   /** An event a node published, with when and where. */
   record Published(long nanos, Node at, MemberEvent event) {}
 
-  private abstract static class Event implements Comparable<Event> {
-    final long at;
-    final long order;
+  private abstract static class Event {
     final Node node;
 
-    Event(long at, long order, Node node) {
-      this.at = at;
-      this.order = order;
+    Event(Node node) {
       this.node = node;
     }
 
-    @Override
-    public int compareTo(Event o) {
-      int c = Long.compare(at, o.at);
-      return c != 0 ? c : Long.compare(order, o.order);
+    abstract void run();
+  }
+
+  /**
+   * The pending events as a binary min-heap by (time, order of scheduling), with the keys in
+   * primitive arrays: a sift compares numbers side by side in memory instead of following a pointer
+   * to each event (with a thousand members, thousands of events are pending and each one touched is
+   * a cache miss). The same order as a {@code PriorityQueue} of events compared by those keys.
+   */
+  private static final class EventQueue {
+    private long[] times = new long[1024];
+    private long[] orders = new long[1024];
+    private Event[] events = new Event[1024];
+    private int size;
+
+    boolean isEmpty() {
+      return size == 0;
     }
 
-    abstract void run();
+    /** Time of the first event; only when not empty. */
+    long firstTime() {
+      return times[0];
+    }
+
+    void add(long time, long order, Event event) {
+      if (size == events.length) {
+        times = Arrays.copyOf(times, size * 2);
+        orders = Arrays.copyOf(orders, size * 2);
+        events = Arrays.copyOf(events, size * 2);
+      }
+      int i = size++;
+      while (i > 0) {
+        int parent = (i - 1) >>> 1;
+        if (!before(time, order, times[parent], orders[parent])) {
+          break;
+        }
+        set(i, times[parent], orders[parent], events[parent]);
+        i = parent;
+      }
+      set(i, time, order, event);
+    }
+
+    /** Removes and returns the first event. */
+    Event poll() {
+      Event first = events[0];
+      int last = --size;
+      long time = times[last];
+      long order = orders[last];
+      Event event = events[last];
+      events[last] = null;
+      if (last > 0) {
+        int i = 0;
+        int half = last >>> 1;
+        while (i < half) {
+          int child = 2 * i + 1;
+          int right = child + 1;
+          if (right < last && before(times[right], orders[right], times[child], orders[child])) {
+            child = right;
+          }
+          if (!before(times[child], orders[child], time, order)) {
+            break;
+          }
+          set(i, times[child], orders[child], events[child]);
+          i = child;
+        }
+        set(i, time, order, event);
+      }
+      return first;
+    }
+
+    private void set(int i, long time, long order, Event event) {
+      times[i] = time;
+      orders[i] = order;
+      events[i] = event;
+    }
+
+    private static boolean before(long time, long order, long otherTime, long otherOrder) {
+      return time < otherTime || (time == otherTime && order < otherOrder);
+    }
   }
 
   private final class Delivery extends Event {
     final InetSocketAddress from;
     final byte[] payload;
 
-    Delivery(long at, Node node, InetSocketAddress from, byte[] payload) {
-      super(at, nextOrder++, node);
+    Delivery(Node node, InetSocketAddress from, byte[] payload) {
+      super(node);
       this.from = from;
       this.payload = payload;
     }
@@ -78,20 +146,17 @@ final class SwimSimulator {
 
   private final class TimerFiring extends Event {
     final Object key;
-    final long generation;
     final SwimProtocol.Timer timer;
 
-    TimerFiring(long at, Node node, Object key, long generation, SwimProtocol.Timer timer) {
-      super(at, nextOrder++, node);
+    TimerFiring(Node node, Object key, SwimProtocol.Timer timer) {
+      super(node);
       this.key = key;
-      this.generation = generation;
       this.timer = timer;
     }
 
     @Override
     void run() {
-      Long current = node.timers.get(key);
-      if (current == null || current != generation) {
+      if (node.timers.get(key) != this) {
         return; // cancelled or restarted: Akka's timers drop such a message too
       }
       node.timers.remove(key);
@@ -102,8 +167,8 @@ final class SwimSimulator {
   private final class Action extends Event {
     final Runnable action;
 
-    Action(long at, Node node, Runnable action) {
-      super(at, nextOrder++, node);
+    Action(Node node, Runnable action) {
+      super(node);
       this.action = action;
     }
 
@@ -119,8 +184,9 @@ final class SwimSimulator {
     final String name;
     final InetSocketAddress address;
     final SwimProtocol protocol;
-    final Map<Object, Long> timers = new HashMap<>();
-    long timerGeneration;
+
+    /** The pending firing of each started timer; a cancelled or restarted one is not here. */
+    final Map<Object, TimerFiring> timers = new HashMap<>();
 
     /** Virtual time at which this node is done with what it is processing. */
     long freeAt;
@@ -185,14 +251,14 @@ final class SwimSimulator {
           network.minLatencyNanos()
               + (long)
                   (random.nextDouble() * (network.maxLatencyNanos() - network.minLatencyNanos()));
-      queue.add(new Delivery(now + latency, target, address, datagram));
+      schedule(now + latency, new Delivery(target, address, datagram));
     }
 
     @Override
     public void startTimer(Object key, SwimProtocol.Timer timer, Duration delay) {
-      long generation = ++timerGeneration;
-      timers.put(key, generation);
-      queue.add(new TimerFiring(now + delay.toNanos(), this, key, generation, timer));
+      TimerFiring firing = new TimerFiring(this, key, timer);
+      timers.put(key, firing);
+      schedule(now + delay.toNanos(), firing);
     }
 
     @Override
@@ -257,7 +323,7 @@ final class SwimSimulator {
   private final Random random;
   private final MembershipSettings settings;
   private final NetworkModel network;
-  private final PriorityQueue<Event> queue = new PriorityQueue<>();
+  private final EventQueue queue = new EventQueue();
   private final Map<InetSocketAddress, Node> byAddress = new HashMap<>();
   private final List<Node> nodes = new ArrayList<>();
   private final List<Cut> cuts = new ArrayList<>();
@@ -362,19 +428,19 @@ final class SwimSimulator {
 
   /** Runs {@code action} on {@code node}'s queue at virtual time {@code nanos}. */
   void at(long nanos, Node node, Runnable action) {
-    queue.add(new Action(nanos, node, action));
+    schedule(nanos, new Action(node, action));
   }
 
   /** Crashes {@code node} at {@code nanos}: from then on it neither sends nor handles anything. */
   void crashAt(long nanos, Node node) {
-    queue.add(new Action(nanos, null, () -> node.crashed = true));
+    schedule(nanos, new Action(null, () -> node.crashed = true));
   }
 
   /** Pauses {@code node} (SIGSTOP) from {@code nanos} for {@code length}. */
   void pauseAt(long nanos, Node node, Duration length) {
-    queue.add(
+    schedule(
+        nanos,
         new Action(
-            nanos,
             null,
             () -> {
               node.pausedFrom = nanos;
@@ -387,9 +453,10 @@ final class SwimSimulator {
   }
 
   void runUntil(long end) {
-    while (!queue.isEmpty() && queue.peek().at <= end) {
+    while (!queue.isEmpty() && queue.firstTime() <= end) {
+      long at = queue.firstTime();
       Event e = queue.poll();
-      now = e.at;
+      now = at;
       Node node = e.node;
       if (node == null) {
         e.run();
@@ -398,13 +465,13 @@ final class SwimSimulator {
       if (node.crashed) {
         continue;
       }
-      long start = Math.max(e.at, node.freeAt);
+      long start = Math.max(at, node.freeAt);
       if (start >= node.pausedFrom && start < node.pausedUntil) {
         start = node.pausedUntil;
       }
-      if (start > e.at) {
+      if (start > at) {
         // busy or paused: handled later, in arrival order (a later arrival gets a higher order)
-        queue.add(requeue(e, start));
+        schedule(start, e);
         continue;
       }
       node.freeAt = now + processingNanos;
@@ -414,13 +481,8 @@ final class SwimSimulator {
     now = Math.max(now, end);
   }
 
-  private Event requeue(Event e, long start) {
-    return new Event(start, nextOrder++, e.node) {
-      @Override
-      void run() {
-        e.run();
-      }
-    };
+  private void schedule(long at, Event event) {
+    queue.add(at, nextOrder++, event);
   }
 
   // ---- observations ------------------------------------------------------------------------
