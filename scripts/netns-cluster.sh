@@ -11,6 +11,7 @@
 #
 #   scripts/netns-cluster.sh start N   namespaces and nodes 1..N (node1 founds the cluster on its
 #                                      first start); returns once every node answers /ready
+#                                      and its ring holds all N with nothing left to fill
 #   scripts/netns-cluster.sh add K     one more namespace and node K, joining through node1;
 #                                      returns once it answers /health (it may be refused: e.g.
 #                                      DHT_CLUSTER_NAME=other scripts/netns-cluster.sh add 4)
@@ -130,6 +131,27 @@ await() { # K PATH
   done
 }
 
+# waits until node K's ring holds at least N members and it has nothing left to fill: /ready
+# alone may be true earlier, for a founder alone in its first ring
+await_settled() { # K N
+  local url="http://$prefix.$1:$http_port"
+  local deadline=$(($(date +%s) + ${START_TIMEOUT:-120}))
+  local members stab
+  while :; do
+    members=$(curl -sf --max-time 2 "$url/cluster/ring" | grep -o '"members":\[[^]]*\]' \
+      | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l || true)
+    stab=$(curl -sf --max-time 2 "$url/cluster/stabilization" || true)
+    if [ "${members:-0}" -ge "$2" ] && [[ "$stab" == *'"settled":true'* ]]; then
+      return 0
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "node$1 has not settled on a ring of $2 in time; see $url/cluster/ring" >&2
+      exit 1
+    fi
+    sleep 0.2 # pacing between polls; the deadline bounds the wait
+  done
+}
+
 case "$cmd" in
   start)
     n=${2:-}
@@ -155,6 +177,7 @@ case "$cmd" in
     done
     for k in $(seq 1 "$n"); do
       await "$k" /ready
+      await_settled "$k" "$n"
       echo "node$k  http://$prefix.$k:$http_port  cluster $prefix.$k:$cluster_port  pid $(cat "$state/node$k.pid")"
     done
     ;;
