@@ -222,6 +222,31 @@ class RingActorTest {
     assertEquals(4, n.store.load().epoch());
   }
 
+  /**
+   * Rings are built per committed epoch, never per membership event: a node joining a 1,000-member
+   * cluster hears of every member one event at a time and builds no ring for any of them, then one
+   * when it catches up with the cluster's epoch.
+   */
+  @Test
+  void aJoinerHearingOfAThousandMembersBuildsOneRingWhenItCatchesUpAndNoneBefore() {
+    Node n = new Node(SETTINGS, RingStateStore.inMemory());
+    List<RingMember> members = new ArrayList<>(List.of(rm("node2")));
+    for (int i = 6; i < 1006; i++) { // beyond node2..node5, whose probes the actor may write to
+      n.ring.tell(joined("node" + i));
+      members.add(rm("node" + i));
+    }
+    assertEquals(0, n.status().epoch()); // every event handled, none of them built a ring
+    n.snapshots.expectNoMessage(Duration.ofMillis(20));
+    n.tell(
+        new RingMessage.EpochState(
+            rm("node2"), 7, RingConfig.stable(members, Map.of(), "test", "node2")));
+    RingSnapshot snapshot = n.snapshots.receiveMessage();
+    assertEquals(7, snapshot.epoch());
+    assertEquals(1001, snapshot.ring().members().size());
+    assertSame(snapshot.ring(), snapshot.next(), "a stable epoch: one ring built, not two");
+    n.snapshots.expectNoMessage(Duration.ofMillis(50));
+  }
+
   @Test
   void theLeaderProposesAJoinMovesReadsOnlyAfterTheGainerReportedItsFillThenFinishes() {
     Node n = new Node(FOUNDING, RingStateStore.inMemory());
