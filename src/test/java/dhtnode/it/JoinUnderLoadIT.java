@@ -27,7 +27,7 @@ class JoinUnderLoadIT {
       long epoch = Nemesis.ring(cluster, 1).path("epoch").asLong();
       List<String> hot =
           List.of("hot-0", "hot-1", "hot-2", "hot-3", "hot-4", "hot-5", "hot-6", "hot-7");
-      RegisterClients clients = new RegisterClients(cluster, hot, ALL, 6, true);
+      RegisterClients clients = new RegisterClients(cluster, hot, ALL, 4, true);
       List<Linearizability.Op> history;
       long joinMillis;
       try {

@@ -64,7 +64,7 @@ class PartitionIT {
     List<String> keys = new ArrayList<>(minorityKeys);
     keys.addAll(majorityKeys);
 
-    RegisterClients clients = new RegisterClients(cluster, keys, ALL, 6, true);
+    RegisterClients clients = new RegisterClients(cluster, keys, ALL, 4, true);
     Map<Integer, Long> epochs;
     Map<Integer, Long> fetched;
     long split;
@@ -150,7 +150,7 @@ class PartitionIT {
     int cut = 1; // the seed and ring leader
     Set<Integer> others = Set.of(2, 3, 4, 5);
     List<String> keys = Nemesis.keysWhere(cluster, 2, "c", 8, r -> true);
-    RegisterClients clients = new RegisterClients(cluster, keys, ALL, 6, true);
+    RegisterClients clients = new RegisterClients(cluster, keys, ALL, 4, true);
     Map<Integer, Long> epochs;
     Map<Integer, Long> fetched;
     long isolated;

@@ -36,7 +36,7 @@ class ReplicationIT {
       }
 
       List<String> keys = List.of("k0", "k1", "k2", "k3", "k4", "k5");
-      RegisterClients clients = new RegisterClients(cluster, keys, 5, 6);
+      RegisterClients clients = new RegisterClients(cluster, keys, 5, 4);
       TimeUnit.SECONDS.sleep(8); // a fixed stretch of load, not a wait for a condition
       List<Linearizability.Op> history = clients.stop();
 

@@ -29,7 +29,7 @@ class SplitBrainIT {
       Set<Integer> left = Set.of(1, 2);
       Set<Integer> right = Set.of(3, 4);
       List<String> keys = Nemesis.keysWhere(cluster, 1, "s", 8, r -> true);
-      RegisterClients clients = new RegisterClients(cluster, keys, ALL, 6, true);
+      RegisterClients clients = new RegisterClients(cluster, keys, ALL, 4, true);
       Map<Integer, Long> epochs;
       long split;
       long healed;
