@@ -121,7 +121,7 @@ class StabilizationIT {
   void afterAKillEveryKeyIsBackOnItsLiveReplicasAndSurvivesASecondKillAndAFullRestart()
       throws Exception {
     // removal-delay shortened from 30 s: this test is about re-replication, not about the delay
-    try (ProcessCluster cluster = new ProcessCluster("dht.ring.removal-delay = 10s")) {
+    try (ProcessCluster cluster = new ProcessCluster("dht.ring.removal-delay = 5s")) {
       cluster.script("scripts/start-cluster.sh", "5");
       load(cluster, 5);
 
