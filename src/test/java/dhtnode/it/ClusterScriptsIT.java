@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The README's promise, end to end: scripts/start-cluster.sh brings up three node processes, CRUD
  * works on each, and after stop-cluster.sh and a new start every value is still there; then every
- * scripts/dhtctl command against that cluster.
+ * scripts/dhtctl command against that cluster, and the live cluster page in a browser ({@link
+ * ClusterPage}).
  */
 class ClusterScriptsIT {
 
@@ -44,6 +45,7 @@ class ClusterScriptsIT {
       }
 
       dhtctlAnswersForTheCluster(cluster);
+      ClusterPage.showsTheClusterLiveAndAKilledNodeTurnsDead(cluster); // last: it kills node3
     }
   }
 
