@@ -76,24 +76,8 @@ class StartupIT {
             + dir
             + "/data\" }\n"
             + "dht.replication { factor = 3, read-quorum = 1, write-quorum = 2 }\n");
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    "java",
-                    "-Dconfig.file=" + conf,
-                    "-jar",
-                    Path.of("target/dht-node.jar").toAbsolutePath().toString()))
-            .redirectErrorStream(true)
-            .start();
-    try {
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the node exits instead of running");
-      String out = new String(p.getInputStream().readAllBytes()).trim();
-      assertEquals(2, p.exitValue(), out);
-      assertEquals(1, out.lines().count(), out);
-      assertTrue(
-          out.contains("dht.replication.read-quorum") && out.contains("refusing to start"), out);
-    } finally {
-      p.destroyForcibly();
-    }
+    String out = refused(conf);
+    assertTrue(
+        out.contains("dht.replication.read-quorum") && out.contains("refusing to start"), out);
   }
 }
