@@ -113,43 +113,49 @@ start_node() { # K
   echo $! >"$state/node$k.pid"
 }
 
-# waits until node K answers PATH with 200, or fails showing its log
-await() { # K PATH
-  local k=$1 url="http://$prefix.$1:$http_port$2"
+# polls CHECK ARGS... until it succeeds, while node K runs, within START_TIMEOUT; else fails
+# saying WHAT did not happen and showing the node's log if it exited
+await_check() { # K WHAT CHECK ARGS...
+  local k=$1 what=$2
+  shift 2
   local deadline=$(($(date +%s) + ${START_TIMEOUT:-120}))
-  until curl -sf -o /dev/null --max-time 2 "$url"; do
+  until "$@"; do
     if ! alive "$(cat "$state/node$k.pid")"; then
       echo "node$k exited during start; last lines of $state/node$k.log:" >&2
       tail -n 20 "$state/node$k.log" >&2
       exit 1
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "node$k did not answer $url in time; see $state/node$k.log" >&2
+      echo "node$k $what in time; see $state/node$k.log" >&2
       exit 1
     fi
     sleep 0.2 # pacing between polls; the deadline bounds the wait
   done
 }
 
-# waits until node K's ring holds at least N members and it has nothing left to fill: /ready
-# alone may be true earlier, for a founder alone in its first ring
+answers() { # URL: 200 from it
+  curl -sf -o /dev/null --max-time 2 "$1"
+}
+
+# node K's ring holds at least N members and it has nothing left to fill: /ready alone may be
+# true earlier, for a founder alone in its first ring
+settled() { # K N
+  local url="http://$prefix.$1:$http_port" members stab
+  members=$(curl -sf --max-time 2 "$url/cluster/ring" | grep -o '"members":\[[^]]*\]' \
+    | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l || true)
+  stab=$(curl -sf --max-time 2 "$url/cluster/stabilization" || true)
+  [ "${members:-0}" -ge "$2" ] && [[ "$stab" == *'"settled":true'* ]]
+}
+
+# waits until node K answers PATH with 200
+await() { # K PATH
+  local url="http://$prefix.$1:$http_port$2"
+  await_check "$1" "did not answer $url" answers "$url"
+}
+
+# waits until node K is settled in a ring of at least N
 await_settled() { # K N
-  local url="http://$prefix.$1:$http_port"
-  local deadline=$(($(date +%s) + ${START_TIMEOUT:-120}))
-  local members stab
-  while :; do
-    members=$(curl -sf --max-time 2 "$url/cluster/ring" | grep -o '"members":\[[^]]*\]' \
-      | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l || true)
-    stab=$(curl -sf --max-time 2 "$url/cluster/stabilization" || true)
-    if [ "${members:-0}" -ge "$2" ] && [[ "$stab" == *'"settled":true'* ]]; then
-      return 0
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "node$1 has not settled on a ring of $2 in time; see $url/cluster/ring" >&2
-      exit 1
-    fi
-    sleep 0.2 # pacing between polls; the deadline bounds the wait
-  done
+  await_check "$1" "has not settled on a ring of $2 (see /cluster/ring)" settled "$1" "$2"
 }
 
 case "$cmd" in
