@@ -25,6 +25,8 @@
 # Then e.g.: scripts/dhtctl --node 10.233.0.1:8000 status
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/cluster-lib.sh
+. "$root/scripts/cluster-lib.sh"
 state=${NETNS_STATE:-$root/run/netns}
 cmd=${1:-}
 
@@ -140,11 +142,8 @@ answers() { # URL: 200 from it
 # node K's ring holds at least N members and it has nothing left to fill: /ready alone may be
 # true earlier, for a founder alone in its first ring
 settled() { # K N
-  local url="http://$prefix.$1:$http_port" members stab
-  members=$(curl -sf --max-time 2 "$url/cluster/ring" | grep -o '"members":\[[^]]*\]' \
-    | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l || true)
-  stab=$(curl -sf --max-time 2 "$url/cluster/stabilization" || true)
-  [ "${members:-0}" -ge "$2" ] && [[ "$stab" == *'"settled":true'* ]]
+  local url="http://$prefix.$1:$http_port"
+  [ "$(ring_size "$url")" -ge "$2" ] && is_settled "$url"
 }
 
 # waits until node K answers PATH with 200

@@ -7,6 +7,8 @@
 # Env: JAVA_OPTS (default "-Xms64m -Xmx512m"), START_TIMEOUT seconds (default 120).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/cluster-lib.sh
+. "$root/scripts/cluster-lib.sh"
 n=${1:-3}
 if ! [[ "$n" =~ ^[1-8]$ ]]; then
   echo "usage: $0 [N]   (N = number of nodes, 1..8; conf/node1.conf .. conf/node8.conf)" >&2
@@ -84,12 +86,9 @@ for k in $(seq 1 "$n"); do
 done
 
 # the cluster serves quorum requests once every node's ring holds every started node
-ring_size() { # port -> number of members in that node's ring
-  curl -sf "http://127.0.0.1:$1/cluster/ring" | grep -o '"members":\[[^]]*\]' | sed 's/"members"://' | grep -o '"[^"]*"' | wc -l
-}
 for k in $(seq 1 "$n"); do
   port=$(http_port "$k")
-  until [ "$(ring_size "$port")" -ge "$n" ]; do
+  until [ "$(ring_size "http://127.0.0.1:$port")" -ge "$n" ]; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "node$k does not see all $n nodes in its ring yet; see run/node$k.log and /cluster/members" >&2
       exit 1
@@ -113,8 +112,7 @@ done
 # ... and once every node is at a stable ring epoch with nothing left to fill
 for k in $(seq 1 "$n"); do
   port=$(http_port "$k")
-  # captured first: under pipefail, grep -q closing the pipe early would fail curl
-  until [[ "$(curl -sf "http://127.0.0.1:$port/cluster/stabilization" || true)" == *'"settled":true'* ]]; do
+  until is_settled "http://127.0.0.1:$port"; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "node$k is still filling ranges; see run/node$k.log and /cluster/stabilization" >&2
       exit 1
