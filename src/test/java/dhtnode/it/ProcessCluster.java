@@ -16,6 +16,7 @@ import java.util.stream.Stream;
  */
 final class ProcessCluster implements NodeHttp, AutoCloseable {
   final Path home;
+  private final double testJvmCpuAtStart;
 
   /**
    * Which of the test JVMs running process tests side by side this is (1, 2, ...; failsafe's fork
@@ -44,6 +45,7 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
    */
   ProcessCluster(String extraConf) throws IOException {
     assertPortsFree();
+    testJvmCpuAtStart = testJvmCpuSeconds();
     Path project = Path.of("").toAbsolutePath();
     home = Files.createTempDirectory("dht-it-");
     copyTree(project.resolve("scripts"), home.resolve("scripts"));
@@ -63,9 +65,18 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     copyWithAttributes(project.resolve("target/dht-node.jar"), home.resolve("target/dht-node.jar"));
   }
 
-  /** A copy with the same modification time, so the class-data-sharing archive still fits it. */
+  /**
+   * The jar (or any file) at {@code to} as it is at {@code from}, same size and modification time,
+   * so the class-data-sharing archive still fits it: a hard link where both are on one file system
+   * (the jar is 76 MB, and the suite makes some twenty clusters), else a copy. Nothing writes to a
+   * cluster's jar, so sharing the file is safe.
+   */
   static void copyWithAttributes(Path from, Path to) throws IOException {
-    Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+    try {
+      Files.createLink(to, from);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+    }
   }
 
   /**
@@ -191,6 +202,15 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     }
   }
 
+  /** CPU seconds this test JVM has used so far (its clients, checkers and JIT included). */
+  private static double testJvmCpuSeconds() {
+    return ProcessHandle.current()
+        .info()
+        .totalCpuDuration()
+        .map(d -> d.toMillis() / 1000.0)
+        .orElse(0.0);
+  }
+
   /** CPU seconds (user and system) the given processes have used so far, from /proc. */
   static double cpuSeconds(List<Long> pids) {
     long ticks = 0;
@@ -235,8 +255,9 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
     List<ProcessHandle> killed = new ArrayList<>();
     List<Long> pids = livePids();
     System.out.printf(
-        "[it] %6.1f s  CPU used by the %d nodes still running at the end%n",
-        cpuSeconds(pids), pids.size());
+        "[it] %6.1f s  CPU used by the %d nodes still running at the end,"
+            + " %.1f s by this test JVM since the cluster was made%n",
+        cpuSeconds(pids), pids.size(), testJvmCpuSeconds() - testJvmCpuAtStart);
     for (long pid : pids) {
       ProcessHandle.of(pid)
           .ifPresent(
