@@ -58,10 +58,13 @@ class PauseIT {
       AtomicBoolean polling = new AtomicBoolean(true);
       ExecutorService pollers = Executors.newFixedThreadPool(ALL.size());
       List<Future<?>> polls = new ArrayList<>();
-      // three clients, about 60 quorum requests a second: with six (about 115 a second) the five
-      // nodes took a whole core of the two for the 3.5 minutes, and the other test JVM starved
+      // three clients, each starting a quorum request every 50 ms at most: 60 a second, whatever
+      // the machine. Unpaced, six clients (about 115 a second) took a whole core of the two for
+      // the 3.5 minutes and starved the other test JVM, and three still sent as many as ran
+      // (60-75 a second in CI, about 14,000 requests); the nodes' CPU goes with the count.
       RegisterClients clients =
-          new RegisterClients(cluster, List.of("p0", "p1", "p2", "p3", "p4", "p5"), ALL, 3, false);
+          new RegisterClients(
+              cluster, List.of("p0", "p1", "p2", "p3", "p4", "p5"), ALL, 3, false, 50);
       List<Linearizability.Op> history;
       long start = System.nanoTime();
       try {

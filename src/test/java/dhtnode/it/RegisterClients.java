@@ -35,6 +35,7 @@ final class RegisterClients {
   private final List<String> keys;
   private final List<Integer> nodes;
   private final boolean uniqueWrites;
+  private final long paceMs;
   private final List<Linearizability.Op> history = Collections.synchronizedList(new ArrayList<>());
   private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, String> acknowledgedUnique = new ConcurrentHashMap<>();
@@ -50,7 +51,22 @@ final class RegisterClients {
   /** Starts {@code clients} threads against the given nodes. */
   RegisterClients(
       NodeHttp cluster, List<String> keys, List<Integer> nodes, int clients, boolean uniqueWrites) {
+    this(cluster, keys, nodes, clients, uniqueWrites, PACE_MS);
+  }
+
+  /**
+   * Starts {@code clients} threads against the given nodes, each starting an operation at most
+   * every {@code paceMs} ms.
+   */
+  RegisterClients(
+      NodeHttp cluster,
+      List<String> keys,
+      List<Integer> nodes,
+      int clients,
+      boolean uniqueWrites,
+      long paceMs) {
     this.cluster = cluster;
+    this.paceMs = paceMs;
     this.keys = keys;
     this.nodes = List.copyOf(nodes);
     this.uniqueWrites = uniqueWrites;
@@ -116,7 +132,7 @@ final class RegisterClients {
   static final long PACE_MS = Long.getLong("dht.it.client-pace-ms", 25);
 
   private void pace(long callNanos) {
-    long next = callNanos + TimeUnit.MILLISECONDS.toNanos(PACE_MS);
+    long next = callNanos + TimeUnit.MILLISECONDS.toNanos(paceMs);
     long wait = next - System.nanoTime();
     if (wait > 0 && running.get()) {
       try {
