@@ -27,20 +27,25 @@ import org.junit.jupiter.api.TestMethodOrder;
  * whole time; every scenario checks the whole history for linearizability and that every
  * acknowledged write reads back at quorum afterwards.
  *
- * <p>The removal delay is 20 s instead of 30 s to keep the suite short: the 15 s split is still
- * shorter than it (SWIM needs about 3 s to declare the other side DEAD, so the split's DEAD stretch
- * is about 12 s), and the permanent failure waits for it once.
+ * <p>The removal delay is 15 s instead of 30 s to keep the suite short: the 10 s split is still
+ * shorter than it (SWIM needs about 3 s to declare the other side DEAD and 2-3 s after the heal to
+ * see it ALIVE again, so a node is DEAD for about 10 s of the 15), and the permanent failure waits
+ * for it once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PartitionIT {
   static final List<Integer> ALL = List.of(1, 2, 3, 4, 5);
+
+  /** How long the 2|3 split is held: 5 s less than the removal delay (see above). */
+  static final int SPLIT_SECONDS = 10;
+
   NetnsCluster cluster;
 
   @BeforeAll
   void start() throws Exception {
     NetnsCluster.assumeAvailable();
-    cluster = new NetnsCluster("PartitionIT", 5, "dht.ring.removal-delay = 20s");
+    cluster = new NetnsCluster("PartitionIT", 5, "dht.ring.removal-delay = 15s");
     cluster.start(ALL);
   }
 
@@ -79,7 +84,7 @@ class PartitionIT {
       cluster.partition(minority, majority);
       split = System.nanoTime();
       TimeUnit.SECONDS.sleep(
-          15); // the split is held for a fixed 15 s: shorter than the removal delay
+          SPLIT_SECONDS); // the split is held for a fixed time: shorter than the removal delay
       healed = System.nanoTime();
       cluster.heal();
       healToServing = Nemesis.awaitServing(cluster, ALL, keys, 60);
@@ -95,8 +100,9 @@ class PartitionIT {
     long[] majorityOther = Nemesis.served(requests, majority, minorityKeys, split, healed);
     String measured =
         String.format(
-            "2|3 split for 15 s: minority {1,2} served %d of %d requests for keys whose quorum it holds and %d of %d for the others;"
+            "2|3 split for %d s: minority {1,2} served %d of %d requests for keys whose quorum it holds and %d of %d for the others;"
                 + " majority {3,4,5} served %d of %d for its keys and %d of %d for the others; heal to every node serving: %d ms",
+            SPLIT_SECONDS,
             minorityOwn[0],
             minorityOwn[1],
             minorityOther[0],
