@@ -2,7 +2,9 @@
 # Benchmarks dht-node with wrk: write (100% PUT), read (100% GET of preloaded keys) and mixed
 # (50/50) workloads, 10,000 keys of 100 bytes, at 16 and 64 connections, each after a warm-up,
 # all load sent to one node. Prints req/s, p50, p99 and errors per workload and appends one row
-# per workload to docs/benchmarks.md (with the git commit and the durability mode). After each
+# per workload to docs/benchmarks.md (with the git commit and the durability mode). Every key is
+# written once before anything is measured, counted: the run stops unless all KEYS writes got a
+# 2xx. After each
 # dht run it prints the SWIM suspicions and deaths every member counted during it (the change of
 # dht_swim_suspicions_total and dht_swim_deaths_total on each node's /metrics), and their totals
 # at the end: on a healthy cluster both stay 0.
@@ -115,13 +117,18 @@ fi
 script_of() { [ "$1" = etcd ] && echo "$BENCH_DIR/etcd.lua" || echo "$BENCH_DIR/kv.lua"; }
 url_of() { [ "$1" = etcd ] && echo "$etcd_url" || echo "$url"; }
 
-preload() { # system: every key written once, in order, by one thread
-  local out errs
-  out=$(BENCH_PRELOAD=1 BENCH_READ_RATIO=0 wrk -t1 -c8 -d600s -s "$(script_of "$1")" "$(url_of "$1")" 2>&1 || true)
-  if ! grep -q '^preload:' <<<"$out"; then
-    echo "preload of $1 did not finish in 600 s:" >&2; echo "$out" >&2; exit 1
+preload() { # system: every key written once, in order, by one thread; every write must get a 2xx
+  local out answered ok
+  out=$(BENCH_PRELOAD=1 BENCH_READ_RATIO=0 wrk -t1 -c8 -d300s --timeout 10s -s "$(script_of "$1")" "$(url_of "$1")" 2>&1 || true)
+  read -r answered ok < <(sed -n 's/^preload: \([0-9]*\) answered, \([0-9]*\) 2xx.*/\1 \2/p' <<<"$out") || true
+  if [ -z "${answered:-}" ]; then
+    echo "preload of $1 did not finish in 300 s:" >&2; echo "$out" >&2; exit 1
   fi
-  echo "preloaded $BENCH_KEYS keys of $BENCH_VALUE_BYTES bytes into $1 ($(sed -n 's/^preload: //p' <<<"$out"))"
+  if [ "$answered" -ne "$BENCH_KEYS" ] || [ "$ok" -ne "$BENCH_KEYS" ]; then
+    echo "preload of $1 failed: $(grep '^preload:' <<<"$out"), of $BENCH_KEYS writes; not measuring reads of keys that may be missing" >&2
+    exit 1
+  fi
+  echo "preloaded $1: $ok of $BENCH_KEYS keys of $BENCH_VALUE_BYTES bytes written, each answered 2xx"
 }
 
 error_count() { # wrk output -> non-2xx responses + socket errors
