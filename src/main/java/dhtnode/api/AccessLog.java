@@ -1,24 +1,20 @@
 package dhtnode.api;
 
 import akka.http.javadsl.model.HttpRequest;
-import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
 import akka.http.scaladsl.model.IllegalUriException;
-import akka.japi.function.Function;
 import dhtnode.common.Consistency;
 import java.util.Locale;
-import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 
 /**
  * The optional access log: one DEBUG line per request on the logger {@value #LOGGER}, as {@code PUT
- * /d/greeting 200 1.84ms consistency=quorum} (method, raw path, status, duration from the request
- * reaching the routes to the response, and for {@code /d/} the consistency level asked for or the
- * default; {@code -} for other paths). Off unless that logger is at DEBUG (logback.xml: {@code
- * DHT_ACCESS_LOG=DEBUG}); the level is read when the routes are built, so a node without it pays
- * nothing per request.
+ * /d/greeting 200 1.84ms consistency=quorum} (method, raw path, status, duration from routing to
+ * the response, and for {@code /d/} the consistency level asked for or the default; {@code -} for
+ * other paths). Off unless that logger is at DEBUG (logback.xml: {@code DHT_ACCESS_LOG=DEBUG}); the
+ * level is read when the routes are built, so a node without it pays nothing per request.
  */
 final class AccessLog extends AllDirectives {
   /** The access log's logger name. */
@@ -49,24 +45,6 @@ final class AccessLog extends AllDirectives {
               },
               () -> route);
         });
-  }
-
-  /** {@code handler} logging each answer, or {@code handler} itself when the log is off. */
-  Function<HttpRequest, CompletionStage<HttpResponse>> around(
-      Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-    if (!log.isDebugEnabled()) {
-      return handler;
-    }
-    return request -> {
-      long start = System.nanoTime();
-      return handler
-          .apply(request)
-          .thenApply(
-              response -> {
-                log.debug(line(request, response.status().intValue(), System.nanoTime() - start));
-                return response;
-              });
-    };
   }
 
   String line(HttpRequest request, int status, long nanos) {

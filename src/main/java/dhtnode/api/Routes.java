@@ -11,7 +11,6 @@ import akka.http.javadsl.model.HttpMethod;
 import akka.http.javadsl.model.HttpMethods;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
-import akka.http.javadsl.model.RequestEntity;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.server.AllDirectives;
@@ -38,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -113,21 +111,13 @@ public final class Routes extends AllDirectives {
     return route(LoggerFactory.getLogger(AccessLog.LOGGER), more);
   }
 
-  /**
-   * {@link #route(Route...)} with the access log on {@code accessLog}. Bound, it serves data
-   * requests through {@link #serveData} as a plain request handler function and the rest through
-   * the routing DSL (see {@link DataPathFirst}); the DSL view serves data the same way.
-   */
+  /** {@link #route(Route...)} with the access log on {@code accessLog}. */
   Route route(Logger accessLog, Route... more) {
     Route data =
         extractRequest(
             request ->
                 KeyPath.rawDataPath(request)
-                    .map(
-                        encodedKey ->
-                            dataResponse(request, encodedKey)
-                                .<Route>map(this::completeWithFuture)
-                                .orElseGet(this::otherMethod))
+                    .map(encodedKey -> dataRoute(request, encodedKey))
                     .orElseGet(this::reject));
     Route[] rest = Arrays.copyOf(more, more.length + 1);
     rest[more.length] = path("health", () -> get(this::health));
@@ -136,47 +126,27 @@ public final class Routes extends AllDirectives {
     RejectionHandler rejections = rejectionHandler();
     Route handled = handleRejections(rejections, () -> all);
     Route safe = handleExceptions(exceptionHandler(), () -> handled);
-    AccessLog log = new AccessLog(accessLog, replication.defaultConsistency);
     // outermost, so the log shows the status the client gets, rejections and errors included
-    return new DataPathFirst(log.around(safe), safe, this::serveData, log);
-  }
-
-  /**
-   * A data request's response without the routing DSL, or empty for a request that is not one
-   * ({@code /d/...} with another method included: the DSL answers those with 405). Never fails: an
-   * unexpected error is the same JSON 500 as the DSL's exception handler gives.
-   */
-  private Optional<CompletionStage<HttpResponse>> serveData(HttpRequest request) {
-    Optional<String> encodedKey = KeyPath.rawDataPath(request);
-    if (encodedKey.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return dataResponse(request, encodedKey.get())
-          .map(response -> response.exceptionally(this::internalError));
-    } catch (RuntimeException e) {
-      return Optional.of(CompletableFuture.completedFuture(internalError(e)));
-    }
+    return new AccessLog(accessLog, replication.defaultConsistency).around(safe);
   }
 
   /**
    * Dispatches on the method directly: the routing DSL's parameter and method directives cost a
-   * measurable share of every request (docs/benchmarks.md). Empty for other methods, which the
-   * directives reject the usual way (405 naming the allowed ones).
+   * measurable share of every request (docs/benchmarks.md). Other methods go through the directives
+   * so they are rejected the usual way (405 naming the allowed ones).
    */
-  private Optional<CompletionStage<HttpResponse>> dataResponse(
-      HttpRequest request, String encodedKey) {
+  private Route dataRoute(HttpRequest request, String encodedKey) {
     String key;
     try {
       key = KeyPath.decode(encodedKey, settings.maxKeyBytes);
     } catch (KeyPath.BadKey e) {
-      return answer(KeyPath.badKeyResponse(e));
+      return complete(KeyPath.badKeyResponse(e));
     }
     Optional<String> level;
     try {
       level = request.getUri().query().get("consistency");
     } catch (IllegalUriException e) {
-      return answer(
+      return complete(
           ErrorBody.response(
               StatusCodes.BAD_REQUEST,
               "bad_query",
@@ -184,7 +154,7 @@ public final class Routes extends AllDirectives {
     }
     Optional<Consistency> consistency = parseConsistency(level);
     if (consistency.isEmpty()) {
-      return answer(
+      return complete(
           ErrorBody.response(
               StatusCodes.BAD_REQUEST,
               "bad_consistency",
@@ -194,46 +164,45 @@ public final class Routes extends AllDirectives {
     Quorum quorum = Quorum.of(replication, chosen);
     HttpMethod method = request.method();
     if (method.equals(HttpMethods.GET)) {
-      return Optional.of(coordinate(key, new Operation.Read(), quorum, chosen));
+      return completeWithFuture(coordinate(key, new Operation.Read(), quorum, chosen));
     }
     if (method.equals(HttpMethods.PUT) || method.equals(HttpMethods.POST)) {
-      return Optional.of(write(request.entity(), key, quorum, chosen));
+      return writeRoute(key, quorum, chosen);
     }
     if (method.equals(HttpMethods.DELETE)) {
-      return Optional.of(coordinate(key, new Operation.Delete(), quorum, chosen));
+      return completeWithFuture(coordinate(key, new Operation.Delete(), quorum, chosen));
     }
-    return Optional.empty();
-  }
-
-  private static Optional<CompletionStage<HttpResponse>> answer(HttpResponse response) {
-    return Optional.of(CompletableFuture.completedFuture(response));
-  }
-
-  private Route otherMethod() {
     return concat(get(this::reject), put(this::reject), post(this::reject), delete(this::reject));
   }
 
-  private CompletionStage<HttpResponse> write(
-      RequestEntity entity, String key, Quorum quorum, Consistency level) {
-    // a declared length over the limit is refused before reading a byte of the body
-    if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
-      return CompletableFuture.completedFuture(tooLarge());
-    }
-    // limitWeighted fails a chunked body with a typed exception as soon as it passes the limit
-    CompletionStage<ByteString> body =
-        entity
-            .getDataBytes()
-            .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
-            .completionTimeout(timeout)
-            .runFold(ByteString.emptyByteString(), ByteString::concat, system);
-    String type = entity.getContentType().toString();
-    return body.handle(
-            (bytes, failure) ->
-                failure != null
-                    ? CompletableFuture.completedFuture(entityFailure(failure))
-                    : coordinate(
-                        key, new Operation.Write(bytes.toArrayUnsafe(), type), quorum, level))
-        .thenCompose(response -> response);
+  private Route writeRoute(String key, Quorum quorum, Consistency level) {
+    return extractRequestEntity(
+        entity -> {
+          // a declared length over the limit is refused before reading a byte of the body
+          if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
+            return complete(tooLarge());
+          }
+          // limitWeighted fails a chunked body with a typed exception as soon as it passes the
+          // limit
+          CompletionStage<ByteString> body =
+              entity
+                  .getDataBytes()
+                  .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
+                  .completionTimeout(timeout)
+                  .runFold(ByteString.emptyByteString(), ByteString::concat, system);
+          String type = entity.getContentType().toString();
+          return onComplete(
+              body,
+              bytes ->
+                  bytes.isFailure()
+                      ? complete(entityFailure(bytes.failed().get()))
+                      : completeWithFuture(
+                          coordinate(
+                              key,
+                              new Operation.Write(bytes.get().toArrayUnsafe(), type),
+                              quorum,
+                              level)));
+        });
   }
 
   private HttpResponse tooLarge() {
@@ -416,14 +385,16 @@ public final class Routes extends AllDirectives {
   }
 
   private ExceptionHandler exceptionHandler() {
-    return ExceptionHandler.newBuilder().matchAny(e -> complete(internalError(e))).build();
-  }
-
-  private HttpResponse internalError(Throwable failure) {
-    log.error("unexpected error while serving a request", ErrorBody.unwrap(failure));
-    return ErrorBody.response(
-        StatusCodes.INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "the node hit an unexpected error; see its log");
+    return ExceptionHandler.newBuilder()
+        .matchAny(
+            e -> {
+              log.error("unexpected error while serving a request", e);
+              return complete(
+                  ErrorBody.response(
+                      StatusCodes.INTERNAL_SERVER_ERROR,
+                      "internal_error",
+                      "the node hit an unexpected error; see its log"));
+            })
+        .build();
   }
 }
