@@ -5,7 +5,8 @@
 #                                     the cluster answers a health check
 #   scripts/etcd-peer.sh stop DIR     stop them, by the pids recorded in DIR, and wait until gone
 # etcd fsyncs its Raft log on every commit: with DIR on tmpfs (/dev/shm) that costs nothing, the
-# fair peer for dht-node's default durability (RocksDB's log written, not fsynced).
+# fair peer for dht-node with fsync = off; with DIR on disk it is the peer for fsync = on.
+# bench.sh places DIR accordingly for each of its two pairs.
 # Needs etcd and etcdctl: apt-get install -y etcd-server etcd-client.
 set -euo pipefail
 cmd=${1:-}

@@ -13,7 +13,9 @@ function init(args)
 end
 
 function request()
-  local k = keys[pick_key()]
+  local i = pick_key()
+  if not i then return wrk.format("GET", PRELOAD_FILLER) end
+  local k = keys[i]
   if is_read() then
     local extra = serializable and ',"serializable":true' or ""
     return wrk.format("POST", "/v3/kv/range", headers, '{"key":"' .. k .. '"' .. extra .. '}')

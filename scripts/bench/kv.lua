@@ -8,7 +8,9 @@ local headers = { ["Content-Type"] = "application/octet-stream" }
 function init(args) seed() end
 
 function request()
-  local path = "/d/key" .. pick_key() .. query
+  local i = pick_key()
+  if not i then return wrk.format("GET", PRELOAD_FILLER) end
+  local path = "/d/key" .. i .. query
   if is_read() then
     return wrk.format("GET", path)
   end
