@@ -26,7 +26,10 @@ class CompressedWireTest {
   static final ActorTestKit testKit =
       ActorTestKit.create(
           ConfigFactory.parseString(
-                  "akka.serialization.jackson.jackson-cbor.compression { algorithm = lz4, compress-larger-than = 1 KiB }")
+                  // local: serialization needs no remoting, and application.conf's remoting would
+                  // bind the default cluster port 7000, which a running node may hold
+                  "akka.actor.provider = local\n"
+                      + "akka.serialization.jackson.jackson-cbor.compression { algorithm = lz4, compress-larger-than = 1 KiB }")
               .withFallback(ConfigFactory.load()));
 
   @AfterAll
