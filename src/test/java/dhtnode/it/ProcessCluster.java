@@ -28,13 +28,15 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
 
   /**
    * Node K listens on HTTP {@code BASE_HTTP + K - 1} and cluster port {@code BASE_CLUSTER + K - 1}:
-   * not the demo's 8000/7000, so a test never collides with a cluster a developer has running; 100
-   * higher in each further test JVM.
+   * not the demo's 8000/7000, so a test never collides with a cluster a developer has running; 10
+   * higher in each further test JVM (a cluster has at most 8 nodes). With 100 per JVM, fork K + 10
+   * took cluster ports equal to fork K's HTTP ports, so two runs 10 shifts apart collided; with 10,
+   * forks 1-100 keep HTTP in 18000-18999 and cluster ports in 17000-17999.
    */
-  static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000) + 100 * (FORK - 1);
+  static final int BASE_HTTP = Integer.getInteger("dht.it.http-base", 18000) + 10 * (FORK - 1);
 
   static final int BASE_CLUSTER =
-      Integer.getInteger("dht.it.cluster-base", 17000) + 100 * (FORK - 1);
+      Integer.getInteger("dht.it.cluster-base", 17000) + 10 * (FORK - 1);
 
   ProcessCluster() throws IOException {
     this("");
