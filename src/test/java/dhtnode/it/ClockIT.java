@@ -246,9 +246,8 @@ class ClockIT {
 
     /** Waits out the rest of {@link #PACE_MS} after an operation called at {@code callNanos}. */
     private void pace(long callNanos) throws InterruptedException {
-      long wait = callNanos + TimeUnit.MILLISECONDS.toNanos(PACE_MS) - System.nanoTime();
-      if (wait > 0 && running) {
-        TimeUnit.NANOSECONDS.sleep(wait); // pacing between operations, not a wait for a condition
+      if (running) {
+        RegisterClients.waitOutPace(callNanos, PACE_MS);
       }
     }
 

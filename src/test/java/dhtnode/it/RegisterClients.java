@@ -132,15 +132,25 @@ final class RegisterClients {
   static final long PACE_MS = Long.getLong("dht.it.client-pace-ms", 25);
 
   private void pace(long callNanos) {
-    long next = callNanos + TimeUnit.MILLISECONDS.toNanos(paceMs);
-    long wait = next - System.nanoTime();
-    if (wait > 0 && running.get()) {
-      try {
-        TimeUnit.NANOSECONDS.sleep(wait); // pacing between operations, not a wait for a condition
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        running.set(false);
-      }
+    if (!running.get()) {
+      return;
+    }
+    try {
+      waitOutPace(callNanos, paceMs);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.set(false);
+    }
+  }
+
+  /**
+   * Sleeps out the rest of {@code paceMs} after an operation called at {@code callNanos}
+   * (nanoTime), if any is left: pacing between a client's operations, not a wait for a condition.
+   */
+  static void waitOutPace(long callNanos, long paceMs) throws InterruptedException {
+    long wait = callNanos + TimeUnit.MILLISECONDS.toNanos(paceMs) - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
     }
   }
 
