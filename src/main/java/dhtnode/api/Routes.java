@@ -182,6 +182,18 @@ public final class Routes extends AllDirectives {
           if (entity.getContentLengthOption().orElse(0L) > settings.maxValueBytes) {
             return complete(tooLarge());
           }
+          String type = entity.getContentType().toString();
+          if (entity instanceof HttpEntity.Strict strict) {
+            // The server hands over a body that arrived with its headers whole (every small
+            // value): running a stream over it would spawn a stream actor and add two hops
+            // that do no work (docs/benchmarks.md, "Hops of one quorum write").
+            return completeWithFuture(
+                coordinate(
+                    key,
+                    new Operation.Write(strict.getData().toArrayUnsafe(), type),
+                    quorum,
+                    level));
+          }
           // limitWeighted fails a chunked body with a typed exception as soon as it passes the
           // limit
           CompletionStage<ByteString> body =
@@ -190,7 +202,6 @@ public final class Routes extends AllDirectives {
                   .limitWeighted(settings.maxValueBytes, chunk -> (long) chunk.size())
                   .completionTimeout(timeout)
                   .runFold(ByteString.emptyByteString(), ByteString::concat, system);
-          String type = entity.getContentType().toString();
           return onComplete(
               body,
               bytes ->

@@ -325,6 +325,24 @@ class RoutesTest {
   }
 
   @Test
+  void smallBodiesAndChunkedBodiesAreStoredByteForByte() throws Exception {
+    // a small body arrives whole with its headers (the strict path); a chunked one is streamed
+    byte[] small = "one small value".getBytes(StandardCharsets.UTF_8);
+    assertEquals(200, send("PUT", "/d/small", small, null).statusCode());
+    assertArrayEquals(small, get("/d/small").body());
+    byte[] large = new byte[300_000];
+    for (int i = 0; i < large.length; i++) {
+      large[i] = (byte) (i * 31 + 7);
+    }
+    HttpRequest chunked =
+        HttpRequest.newBuilder(URI.create(base + "/d/streamed"))
+            .PUT(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(large)))
+            .build();
+    assertEquals(200, client.send(chunked, BodyHandlers.ofByteArray()).statusCode());
+    assertArrayEquals(large, get("/d/streamed").body());
+  }
+
+  @Test
   void aChunkedValueThatGrowsPastTheLimitIs413() throws Exception {
     // ofInputStream has no known length, so the client sends Transfer-Encoding: chunked
     HttpRequest request =
