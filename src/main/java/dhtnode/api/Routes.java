@@ -69,6 +69,8 @@ public final class Routes extends AllDirectives {
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
 
   /**
+   * @param remoteReplies how other nodes' replicas answer this node's coordinators; null to have
+   *     them answer each coordinator directly (no router: tests)
    * @param clockKeeper the keeper of a reserving {@code clock}; null for one that reserves nothing
    * @param epochs told when a replica answered from a later ring epoch, so the ring catches up
    */
@@ -79,6 +81,7 @@ public final class Routes extends AllDirectives {
       ActorSystem<?> system,
       ActorRef<StorageActor.Command> storage,
       ReplicaLocator replicas,
+      ReplicaCoordinator.RemoteReplies remoteReplies,
       HybridClock clock,
       ActorRef<ClockKeeper.Command> clockKeeper,
       ReplicaCoordinator.EpochListener epochs,
@@ -99,7 +102,8 @@ public final class Routes extends AllDirectives {
             timeout,
             epochs,
             replication.epochRetryInterval,
-            metrics);
+            metrics,
+            remoteReplies);
     this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
 

@@ -28,7 +28,10 @@ import dhtnode.membership.MembershipActor;
 import dhtnode.metrics.Metrics;
 import dhtnode.replication.ClockFile;
 import dhtnode.replication.ClockKeeper;
+import dhtnode.replication.PendingRequests;
+import dhtnode.replication.ReplicaCoordinator;
 import dhtnode.replication.ReplicaDirectory;
+import dhtnode.replication.ReplyRouter;
 import dhtnode.ring.RingActor;
 import dhtnode.ring.RingMember;
 import dhtnode.ring.RingStateStore;
@@ -135,6 +138,11 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                     : StorageActor.WriteMode.PER_WRITE),
             "storage",
             DispatcherSelector.fromConfig(StorageActor.DISPATCHER));
+    // every coordinator's requests to other nodes name this one router as replyTo: see ReplyRouter
+    PendingRequests pending = new PendingRequests();
+    ReplicaCoordinator.RemoteReplies remoteReplies =
+        new ReplicaCoordinator.RemoteReplies(
+            context.spawn(ReplyRouter.create(pending), ReplyRouter.NAME), pending);
     ReplicaDirectory directory =
         new ReplicaDirectory(
             settings.name,
@@ -200,6 +208,7 @@ public final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
             context.getSystem(),
             storage,
             directory,
+            remoteReplies,
             clock,
             clockKeeper,
             RingActor.hints(ring, directory::clusterAddressOf)::observed,

@@ -2,6 +2,7 @@ package dhtnode.replication;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -33,10 +34,14 @@ import java.util.Objects;
  * Coordinates one client request on a key against the key's own replicas (no sloppy quorum),
  * talking to each replica's {@link StorageActor} directly. Spawned per request, it answers its
  * {@link Run#replyTo} exactly once with a {@link Result} and then stops. Every replica request
- * carries a tag naming the replica and the step it belongs to, and every replica answers the same
- * message adapter echoing that tag, so a request costs one message each way and no temporary actor
- * or timer per replica. Everything is bounded by the request timeout: one timer ends the request at
- * the deadline, so a silent replica costs nothing but its place in the quorum.
+ * carries a tag naming the replica and the step it belongs to, and every replica's answer reaches
+ * the same message adapter echoing that tag, so a request costs one message each way and no
+ * temporary actor or timer per replica. The local replica answers the adapter directly; a remote
+ * one answers this node's {@link ReplyRouter}, which finds the adapter by the request id the
+ * coordinator registered in {@link PendingRequests} before its first remote request (see {@link
+ * RemoteReplies}), so no request names a per-request actor on the wire; the registration ends when
+ * the coordinator stops, however it stops. Everything is bounded by the request timeout: one timer
+ * ends the request at the deadline, so a silent replica costs nothing but its place in the quorum.
  *
  * <p>Reads ask all N replicas, wait for R answers, pick the newest version (tombstones included)
  * and, before answering, make it present on W replicas by writing it back to the stale ones
@@ -152,6 +157,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param epochs told when a replica is at a later epoch than this node, so the ring catches up
    * @param retryInterval how long after a fenced attempt to look at the ring again
    * @param metrics where read repairs and timeouts are counted
+   * @param remoteReplies how remote replicas answer: through this node's {@link ReplyRouter}; null
+   *     (tools, tests) to have them answer each coordinator's own adapter, as the local one does
    */
   public record Node(
       ReplicaLocator locator,
@@ -161,7 +168,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       Duration timeout,
       EpochListener epochs,
       Duration retryInterval,
-      Metrics metrics) {
+      Metrics metrics,
+      RemoteReplies remoteReplies) {
     public Node {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(nodeName, "nodeName");
@@ -187,7 +195,19 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
           timeout,
           EpochListener.IGNORE,
           Duration.ofMillis(20),
-          metrics);
+          metrics,
+          null);
+    }
+  }
+
+  /**
+   * This node's {@link ReplyRouter} and the table it reads: a coordinator registers there and names
+   * the router as the {@code replyTo} of its requests to other nodes.
+   */
+  public record RemoteReplies(ActorRef<Reply> router, PendingRequests pending) {
+    public RemoteReplies {
+      Objects.requireNonNull(router, "router");
+      Objects.requireNonNull(pending, "pending");
     }
   }
 
@@ -268,8 +288,17 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final Duration timeout;
   private final Metrics metrics;
 
-  /** Where every replica answers; the tag in each reply tells them apart. */
+  /** Where every replica's answer arrives; the tag in each reply tells them apart. */
   private final ActorRef<Reply> replies;
+
+  /** The router remote replicas answer, and where this coordinator registers; null: none. */
+  private final RemoteReplies remoteReplies;
+
+  /**
+   * This coordinator's id in {@link RemoteReplies#pending}, from its first remote request until it
+   * stops; {@link PendingRequests#NONE} before (and without a router).
+   */
+  private long request = PendingRequests.NONE;
 
   private Phase phase = Phase.WAITING_FOR_RUN;
   private ActorRef<Result> replyTo;
@@ -340,6 +369,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     this.timeout = node.timeout();
     this.metrics = node.metrics();
     this.replies = context.messageAdapter(Reply.class, Answered::new);
+    this.remoteReplies = node.remoteReplies();
   }
 
   /** The meter an operation is counted under. */
@@ -357,6 +387,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
         .onMessageEquals(Retry.INSTANCE, this::onRetry)
         .onMessageEquals(ClockReserved.INSTANCE, this::onClockReserved)
+        .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
@@ -935,17 +966,45 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   }
 
   private void sendGet(int replica, Step step) {
-    replicas
-        .get(replica)
-        .storage()
-        .tell(new Get(key, placement.epoch(), expectReply(replica, step), replies));
+    Replica to = replicas.get(replica);
+    ActorRef<Reply> answerTo = repliesFrom(to); // first: it may register this coordinator's id
+    to.storage()
+        .tell(new Get(key, placement.epoch(), expectReply(replica, step), request, answerTo));
   }
 
   private void sendPut(int replica, Versioned value, Step step) {
-    replicas
-        .get(replica)
-        .storage()
-        .tell(new Put(key, value, placement.epoch(), expectReply(replica, step), replies));
+    Replica to = replicas.get(replica);
+    ActorRef<Reply> answerTo = repliesFrom(to);
+    to.storage()
+        .tell(
+            new Put(key, value, placement.epoch(), expectReply(replica, step), request, answerTo));
+  }
+
+  /**
+   * Where {@code replica} answers: a remote one this node's router, which finds this coordinator by
+   * its request id (registered here, before the first remote request), so the message carries the
+   * same ref for every request; the local one the adapter itself, since nothing is serialized and
+   * the router's hop would only cost.
+   */
+  private ActorRef<Reply> repliesFrom(Replica replica) {
+    if (!replica.remote() || remoteReplies == null) {
+      return replies;
+    }
+    if (request == PendingRequests.NONE) {
+      request = remoteReplies.pending().add(replies);
+    }
+    return remoteReplies.router();
+  }
+
+  /**
+   * Whether it answered, reached its deadline, failed or was stopped from outside: the router hands
+   * nothing here any more, and the table keeps only live coordinators.
+   */
+  private Behavior<Command> onPostStop() {
+    if (request != PendingRequests.NONE) {
+      remoteReplies.pending().remove(request);
+    }
+    return this;
   }
 
   /** Marks the reply of {@code replica} at {@code step} as awaited and returns its tag. */

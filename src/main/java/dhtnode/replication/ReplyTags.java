@@ -1,9 +1,7 @@
 package dhtnode.replication;
 
-import dhtnode.storage.StorageActor;
-import dhtnode.storage.StorageActor.ReadResult;
 import dhtnode.storage.StorageActor.Reply;
-import dhtnode.storage.StorageActor.WriteResult;
+import dhtnode.storage.StorageActor.TaggedReply;
 
 /**
  * The tags a {@link ReplicaCoordinator} puts on its replica requests, and which of them still wait
@@ -85,21 +83,6 @@ final class ReplyTags {
 
   /** The tag a replica echoed, or -1 for a reply that carries none. */
   static int tagOf(Reply reply) {
-    if (reply instanceof ReadResult r) {
-      return r.tag();
-    }
-    if (reply instanceof WriteResult w) {
-      return w.tag();
-    }
-    if (reply instanceof StorageActor.PendingReplica p) {
-      return p.tag();
-    }
-    if (reply instanceof StorageActor.StorageFailed f) {
-      return f.tag();
-    }
-    if (reply instanceof StorageActor.WrongEpoch w) {
-      return w.tag();
-    }
-    return -1;
+    return reply instanceof TaggedReply t ? t.tag() : -1;
   }
 }

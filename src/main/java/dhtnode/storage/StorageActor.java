@@ -50,12 +50,24 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   /**
    * A coordinator's read at ring {@code epoch}: answered only if this node is at the same epoch
-   * (else {@link WrongEpoch}). {@code tag} is echoed in the reply, so one message adapter can tell
-   * apart the replies to many requests (the coordinator's replica and phase); callers that ask one
-   * at a time leave it 0.
+   * (else {@link WrongEpoch}). {@code tag} and {@code request} are echoed in the reply (see {@link
+   * TaggedReply}): the tag lets one message adapter tell apart the replies to many requests (the
+   * coordinator's replica and phase), the request id lets one long-lived actor on the coordinator's
+   * node hand each reply to its coordinator, so {@code replyTo} need not name a per-request actor.
+   * Callers that ask one at a time leave both 0.
    */
-  public record Get(String key, long epoch, int tag, ActorRef<Reply> replyTo)
+  // The request id is a field of its own, not packed into the tag: it must stay unique for the
+  // process's lifetime (a reused id could hand a late reply to a coordinator that happens to hold
+  // the same tag), so it needs all 64 bits, while the tag already uses 31 of an int's for the
+  // attempt, replica and step. Kept apart, the tag keeps its meaning and the storage actor only
+  // echoes both; the cost is one more small CBOR field per message.
+  public record Get(String key, long epoch, int tag, long request, ActorRef<Reply> replyTo)
       implements PeerCommand {
+    /** No request id: the reply goes straight to {@code replyTo}. */
+    public Get(String key, long epoch, int tag, ActorRef<Reply> replyTo) {
+      this(key, epoch, tag, 0, replyTo);
+    }
+
     /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Get(String key, ActorRef<Reply> replyTo) {
       this(key, 0, 0, replyTo);
@@ -63,8 +75,14 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   /** A coordinator's write at ring {@code epoch}, fenced and tagged as for {@link Get}. */
-  public record Put(String key, Versioned value, long epoch, int tag, ActorRef<Reply> replyTo)
+  public record Put(
+      String key, Versioned value, long epoch, int tag, long request, ActorRef<Reply> replyTo)
       implements PeerCommand {
+    /** No request id: the reply goes straight to {@code replyTo}. */
+    public Put(String key, Versioned value, long epoch, int tag, ActorRef<Reply> replyTo) {
+      this(key, value, epoch, tag, 0, replyTo);
+    }
+
     /** Epoch 0, tag 0: for a node without a ring (tools, tests). */
     public Put(String key, Versioned value, ActorRef<Reply> replyTo) {
       this(key, value, 0, 0, replyTo);
@@ -95,16 +113,35 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public sealed interface Reply extends CborSerializable {}
 
+  /**
+   * A reply that can answer a {@link Get} or {@link Put}: it echoes the request's {@code tag} and
+   * {@code request} id (both 0 when it answers anything else).
+   */
+  public sealed interface TaggedReply extends Reply {
+    int tag();
+
+    long request();
+  }
+
   /** {@code value} is null when the key was never written here; tombstones are returned. */
-  public record ReadResult(String key, Versioned value, int tag) implements Reply {
+  public record ReadResult(String key, Versioned value, int tag, long request)
+      implements TaggedReply {
+    public ReadResult(String key, Versioned value, int tag) {
+      this(key, value, tag, 0);
+    }
+
     public ReadResult(String key, Versioned value) {
       this(key, value, 0);
     }
   }
 
   /** {@code stored} is what the replica holds after the put; {@code applied} if it was ours. */
-  public record WriteResult(String key, Versioned stored, boolean applied, int tag)
-      implements Reply {
+  public record WriteResult(String key, Versioned stored, boolean applied, int tag, long request)
+      implements TaggedReply {
+    public WriteResult(String key, Versioned stored, boolean applied, int tag) {
+      this(key, stored, applied, tag, 0);
+    }
+
     public WriteResult(String key, Versioned stored, boolean applied) {
       this(key, stored, applied, 0);
     }
@@ -120,8 +157,13 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   /** {@code lastKey} is where to resume; {@code complete} when the range holds nothing after it. */
   public record Swept(String lastKey, int deleted, boolean complete) implements Reply {}
 
-  /** {@code tag} is the failed request's (0 for requests that carry none). */
-  public record StorageFailed(String key, String reason, int tag) implements Reply {
+  /** {@code tag} and {@code request} are the failed request's (0 for requests that carry none). */
+  public record StorageFailed(String key, String reason, int tag, long request)
+      implements TaggedReply {
+    public StorageFailed(String key, String reason, int tag) {
+      this(key, reason, tag, 0);
+    }
+
     public StorageFailed(String key, String reason) {
       this(key, reason, 0);
     }
@@ -131,7 +173,11 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * This replica has not refilled the key's range since it lost its data, so its answer to a read
    * must not count toward a quorum.
    */
-  public record PendingReplica(String key, int tag) implements Reply {
+  public record PendingReplica(String key, int tag, long request) implements TaggedReply {
+    public PendingReplica(String key, int tag) {
+      this(key, tag, 0);
+    }
+
     public PendingReplica(String key) {
       this(key, 0);
     }
@@ -141,7 +187,11 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * The request was sent at another ring epoch than this replica's ({@code epoch}): nothing was
    * read or stored. The side that is behind catches up; the coordinator retries.
    */
-  public record WrongEpoch(String key, long epoch, int tag) implements Reply {}
+  public record WrongEpoch(String key, long epoch, int tag, long request) implements TaggedReply {
+    public WrongEpoch(String key, long epoch, int tag) {
+      this(key, epoch, tag, 0);
+    }
+  }
 
   /** Told of every group-committed batch, for {@code /metrics}. */
   @FunctionalInterface
@@ -197,8 +247,9 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     INSTANCE
   }
 
-  /** A write waiting for its batch; {@code tag} is 0 for an {@link Apply}. */
-  private record Queued(String key, Versioned value, int tag, ActorRef<Reply> replyTo) {}
+  /** A write waiting for its batch; {@code tag} and {@code request} are 0 for an {@link Apply}. */
+  private record Queued(
+      String key, Versioned value, int tag, long request, ActorRef<Reply> replyTo) {}
 
   private final StorageEngine engine;
   private final ReplicaState state;
@@ -240,17 +291,19 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     long epoch = state.epoch();
     if (get.epoch() != epoch) {
       fenced(get.epoch(), epoch);
-      get.replyTo().tell(new WrongEpoch(get.key(), epoch, get.tag()));
+      get.replyTo().tell(new WrongEpoch(get.key(), epoch, get.tag(), get.request()));
       return this;
     }
     reply(
         get.replyTo(),
         get.key(),
         get.tag(),
+        get.request(),
         () ->
             state.readPending(Murmur3.token(get.key()))
-                ? new PendingReplica(get.key(), get.tag())
-                : new ReadResult(get.key(), engine.get(get.key()).orElse(null), get.tag()));
+                ? new PendingReplica(get.key(), get.tag(), get.request())
+                : new ReadResult(
+                    get.key(), engine.get(get.key()).orElse(null), get.tag(), get.request()));
     return this;
   }
 
@@ -261,21 +314,23 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     long epoch = state.epoch();
     if (put.epoch() != epoch) {
       fenced(put.epoch(), epoch);
-      put.replyTo().tell(new WrongEpoch(put.key(), epoch, put.tag()));
+      put.replyTo().tell(new WrongEpoch(put.key(), epoch, put.tag(), put.request()));
       return this;
     }
     observe.accept(put.value().version().timestamp());
     if (mode.grouped()) {
-      enqueue(new Queued(put.key(), put.value(), put.tag(), put.replyTo()));
+      enqueue(new Queued(put.key(), put.value(), put.tag(), put.request(), put.replyTo()));
       return this;
     }
     reply(
         put.replyTo(),
         put.key(),
         put.tag(),
+        put.request(),
         () -> {
           Versioned stored = engine.put(put.key(), put.value());
-          return new WriteResult(put.key(), stored, stored == put.value(), put.tag());
+          return new WriteResult(
+              put.key(), stored, stored == put.value(), put.tag(), put.request());
         });
     return this;
   }
@@ -294,7 +349,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     }
     observe.accept(apply.value().version().timestamp());
     if (mode.grouped()) {
-      enqueue(new Queued(apply.key(), apply.value(), 0, apply.replyTo()));
+      enqueue(new Queued(apply.key(), apply.value(), 0, 0, apply.replyTo()));
       return this;
     }
     reply(
@@ -342,7 +397,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
           .getLog()
           .error("storage batch of {} writes failed: {}", queued.size(), e.getMessage());
       for (Queued q : queued) {
-        q.replyTo().tell(new StorageFailed(q.key(), e.getMessage(), q.tag()));
+        q.replyTo().tell(new StorageFailed(q.key(), e.getMessage(), q.tag(), q.request()));
       }
       clearQueue();
       return;
@@ -353,7 +408,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       Queued q = queued.get(i);
       boolean mine = stored.get(i) == q.value();
       applied += mine ? 1 : 0;
-      q.replyTo().tell(new WriteResult(q.key(), stored.get(i), mine, q.tag()));
+      q.replyTo().tell(new WriteResult(q.key(), stored.get(i), mine, q.tag(), q.request()));
     }
     mode.observer().committed(queued.size(), applied, nanos);
     clearQueue();
@@ -416,17 +471,18 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private void reply(ActorRef<Reply> replyTo, String key, Supplier<Reply> work) {
-    reply(replyTo, key, 0, work);
+    reply(replyTo, key, 0, 0, work);
   }
 
   /** A failing engine call answers with {@link StorageFailed}; the actor keeps serving. */
-  private void reply(ActorRef<Reply> replyTo, String key, int tag, Supplier<Reply> work) {
+  private void reply(
+      ActorRef<Reply> replyTo, String key, int tag, long request, Supplier<Reply> work) {
     Reply reply;
     try {
       reply = work.get();
     } catch (StorageException | IllegalArgumentException e) {
       getContext().getLog().error("storage operation on key {} failed: {}", key, e.getMessage());
-      reply = new StorageFailed(key, e.getMessage(), tag);
+      reply = new StorageFailed(key, e.getMessage(), tag, request);
     }
     replyTo.tell(reply);
   }

@@ -89,6 +89,7 @@ class MetricsRoutesTest {
                     key.equals(NOWHERE)
                         ? List.of()
                         : List.of(new Replica("metrics-node", storage))),
+            null,
             new HybridClock(),
             null,
             ReplicaCoordinator.EpochListener.IGNORE,

@@ -68,6 +68,7 @@ public final class RouteTesting {
         testKit.system(),
         storage,
         ReplicaLocator.fixed(List.of(new Replica(settings.name, storage))),
+        null,
         new HybridClock(),
         null,
         ReplicaCoordinator.EpochListener.IGNORE,

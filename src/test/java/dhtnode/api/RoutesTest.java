@@ -72,6 +72,7 @@ class RoutesTest {
             testKit.system(),
             storage,
             ReplicaLocator.fixed(List.of(new Replica("test-node", storage))),
+            null,
             new HybridClock(),
             null,
             ReplicaCoordinator.EpochListener.IGNORE,

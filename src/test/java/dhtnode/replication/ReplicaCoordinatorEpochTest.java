@@ -100,7 +100,8 @@ class ReplicaCoordinatorEpochTest {
                     TIMEOUT,
                     (epoch, node) -> observed.getRef().tell(node + "@" + epoch),
                     RETRY,
-                    new Metrics("local"))))
+                    new Metrics("local"),
+                    null)))
         .tell(new Run(client.getRef()));
   }
 

@@ -184,4 +184,43 @@ class ReplicaCoordinatorStorageTest {
           return null;
         });
   }
+
+  /**
+   * Storage on "other nodes" (marked remote) answers this node's reply router, which hands every
+   * reply to its coordinator: the whole path, with real storage actors, in one JVM.
+   */
+  @Test
+  void repliesFromRemoteReplicasReachTheirCoordinatorThroughTheRouter() {
+    List<Replica> remote =
+        replicas.stream().map(r -> new Replica(r.node(), r.storage(), true)).toList();
+    PendingRequests pending = new PendingRequests();
+    ReplicaCoordinator.Node node =
+        new ReplicaCoordinator.Node(
+            ReplicaLocator.fixed(remote),
+            new HybridClock(),
+            null,
+            "n1",
+            TIMEOUT,
+            ReplicaCoordinator.EpochListener.IGNORE,
+            Duration.ofMillis(20),
+            new Metrics("n1"),
+            new ReplicaCoordinator.RemoteReplies(
+                testKit.spawn(ReplyRouter.create(pending)), pending));
+    TestProbe<Result> client = testKit.createTestProbe(Result.class);
+
+    ActorRef<ReplicaCoordinator.Command> writer =
+        testKit.spawn(ReplicaCoordinator.create(write("routed"), KEY, QUORUM, node));
+    writer.tell(new Run(client.getRef()));
+    Written written = client.expectMessageClass(Written.class, TIMEOUT.plusSeconds(1));
+    ActorRef<ReplicaCoordinator.Command> reader =
+        testKit.spawn(ReplicaCoordinator.create(new Operation.Read(), KEY, QUORUM, node));
+    reader.tell(new Run(client.getRef()));
+    Found found = client.expectMessageClass(Found.class, TIMEOUT.plusSeconds(1));
+
+    assertEquals(written.version(), found.value().version());
+    assertEquals("routed", text(found.value()));
+    client.expectTerminated(writer, TIMEOUT); // each stops once every replica has answered
+    client.expectTerminated(reader, TIMEOUT);
+    assertEquals(0, pending.size());
+  }
 }

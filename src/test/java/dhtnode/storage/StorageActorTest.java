@@ -251,6 +251,45 @@ class StorageActorTest {
     assertEquals(new StorageActor.WrongEpoch("k", 0, 9), probe.receiveMessage());
   }
 
+  /** Replies to another node travel through its reply router, which reads the request id. */
+  @Test
+  void everyAnswerToAGetOrPutEchoesItsRequestId() {
+    TestState state = new TestState();
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(StorageActor.create(FailingFirstPut::new, state, t -> {}));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    long id = Long.MAX_VALUE - 1; // all 64 bits survive
+    storage.tell(new StorageActor.Put("k", value("v", 1), 0, 5, id, probe.getRef()));
+    assertEquals(id, probe.expectMessageClass(StorageActor.StorageFailed.class).request());
+    storage.tell(new StorageActor.Put("k", value("v", 1), 0, 6, id + 1, probe.getRef()));
+    assertEquals(
+        new StorageActor.WriteResult("k", value("v", 1), true, 6, id + 1), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 0, 7, 3, probe.getRef()));
+    assertEquals(new StorageActor.ReadResult("k", value("v", 1), 7, 3), probe.receiveMessage());
+    state.pending = true;
+    storage.tell(new StorageActor.Get("k", 0, 8, 4, probe.getRef()));
+    assertEquals(new StorageActor.PendingReplica("k", 8, 4), probe.receiveMessage());
+    storage.tell(new StorageActor.Get("k", 3, 9, 5, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 0, 9, 5), probe.receiveMessage());
+    storage.tell(new StorageActor.Put("k", value("v", 2), 3, 10, 6, probe.getRef()));
+    assertEquals(new StorageActor.WrongEpoch("k", 0, 10, 6), probe.receiveMessage());
+  }
+
+  @Test
+  void aGroupCommittedPutEchoesItsRequestId() {
+    ActorRef<StorageActor.Command> storage =
+        testKit.spawn(
+            StorageActor.create(
+                InMemoryEngine::new,
+                ReplicaState.UNFENCED,
+                t -> {},
+                StorageActor.WriteMode.grouped((writes, applied, nanos) -> {})));
+    TestProbe<StorageActor.Reply> probe = testKit.createTestProbe();
+    storage.tell(new StorageActor.Put("k", value("v", 1), 0, 3, 77, probe.getRef()));
+    assertEquals(
+        new StorageActor.WriteResult("k", value("v", 1), true, 3, 77), probe.receiveMessage());
+  }
+
   @Test
   void taggedRequestsAndAnswersCrossTheWireUnchanged() {
     akka.actor.testkit.typed.javadsl.SerializationTestKit wire = testKit.serializationTestKit();
@@ -264,7 +303,14 @@ class StorageActorTest {
             new StorageActor.ReadResult("k", null, 9),
             new StorageActor.WriteResult("k", value("v", 1), false, 10),
             new StorageActor.PendingReplica("k", 11),
-            new StorageActor.StorageFailed("k", "disk full", 12));
+            new StorageActor.StorageFailed("k", "disk full", 12),
+            new StorageActor.Get("k", 41, 6, Long.MAX_VALUE, probe.getRef()),
+            new StorageActor.Put("k", value("v", 1), 41, 7, 1L << 40, probe.getRef()),
+            new StorageActor.WrongEpoch("k", 42, 13, 14),
+            new StorageActor.ReadResult("k", value("v", 1), 8, 15),
+            new StorageActor.WriteResult("k", value("v", 1), true, 10, Long.MAX_VALUE),
+            new StorageActor.PendingReplica("k", 11, 16),
+            new StorageActor.StorageFailed("k", "disk full", 12, 17));
     for (Object message : messages) {
       assertEquals(message, wire.verifySerialization(message, false));
     }
