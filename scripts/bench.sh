@@ -6,9 +6,11 @@
 #
 # Method. Every key is written once before anything is measured, and the preload is counted,
 # not timed: it ends when each of the KEYS writes has been answered, and the run stops unless
-# all of them got a 2xx. JIT warm-up: before each measured run, the same workload at the same
-# connections runs WARM seconds against the same system and is discarded (the preload before it
-# has already served every key once). After each dht run it prints the SWIM suspicions and
+# all of them got a 2xx. JIT warm-up: after the preload, each system serves the mixed workload at
+# the largest connection count for WARM_FIRST seconds, discarded (the JVMs compile the whole path
+# then, instead of during the first measured workload); and before each measured run, the same
+# workload at the same connections runs WARM seconds against the same system and is discarded.
+# After each dht run it prints the SWIM suspicions and
 # deaths every member counted during it (the change of dht_swim_suspicions_total and
 # dht_swim_deaths_total on each node's /metrics): on a healthy cluster both stay 0.
 #
@@ -29,6 +31,7 @@
 #   --no-record                       do not append to docs/benchmarks.md
 #
 # Env: SECS (measured seconds per run, 20), WARM (warm-up seconds before each run, 10),
+#      WARM_FIRST (the mixed warm-up of each system before its first measured run, 30),
 #      CONNS ("16 64"), THREADS (wrk threads, 2), KEYS (10000), VALUE_BYTES (100),
 #      CONSISTENCY (node default), JAVA_OPTS (for the nodes it starts, default
 #      "-Xms64m -Xmx512m"; a pair adds -Ddht.storage.fsync=off|on),
@@ -73,7 +76,10 @@ if [ -n "$peer" ]; then
   command -v etcd >/dev/null || { echo "etcd is not installed: apt-get install -y etcd-server etcd-client" >&2; exit 1; }
 fi
 
-SECS=${SECS:-20}; WARM=${WARM:-10}; CONNS=${CONNS:-"16 64"}; THREADS=${THREADS:-2}
+SECS=${SECS:-20}; WARM=${WARM:-10}; WARM_FIRST=${WARM_FIRST:-30}; CONNS=${CONNS:-"16 64"}; THREADS=${THREADS:-2}
+for v in SECS WARM WARM_FIRST THREADS; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$v must be a whole number of seconds (threads for THREADS), was: ${!v}" >&2; exit 2; }
+done
 export BENCH_DIR=$root/scripts/bench BENCH_KEYS=${KEYS:-10000} BENCH_VALUE_BYTES=${VALUE_BYTES:-100}
 [ -n "${CONSISTENCY:-}" ] && export BENCH_CONSISTENCY=$CONSISTENCY
 tmpfs_dir=${TMPFS_DIR:-/dev/shm}; disk_dir=${DISK_DIR:-/var/tmp}
@@ -189,6 +195,14 @@ preload() { # system: every key written once, in order, by one thread; every wri
   echo "preloaded $1: $ok of $BENCH_KEYS keys of $BENCH_VALUE_BYTES bytes written, each answered 2xx"
 }
 
+warm_up() { # system: the mixed workload at the largest connection count, discarded
+  local c max=0
+  for c in $CONNS; do [ "$c" -gt "$max" ] && max=$c; done
+  [ "$WARM_FIRST" -gt 0 ] || return 0
+  BENCH_READ_RATIO=0.5 wrk -t"$THREADS" -c"$max" -d"${WARM_FIRST}s" -s "$(script_of "$1")" "$(url_of "$1")" >/dev/null 2>&1 || true
+  echo "warmed up $1: ${WARM_FIRST}s of the mixed workload at $max connections, discarded"
+}
+
 error_count() { # wrk output -> non-2xx responses + socket errors
   awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$1"
 }
@@ -294,6 +308,7 @@ run_pair() { # fsync mode: "" runs the cluster as configured (or as found at --u
   echo "== $title =="
   echo "workloads: ${SECS}s measured after ${WARM}s warm-up each, conns: $CONNS, $THREADS wrk threads; commit $commit"
   for s in "${systems[@]}"; do preload "$s"; done
+  for s in "${systems[@]}"; do warm_up "$s"; done
   swim_nodes=$(swim_nodes)
   echo "SWIM counted on: $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $1}' <<<"$swim_nodes")"
   local n=0 order
