@@ -22,7 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
-// Why this file stays long (about 800 lines): after its pure parts went to plain classes
+// Why this file stays long (about 1,000 lines): after its pure parts went to plain classes
 // (QuorumTally counts answers, Placement says where an attempt goes, ReplyTags tags requests and
 // takes each reply once, Quorum holds R and W), what remains is one state machine: the phases of
 // a read, its blocking repair, the version read, the one- and two-round writes, the clock's
