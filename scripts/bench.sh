@@ -45,6 +45,8 @@
 # (apt-get install -y etcd-server etcd-client), started by scripts/etcd-peer.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/cluster-lib.sh
+. "$root/scripts/cluster-lib.sh"
 url=""; peer=""; record=1; pair=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -148,16 +150,7 @@ start_dht() { # fsync mode ("" = as configured) -> a fresh 3-node cluster in a t
   parent=$(data_parent "$mode")
   # a throwaway copy: fresh data directories, and the user's own data/ and run/ stay untouched
   work=$(mktemp -d "$parent/dht-bench.XXXXXX")
-  mkdir -p "$work/target"
-  cp -r "$root/scripts" "$root/conf" "$work/"
-  cp "$jar" "$work/target/"
-  # node K on the base ports + K-1, joining through node1's cluster port
-  for conf in "$work"/conf/node*.conf; do
-    k=${conf##*/node}; k=${k%.conf}
-    sed -i -E -e "s/(http-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((http_base + k - 1))/" \
-      -e "s/(cluster-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((cluster_base + k - 1))/" "$conf"
-    printf '\ndht.node.seeds = ["127.0.0.1:%s"]\n' "$cluster_base" >>"$conf"
-  done
+  throwaway_copy "$root" "$work" "$jar" "$http_base" "$cluster_base"
   opts=${JAVA_OPTS:-"-Xms64m -Xmx512m"}
   [ -n "$mode" ] && opts="$opts -Ddht.storage.fsync=$mode"
   JAVA_OPTS=$opts "$work/scripts/start-cluster.sh" 3

@@ -17,6 +17,8 @@ set -uo pipefail
 [ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 2; }
 label=$1 jar=$2 extra=${3:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/cluster-lib.sh
+. "$root/scripts/cluster-lib.sh"
 hb=${BASE_HTTP_PORT:-25000} cb=${BASE_CLUSTER_PORT:-26000}
 WARM_FIRST=${WARM_FIRST:-30} WARM=${WARM:-10} SECS=${SECS:-15}
 CONNS=${CONNS:-"16 64"} WLS=${WLS:-"write:0 read:1"}
@@ -33,15 +35,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/target"
-cp -r "$root/scripts" "$root/conf" "$work/"
-ln "$jar" "$work/target/dht-node.jar" 2>/dev/null || cp "$jar" "$work/target/dht-node.jar"
-for conf in "$work"/conf/node*.conf; do
-  k=${conf##*/node}; k=${k%.conf}
-  sed -i -E -e "s/(http-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((hb + k - 1))/" \
-    -e "s/(cluster-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((cb + k - 1))/" "$conf"
-  printf '\ndht.node.seeds = ["127.0.0.1:%s"]\n' "$cb" >>"$conf"
-done
+throwaway_copy "$root" "$work" "$jar" "$hb" "$cb"
 (cd "$work" && JAVA_OPTS="-Xms64m -Xmx512m -Ddht.storage.fsync=off $extra" scripts/start-cluster.sh 3 >/dev/null) \
   || { echo "$label: the cluster did not start" >&2; exit 1; }
 pids="$(cat "$work"/run/node1.pid) $(cat "$work"/run/node2.pid) $(cat "$work"/run/node3.pid)"

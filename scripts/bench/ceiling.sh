@@ -11,6 +11,8 @@
 # Needs wrk; nginx optional (apt-get install -y nginx-light). Everything it starts it stops.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/cluster-lib.sh
+. "$root/scripts/cluster-lib.sh"
 jar=${1:-$root/target/dht-node.jar}
 hb=${BASE_HTTP_PORT:-25000} cb=${BASE_CLUSTER_PORT:-26000}
 [ -f "$jar" ] || { echo "no jar at $jar (mvn -B -DskipTests package)" >&2; exit 2; }
@@ -62,15 +64,7 @@ else
 fi
 
 work=$(mktemp -d /dev/shm/dht-ceiling.XXXXXX)
-mkdir -p "$work/target"
-cp -r "$root/scripts" "$root/conf" "$work/"
-cp "$jar" "$work/target/dht-node.jar"
-for conf in "$work"/conf/node*.conf; do
-  k=${conf##*/node}; k=${k%.conf}
-  sed -i -E -e "s/(http-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((hb + k - 1))/" \
-    -e "s/(cluster-port[[:space:]]*=[[:space:]]*)[0-9]+/\1$((cb + k - 1))/" "$conf"
-  printf '\ndht.node.seeds = ["127.0.0.1:%s"]\n' "$cb" >>"$conf"
-done
+throwaway_copy "$root" "$work" "$jar" "$hb" "$cb"
 (cd "$work" && JAVA_OPTS="-Xms64m -Xmx512m -Ddht.storage.fsync=off" scripts/start-cluster.sh 3 >/dev/null) \
   || { echo "the cluster did not start" >&2; exit 1; }
 node1=$(cat "$work/run/node1.pid")
