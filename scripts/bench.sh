@@ -45,8 +45,8 @@
 # (apt-get install -y etcd-server etcd-client), started by scripts/etcd-peer.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=scripts/cluster-lib.sh
-. "$root/scripts/cluster-lib.sh"
+# shellcheck source=scripts/bench/lib.sh
+. "$root/scripts/bench/lib.sh"
 url=""; peer=""; record=1; pair=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -198,13 +198,6 @@ warm_up() { # system: the mixed workload at the largest connection count, discar
 
 error_count() { # wrk output -> non-2xx responses + socket errors
   awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$1"
-}
-
-to_ms() { # wrk latency (e.g. 812.00us, 3.21ms, 1.02s) -> milliseconds
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-    printf "%.2f", n }'
 }
 
 # SWIM's view of each run: every member the node under load lists (name and HTTP address)

@@ -17,8 +17,8 @@ set -uo pipefail
 [ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 2; }
 label=$1 jar=$2 extra=${3:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=scripts/cluster-lib.sh
-. "$root/scripts/cluster-lib.sh"
+# shellcheck source=scripts/bench/lib.sh
+. "$root/scripts/bench/lib.sh"
 hb=${BASE_HTTP_PORT:-25000} cb=${BASE_CLUSTER_PORT:-26000}
 WARM_FIRST=${WARM_FIRST:-30} WARM=${WARM:-10} SECS=${SECS:-15}
 CONNS=${CONNS:-"16 64"} WLS=${WLS:-"write:0 read:1"}
@@ -42,8 +42,6 @@ pids="$(cat "$work"/run/node1.pid) $(cat "$work"/run/node2.pid) $(cat "$work"/ru
 
 BENCH_PRELOAD=1 BENCH_READ_RATIO=0 wrk -t1 -c8 -d300s --timeout 10s -s "$BENCH_DIR/kv.lua" "$url" 2>&1 \
   | grep '^preload:' | sed "s/^/$label /"
-cpu_ticks() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u); if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }'; }
 tick=$(getconf CLK_TCK)
 max=0; for c in $CONNS; do [ "$c" -gt "$max" ] && max=$c; done
 if [ "$WARM_FIRST" -gt 0 ]; then
@@ -57,9 +55,9 @@ for c in $CONNS; do
       jcmd "${pids%% *}" JFR.start name=ab duration="${SECS}s" settings=profile \
         filename="$JFR_DIR/$label-$w-$c.jfr" >/dev/null
     fi
-    c0=$(cpu_ticks)
+    c0=$(cpu_ticks $pids)
     out=$(BENCH_READ_RATIO=$ratio wrk -t2 -c"$c" -d"${SECS}s" --latency -s "$BENCH_DIR/kv.lua" "$url" 2>&1)
-    c1=$(cpu_ticks)
+    c1=$(cpu_ticks $pids)
     rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
     n=$(awk '/requests in/ {print $1}' <<<"$out")
     errs=$(awk '/Non-2xx/ {n += $NF} END {print n + 0}' <<<"$out")

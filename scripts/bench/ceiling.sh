@@ -11,8 +11,8 @@
 # Needs wrk; nginx optional (apt-get install -y nginx-light). Everything it starts it stops.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=scripts/cluster-lib.sh
-. "$root/scripts/cluster-lib.sh"
+# shellcheck source=scripts/bench/lib.sh
+. "$root/scripts/bench/lib.sh"
 jar=${1:-$root/target/dht-node.jar}
 hb=${BASE_HTTP_PORT:-25000} cb=${BASE_CLUSTER_PORT:-26000}
 [ -f "$jar" ] || { echo "no jar at $jar (mvn -B -DskipTests package)" >&2; exit 2; }
@@ -28,13 +28,13 @@ cleanup() {
 trap cleanup EXIT
 
 measure() { # label url pids...
-  local label=$1 u=$2 c c0 c1 out n p
+  local label=$1 u=$2 c c0 c1 out n
   shift 2
   for c in 16 64; do
     wrk -t2 -c"$c" -d5s "$u" >/dev/null 2>&1
-    c0=0; for p in "$@"; do c0=$((c0 + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    c0=$(cpu_ticks "$@")
     out=$(wrk -t2 -c"$c" -d15s --latency "$u" 2>&1)
-    c1=0; for p in "$@"; do c1=$((c1 + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    c1=$(cpu_ticks "$@")
     n=$(awk '/requests in/ {print $1}' <<<"$out")
     printf '%-26s %3s conns %7s req/s  p50 %9s  p99 %9s  server CPU %s us/request\n' "$label" "$c" \
       "$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")" \
