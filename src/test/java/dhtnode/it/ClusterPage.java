@@ -106,7 +106,7 @@ final class ClusterPage {
 
     List<String> seen = new ArrayList<>();
     long killed = System.nanoTime();
-    cluster.signal(3, "KILL");
+    cluster.kill(3);
     awaitPage(
         page,
         "node3 DEAD",

@@ -119,15 +119,28 @@ final class ProcessCluster implements NodeHttp, AutoCloseable {
 
   /** Stops node K gracefully (SIGTERM) and waits, with a deadline, until its process has exited. */
   void stop(int node) throws IOException, InterruptedException {
+    signalAndAwaitExit(node, "TERM");
+  }
+
+  /**
+   * Kills node K (SIGKILL) and waits, with a deadline, until its process has exited: a JVM takes a
+   * moment to die after the signal, and a restart that finds it still alive skips the node.
+   */
+  void kill(int node) throws IOException, InterruptedException {
+    signalAndAwaitExit(node, "KILL");
+  }
+
+  private void signalAndAwaitExit(int node, String signal)
+      throws IOException, InterruptedException {
     long pid = Long.parseLong(Files.readString(home.resolve("run/node" + node + ".pid")).trim());
-    signal(node, "TERM");
+    signal(node, signal);
     ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
     if (handle != null) {
       try {
         handle.onExit().get(60, TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         throw new IllegalStateException(
-            "node" + node + " (pid " + pid + ") did not exit on SIGTERM", e);
+            "node" + node + " (pid " + pid + ") did not exit on SIG" + signal, e);
       }
     }
   }

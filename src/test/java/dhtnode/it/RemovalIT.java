@@ -52,7 +52,7 @@ class RemovalIT {
       throws Exception {
     load(cluster, 5);
 
-    cluster.signal(5, "KILL");
+    cluster.kill(5);
     List<Integer> survivors = List.of(1, 2, 3, 4);
     // after the removal delay an epoch without node5 is agreed, and the ranges it held are filled
     // on their new replicas
@@ -82,7 +82,7 @@ class RemovalIT {
         unreadable(cluster, List.of(1), "all"),
         "all three replicas answer with the value");
 
-    cluster.signal(4, "KILL");
+    cluster.kill(4);
     within(
         60,
         "every key still reads at quorum after a second kill",

@@ -133,7 +133,7 @@ class StabilizationIT {
                 .path("keysFetched")
                 .asLong();
       }
-      cluster.signal(3, "KILL");
+      cluster.kill(3);
       for (int i = 0; i < 20; i++) { // writes it misses, acknowledged by the other two
         int index = i;
         within(
