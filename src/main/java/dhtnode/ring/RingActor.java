@@ -29,7 +29,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
-// Why this file stays long (about 520 lines): the agreement and the proposal policy are plain
+// Why this file stays long (about 660 lines): the agreement and the proposal policy are plain
 // classes (RingAgreement, RingPolicy, RingConfig); this actor only carries them, but it carries a
 // lot: peer messages and ticks, persistence before every answer, the SWIM view and down-times the
 // policy reads, the operator's force-remove and decommission waiters, and the publication of each
@@ -388,12 +388,15 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
       downSince.remove(member.name());
     }
     List<RingMember> up = new ArrayList<>();
+    List<String> upNames = new ArrayList<>();
     for (Member m : swim.values()) {
       if (m.isUp()) {
         up.add(new RingMember(m.name(), m.host(), m.clusterPort(), m.httpPort()));
+        upNames.add(m.name());
       }
     }
     agreement.setPeers(up);
+    agreement.setSeenUp(upNames);
     return this;
   }
 
@@ -506,12 +509,37 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
     for (RingAgreement.Commit commit : ready.commits()) {
       onCommitted(commit);
     }
+    for (RingAgreement.Veto veto : ready.vetoes()) {
+      onVetoed(veto);
+    }
     for (RingAgreement.Outgoing out : ready.messages()) {
       ActorRef<Command> peer = peers.apply(out.to());
       if (peer != null) {
         peer.tell(new Peer(out.message()));
       }
     }
+  }
+
+  /**
+   * A removal this node proposed was withdrawn because acceptors still see the member up (a
+   * partition healing faster on their side of it than on this node's): the member's removal delay
+   * starts again, as if SWIM had just reported it down, and other changes are proposed meanwhile.
+   */
+  private void onVetoed(RingAgreement.Veto veto) {
+    for (String name : veto.seenUpBy().keySet()) {
+      if (downSince.containsKey(name)) {
+        downSince.put(name, clock);
+      }
+    }
+    getContext()
+        .getLog()
+        .info(
+            "{} withdrew its proposal for ring epoch {} ({}): seen up by {}; their removal delay"
+                + " starts again",
+            self.name(),
+            veto.slot(),
+            veto.wanted().change(),
+            veto.seenUpBy());
   }
 
   private void onCommitted(RingAgreement.Commit commit) {

@@ -23,7 +23,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-// Why this file stays long (about 550 lines): it is one deterministic state machine, the etcd-raft
+// Why this file stays long (about 690 lines): it is one deterministic state machine, the etcd-raft
 // shape the style guide asks for, and its parts are one protocol: the acceptor's promise and vote,
 // the proposer's rounds, catch-up and the fill barrier all read and write the same per-slot state,
 // and its safety argument (docs/ring.md) is about that state as a whole. What is separable already
@@ -58,15 +58,31 @@ public final class RingAgreement {
   public record Commit(long epoch, RingConfig config, boolean proposedHere) {}
 
   /**
+   * This node's proposal {@code wanted} for {@code slot} was withdrawn before its accept phase: it
+   * drops from {@code next} members that acceptors of its promise quorum still see up ({@code
+   * seenUpBy}: each such member, with the acceptors that reported it up).
+   */
+  public record Veto(long slot, RingConfig wanted, Map<String, Set<String>> seenUpBy) {}
+
+  /**
    * The outputs of the steps since the last drain. {@code persist} is null when the durable state
    * did not change; otherwise it must be durable before any message is sent. {@code conflicts}
    * describes any committed configuration heard of that differs from this node's for the same
-   * epoch, which the protocol rules out: the caller logs it as an error.
+   * epoch, which the protocol rules out: the caller logs it as an error. {@code vetoes} are this
+   * node's proposals withdrawn because they would remove a member some acceptor sees up.
    */
   public record Ready(
-      List<Outgoing> messages, RingState persist, List<Commit> commits, List<String> conflicts) {
+      List<Outgoing> messages,
+      RingState persist,
+      List<Commit> commits,
+      List<String> conflicts,
+      List<Veto> vetoes) {
     public boolean isEmpty() {
-      return messages.isEmpty() && persist == null && commits.isEmpty() && conflicts.isEmpty();
+      return messages.isEmpty()
+          && persist == null
+          && commits.isEmpty()
+          && conflicts.isEmpty()
+          && vetoes.isEmpty();
     }
   }
 
@@ -125,6 +141,7 @@ public final class RingAgreement {
   private long highestRound;
   private Attempt attempt;
   private final Map<String, RingMember> peers = new TreeMap<>();
+  private Set<String> seenUp = Set.of();
   private long nextCatchUp;
   private long lastQueryTick = -1;
   private final Map<Long, Set<String>> fillsDone = new HashMap<>();
@@ -133,6 +150,7 @@ public final class RingAgreement {
   private final List<Outgoing> out = new ArrayList<>();
   private final List<Commit> commits = new ArrayList<>();
   private final List<String> conflicts = new ArrayList<>();
+  private final List<Veto> vetoes = new ArrayList<>();
   private final Deque<RingMessage> loopback = new ArrayDeque<>();
 
   /** A node resuming from {@code restored} ({@link RingState#EMPTY} for a node with no state). */
@@ -228,6 +246,15 @@ public final class RingAgreement {
         peers.put(m.name(), m);
       }
     }
+  }
+
+  /**
+   * The members SWIM shows up (ALIVE or SUSPECT) to this node. Its promises report those of them in
+   * the configuration, and itself: a proposer never proposes removing a member that an acceptor of
+   * its promise quorum sees up.
+   */
+  public void setSeenUp(Collection<String> names) {
+    seenUp = Set.copyOf(names);
   }
 
   /**
@@ -339,7 +366,9 @@ public final class RingAgreement {
         promised = p.ballot();
         dirty = true;
       }
-      send(p.from(), new Promise(self, p.slot(), p.ballot(), acceptedBallot, acceptedValue));
+      send(
+          p.from(),
+          new Promise(self, p.slot(), p.ballot(), acceptedBallot, acceptedValue, upReport()));
     } else {
       send(p.from(), new Nack(self, p.slot(), p.ballot(), promised));
     }
@@ -373,15 +402,67 @@ public final class RingAgreement {
    * own: it is proposed because the node is down, and then it does not vote. But a node that was
    * only cut off (a 2|2 split healing) would otherwise help a removal of itself to a majority. The
    * rule depends only on the value and on who votes, so a value it refuses is never chosen with its
-   * help, and a chosen value never needs it to be learnt again (Paxos liveness only ever needs a
-   * majority of acceptors that accept the chosen value).
+   * help, and every proposer can tell which acceptors refuse a value ({@link #choosable}).
    */
   private boolean removesSelf(RingConfig value) {
-    return value != null
-        && config != null
-        && config.nextNames().contains(self.name())
-        && !value.nextNames().contains(self.name())
-        && !value.retired().containsKey(self.name());
+    return value != null && config != null && refuses(self.name(), value);
+  }
+
+  /** Whether acceptor {@code name} of the committed configuration never accepts {@code value}. */
+  private boolean refuses(String name, RingConfig value) {
+    return config.nextNames().contains(name)
+        && !value.nextNames().contains(name)
+        && !value.retired().containsKey(name);
+  }
+
+  /**
+   * Whether enough acceptors would ever accept {@code value} to choose it. A value that too many of
+   * them refuse for good ({@link #refuses}) was never chosen at any ballot, so a proposer that
+   * finds it among its promises is free to propose its own: re-proposing it would block the slot
+   * forever.
+   */
+  private boolean choosable(RingConfig value) {
+    int willing = 0;
+    for (String name : config.memberNames()) {
+      if (!refuses(name, value)) {
+        willing++;
+      }
+    }
+    return willing >= config.quorum();
+  }
+
+  /** The configuration's members this node sees up, itself included: sent with each promise. */
+  private Set<String> upReport() {
+    Set<String> up = new TreeSet<>();
+    up.add(self.name());
+    for (String name : seenUp) {
+      if (config.contains(name)) {
+        up.add(name);
+      }
+    }
+    return up;
+  }
+
+  /**
+   * Members {@code value} drops from {@code next} without retiring them that some promiser reports
+   * up, each with who reported it. Removals are proposed because SWIM shows a member down for the
+   * removal delay on the proposer; when a partition heals, the proposer may still hold a member
+   * DEAD that others (the member itself, or its side of the split) already see up.
+   */
+  private static Map<String, Set<String>> seenUp(
+      RingConfig config, RingConfig value, Collection<Promise> promises) {
+    Map<String, Set<String>> out = new TreeMap<>();
+    for (String name : config.nextNames()) {
+      if (value.nextNames().contains(name) || value.retired().containsKey(name)) {
+        continue;
+      }
+      for (Promise promise : promises) {
+        if (promise.up().contains(name)) {
+          out.computeIfAbsent(name, n -> new TreeSet<>()).add(promise.from().name());
+        }
+      }
+    }
+    return out;
   }
 
   private boolean answersCurrentAttempt(long slot, Ballot ballot, Phase phase) {
@@ -402,7 +483,8 @@ public final class RingAgreement {
     if (attempt.promises.size() < config.quorum()) {
       return;
     }
-    // a value some acceptor of a majority accepted may have been decided: it must be proposed again
+    // a value some acceptor of a majority accepted may have been decided: it must be proposed
+    // again, unless too many acceptors refuse it for it ever to have been decided
     Promise highest = null;
     for (Promise promise : attempt.promises.values()) {
       if (promise.acceptedValue() != null
@@ -410,7 +492,18 @@ public final class RingAgreement {
         highest = promise;
       }
     }
-    attempt.value = highest != null ? highest.acceptedValue() : attempt.wanted;
+    if (highest != null && choosable(highest.acceptedValue())) {
+      attempt.value = highest.acceptedValue();
+    } else {
+      Map<String, Set<String>> up = seenUp(config, attempt.wanted, attempt.promises.values());
+      if (!up.isEmpty()) {
+        // nothing was accepted at this ballot: withdrawing is as if every Accept had been lost
+        vetoes.add(new Veto(attempt.slot, attempt.wanted, up));
+        attempt = null;
+        return;
+      }
+      attempt.value = attempt.wanted;
+    }
     attempt.phase = Phase.ACCEPT;
     attempt.deadline = now + timing.proposalTimeout();
     for (RingMember acceptor : config.allMembers()) {
@@ -583,10 +676,15 @@ public final class RingAgreement {
   public Ready drain() {
     Ready ready =
         new Ready(
-            List.copyOf(out), dirty ? state() : null, List.copyOf(commits), List.copyOf(conflicts));
+            List.copyOf(out),
+            dirty ? state() : null,
+            List.copyOf(commits),
+            List.copyOf(conflicts),
+            List.copyOf(vetoes));
     out.clear();
     commits.clear();
     conflicts.clear();
+    vetoes.clear();
     dirty = false;
     return ready;
   }

@@ -3,6 +3,7 @@ package dhtnode.ring;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dhtnode.common.CborSerializable;
+import java.util.Set;
 
 /**
  * What ring agreements of different nodes send each other (see {@link RingAgreement} and
@@ -28,11 +29,23 @@ public sealed interface RingMessage extends CborSerializable {
   record Prepare(RingMember from, long slot, Ballot ballot) implements RingMessage {}
 
   /**
-   * Phase 1b: promised; with the highest-ballot value this acceptor accepted for the slot, if any.
+   * Phase 1b: promised; with the highest-ballot value this acceptor accepted for the slot, if any,
+   * and the configuration's members it sees up (SWIM ALIVE or SUSPECT, itself included): a proposer
+   * does not propose removing any of them ({@link RingAgreement}). Null {@code up} (a sender that
+   * does not report it) is read as the sender alone.
    */
   record Promise(
-      RingMember from, long slot, Ballot ballot, Ballot acceptedBallot, RingConfig acceptedValue)
-      implements RingMessage {}
+      RingMember from,
+      long slot,
+      Ballot ballot,
+      Ballot acceptedBallot,
+      RingConfig acceptedValue,
+      Set<String> up)
+      implements RingMessage {
+    public Promise {
+      up = up == null ? Set.of(from.name()) : Set.copyOf(up);
+    }
+  }
 
   /** Phase 2a: accept {@code value} for {@code slot} at {@code ballot}. */
   record Accept(RingMember from, long slot, Ballot ballot, RingConfig value)

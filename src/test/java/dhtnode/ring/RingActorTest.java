@@ -273,7 +273,7 @@ class RingActorTest {
     // epoch 2 has two acceptors: node2 must promise and accept too
     RingMessage.Prepare prepare = n.expect("node2", RingMessage.Prepare.class);
     assertEquals(3, prepare.slot());
-    n.tell(new RingMessage.Promise(rm("node2"), 3, prepare.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 3, prepare.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
     assertEquals(Set.of("node1"), accept.value().currentNames());
     assertTrue(accept.value().readsMoved(), "reads move first; writes still reach both rings");
@@ -287,7 +287,7 @@ class RingActorTest {
     ticks(1);
     RingMessage.Prepare finish = n.expect("node2", RingMessage.Prepare.class);
     assertEquals(4, finish.slot());
-    n.tell(new RingMessage.Promise(rm("node2"), 4, finish.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 4, finish.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept stable = n.expect("node2", RingMessage.Accept.class);
     assertTrue(!stable.value().inTransition());
     n.tell(new RingMessage.Accepted(rm("node2"), 4, stable.ballot()));
@@ -313,13 +313,37 @@ class RingActorTest {
     ticks(3);
     RingMessage.Prepare prepare = n.expect("node2", RingMessage.Prepare.class);
     assertEquals(6, prepare.slot());
-    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
     assertEquals(
         Set.of("node1", "node2", "node3"),
         accept.value().currentNames(),
         "reads stay on the old set");
     assertEquals(Set.of("node1", "node2"), accept.value().nextNames());
+  }
+
+  @Test
+  void aRemovalWithdrawnBecauseAnAcceptorSeesTheMemberUpWaitsAnotherRemovalDelay() {
+    Node n = new Node(SETTINGS, storeAt(5, stable("node1", "node2", "node3")));
+    assertEquals(5, n.snapshots.receiveMessage().epoch());
+    n.ring.tell(joined("node2"));
+    n.ring.tell(died("node3"));
+    int delay = RingSettings.ticks(SETTINGS.removalDelay);
+    ticks(delay + 1);
+    RingMessage.Prepare prepare = n.expect("node2", RingMessage.Prepare.class);
+    // node2 still sees node3 up (a partition healing sooner on its side): node1 withdraws
+    n.tell(
+        new RingMessage.Promise(
+            rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null, Set.of("node2", "node3")));
+    assertTrue(!n.status().proposing(), "withdrawn at once");
+    ticks(delay - 2);
+    assertTrue(!n.status().proposing(), "node3's removal delay started again at the veto");
+    ticks(3);
+    assertTrue(n.status().proposing(), "still DEAD here a whole delay later: proposed again");
+    RingMessage.Prepare again = n.expect("node2", RingMessage.Prepare.class);
+    n.tell(new RingMessage.Promise(rm("node2"), 6, again.ballot(), Ballot.ZERO, null, null));
+    assertEquals(
+        Set.of("node1", "node2"), n.expect("node2", RingMessage.Accept.class).value().nextNames());
   }
 
   @Test
@@ -404,7 +428,7 @@ class RingActorTest {
     n.ring.tell(died("node3"));
     n.ring.tell(new RingActor.ForceRemove("node3", reply.getRef()));
     RingMessage.Prepare prepare = n.expect("node2", RingMessage.Prepare.class);
-    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
     n.tell(new RingMessage.Accepted(rm("node2"), 6, accept.ballot()));
     RingActor.OperatorDone done =
@@ -422,7 +446,7 @@ class RingActorTest {
     TestProbe<RingActor.OperatorReply> reply = testKit.createTestProbe();
     n.ring.tell(new RingActor.Decommission(reply.getRef()));
     RingMessage.Prepare prepare = n.expect("node2", RingMessage.Prepare.class);
-    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 6, prepare.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept accept = n.expect("node2", RingMessage.Accept.class);
     assertEquals(Set.of("node2"), accept.value().nextNames());
     n.tell(new RingMessage.Accepted(rm("node2"), 6, accept.ballot()));
@@ -432,7 +456,7 @@ class RingActorTest {
     // node1 still leads (it is in current); node2 gains nothing (it already held everything)
     ticks(1);
     RingMessage.Prepare move = n.expect("node2", RingMessage.Prepare.class);
-    n.tell(new RingMessage.Promise(rm("node2"), 7, move.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 7, move.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept moved = n.expect("node2", RingMessage.Accept.class);
     assertTrue(moved.value().readsMoved());
     n.tell(new RingMessage.Accepted(rm("node2"), 7, moved.ballot()));
@@ -444,7 +468,7 @@ class RingActorTest {
     n.ring.tell(new RingActor.FillDone(7));
     ticks(1);
     RingMessage.Prepare finish = n.expect("node2", RingMessage.Prepare.class);
-    n.tell(new RingMessage.Promise(rm("node2"), 8, finish.ballot(), Ballot.ZERO, null));
+    n.tell(new RingMessage.Promise(rm("node2"), 8, finish.ballot(), Ballot.ZERO, null, null));
     RingMessage.Accept stable = n.expect("node2", RingMessage.Accept.class);
     assertEquals(Set.of("node2"), stable.value().currentNames());
     n.tell(new RingMessage.Accepted(rm("node2"), 8, stable.ballot()));

@@ -6,6 +6,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,8 +30,8 @@ class RingMessageSerializationTest {
     List<RingMessage> messages =
         List.of(
             new RingMessage.Prepare(a, 5, ballot),
-            new RingMessage.Promise(b, 5, ballot, new Ballot(2, "b"), config),
-            new RingMessage.Promise(b, 5, ballot, Ballot.ZERO, null),
+            new RingMessage.Promise(b, 5, ballot, new Ballot(2, "b"), config, Set.of("a", "b")),
+            new RingMessage.Promise(b, 5, ballot, Ballot.ZERO, null, null),
             new RingMessage.Accept(a, 5, ballot, config),
             new RingMessage.Accepted(b, 5, ballot),
             new RingMessage.Nack(b, 5, ballot, new Ballot(4, "b")),
