@@ -174,12 +174,15 @@ final class Nemesis {
     return lost;
   }
 
+  /** A history to check holds more than this many acknowledged writes and answered reads. */
+  static final int MIN_LOAD = 20;
+
   /** Fails, naming the key, unless the history is linearizable. */
   static void assertLinearizable(List<Linearizability.Op> history, String when) {
     long acked = RegisterClients.acknowledgedWrites(history);
     long reads = RegisterClients.reads(history);
     assertTrue(
-        acked > 20 && reads > 20,
+        acked > MIN_LOAD && reads > MIN_LOAD,
         "enough load " + when + ": " + acked + " writes, " + reads + " reads");
     Linearizability.Result verdict = Linearizability.check(history);
     assertTrue(

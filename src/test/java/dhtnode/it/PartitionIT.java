@@ -304,6 +304,8 @@ class PartitionIT {
           List.of(),
           wrong,
           "a key whose quorum of replicas is gone is unavailable (503), never stale or missing");
+      // half the clients' keys have no quorum, so each of their requests waits out the timeout
+      clients.awaitCheckableLoad(30);
     } finally {
       history = clients.stop();
     }

@@ -154,6 +154,28 @@ final class RegisterClients {
     }
   }
 
+  /**
+   * Waits (polling, up to {@code seconds}) until the history holds enough acknowledged writes and
+   * answered reads for {@link Nemesis#assertLinearizable}: where half the keys wait out the request
+   * timeout, a fixed stretch of load is not enough.
+   */
+  void awaitCheckableLoad(int seconds) throws Exception {
+    StabilizationIT.within(
+        seconds,
+        "the clients recorded enough load to check",
+        () -> {
+          List<Linearizability.Op> now;
+          synchronized (history) {
+            now = new ArrayList<>(history);
+          }
+          long writes = acknowledgedWrites(now);
+          long reads = reads(now);
+          return writes > Nemesis.MIN_LOAD && reads > Nemesis.MIN_LOAD
+              ? List.of()
+              : List.of(writes + " writes, " + reads + " reads");
+        });
+  }
+
   /** Stops the clients and returns the history they recorded. */
   List<Linearizability.Op> stop() throws Exception {
     running.set(false);
