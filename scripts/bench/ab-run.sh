@@ -30,7 +30,10 @@ work=$(mktemp -d /dev/shm/dht-ab.XXXXXX)
 cleanup() {
   # the nodes' warnings and any 503s are part of the result
   grep -h 'WARN\|ERROR' "$work"/run/node*.log 2>/dev/null | grep -v 'Cluster not in use' | head -5 | sed "s/^/$label log: /"
-  curl -s --max-time 5 "$url/metrics" | grep -E '^dht_(unavailable|timeouts)_total.* [1-9]' | sed "s/^/$label metric: /"
+  # node1's reads (count) and those that asked beyond R, besides any 503s and timeouts
+  curl -s --max-time 5 "$url/metrics" \
+    | grep -E '^dht_(unavailable|timeouts|read_speculations)_total.* [1-9]|^dht_requests_seconds_count.*op="read"' \
+    | sed "s/^/$label metric: /"
   (cd "$work" && scripts/stop-cluster.sh >/dev/null 2>&1)
   rm -rf "$work"
 }

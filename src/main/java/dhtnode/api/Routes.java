@@ -103,7 +103,8 @@ public final class Routes extends AllDirectives {
             epochs,
             replication.epochRetryInterval,
             metrics,
-            remoteReplies);
+            remoteReplies,
+            replication.readSpeculation);
     this.askTimeout = settings.requestTimeout.plusMillis(500);
   }
 

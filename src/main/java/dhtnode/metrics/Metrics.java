@@ -33,7 +33,9 @@ import java.util.function.LongSupplier;
  *       consistency}; its {@code _count} is the request count
  *   <li>{@code dht_unavailable_total} 503s answered on {@code /d/}, by {@code op}; of them, {@code
  *       dht_timeouts_total} ran out of time
- *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads
+ *   <li>{@code dht_read_repairs_total} values written back to stale replicas by reads; {@code
+ *       dht_read_speculations_total} reads that asked the rest of their read set because the R
+ *       replicas asked first had not all answered within {@code read-speculation}
  *   <li>{@code dht_write_fallbacks_total} one-round writes that refusals kept from W; of them,
  *       {@code dht_write_fallbacks_unavailable_total} were answered 503
  *   <li>{@code dht_swim_probes_total}, {@code dht_swim_suspicions_total}, {@code
@@ -75,6 +77,7 @@ public final class Metrics implements AutoCloseable {
   private final Counter[] unavailable = new Counter[Op.values().length];
   private final Counter[] timeouts = new Counter[Op.values().length];
   private final Counter readRepairs;
+  private final Counter readSpeculations;
   private final Counter fenced;
   private final Counter writeFallbacks;
   private final Counter writeFallbacksUnavailable;
@@ -128,6 +131,10 @@ public final class Metrics implements AutoCloseable {
               .register(registry);
     }
     readRepairs = counter("dht.read.repairs", "Values written back to stale replicas by reads");
+    readSpeculations =
+        counter(
+            "dht.read.speculations",
+            "Reads that asked the rest of their read set after read-speculation without a quorum");
     fenced =
         counter(
             "dht.requests.fenced",
@@ -235,6 +242,10 @@ public final class Metrics implements AutoCloseable {
 
   public void readRepair() {
     readRepairs.increment();
+  }
+
+  public void readSpeculated() {
+    readSpeculations.increment();
   }
 
   /** A coordinator attempt was fenced by a replica at another ring epoch and retried. */

@@ -84,6 +84,11 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     INSTANCE
   }
 
+  /** A read asked only R replicas and not all answered in time: ask the rest of the read set. */
+  private enum Speculate implements Command {
+    INSTANCE
+  }
+
   /** What a request asks for. */
   public sealed interface Operation {
     record Read() implements Operation {}
@@ -159,6 +164,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
    * @param metrics where read repairs and timeouts are counted
    * @param remoteReplies how remote replicas answer: through this node's {@link ReplyRouter}; null
    *     (tools, tests) to have them answer each coordinator's own adapter, as the local one does
+   * @param readSpeculation null: a read asks every replica of its read set at once. Otherwise it
+   *     asks R of them (this node's own first), and the others when one of those fails, or when not
+   *     all have answered after this long
    */
   public record Node(
       ReplicaLocator locator,
@@ -169,7 +177,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       EpochListener epochs,
       Duration retryInterval,
       Metrics metrics,
-      RemoteReplies remoteReplies) {
+      RemoteReplies remoteReplies,
+      Duration readSpeculation) {
     public Node {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(nodeName, "nodeName");
@@ -196,6 +205,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
           EpochListener.IGNORE,
           Duration.ofMillis(20),
           metrics,
+          null,
           null);
     }
   }
@@ -265,6 +275,10 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private final ReplicaLocator locator;
   private final EpochListener epochs;
   private final Duration retryInterval;
+  private final Duration readSpeculation;
+
+  /** Per replica of this attempt: whether a read or a repair was sent to it. */
+  private boolean[] asked;
 
   /** Where the current attempt goes; a fenced attempt is retried with a fresh one. */
   private Placement placement;
@@ -361,6 +375,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     this.locator = node.locator();
     this.epochs = node.epochs();
     this.retryInterval = node.retryInterval();
+    this.readSpeculation = node.readSpeculation();
     usePlacement(placement);
     this.quorum = quorum;
     this.clock = node.clock();
@@ -387,6 +402,7 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
         .onMessageEquals(Retry.INSTANCE, this::onRetry)
         .onMessageEquals(ClockReserved.INSTANCE, this::onClockReserved)
+        .onMessageEquals(Speculate.INSTANCE, this::onSpeculate)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -437,9 +453,14 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
   }
 
-  /** Reads go to the read set only; the write-only replicas of a transition count as failed. */
+  /**
+   * Reads go to the read set only; the write-only replicas of a transition count as failed. A read
+   * (not a write's version read) with speculation on asks only R of them first: the others stay
+   * pending, unasked, until {@link #askReaders} is called for them.
+   */
   private void startRead(Step step, Phase readPhase) {
     reads = new QuorumTally(names, quorum.read());
+    asked = new boolean[replicas.size()];
     for (int i = placement.readCount(); i < replicas.size(); i++) {
       reads.fail(i);
     }
@@ -456,9 +477,39 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
               quorum.read(),
               quorum.write());
     }
-    for (int i = 0; i < placement.readCount(); i++) {
-      sendGet(i, step);
+    boolean speculating = step == Step.READ && readSpeculation != null;
+    int first = speculating ? quorum.read() : placement.readCount();
+    askReaders(first, step);
+    if (first < placement.readCount()) {
+      timers.startSingleTimer(Speculate.INSTANCE, readSpeculation);
     }
+  }
+
+  /**
+   * Sends {@code step} to up to {@code n} replicas of the read set not asked yet in this attempt,
+   * this node's own first (its answer crosses no wire), then in preference order.
+   */
+  private void askReaders(int n, Step step) {
+    for (int pass = 0; pass < 2 && n > 0; pass++) {
+      for (int i = 0; i < placement.readCount() && n > 0; i++) {
+        if (!asked[i] && (pass == 1 || !replicas.get(i).remote())) {
+          asked[i] = true;
+          sendGet(i, step);
+          n--;
+        }
+      }
+    }
+  }
+
+  private Behavior<Command> onSpeculate() {
+    if (phase == Phase.READING) {
+      getContext()
+          .getLog()
+          .debug("key {}: no read quorum after {}; asking the rest", key, readSpeculation);
+      metrics.readSpeculated();
+      askReaders(placement.readCount(), Step.READ);
+    }
+    return this;
   }
 
   private void usePlacement(Placement next) {
@@ -565,6 +616,9 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
     }
     switch (phase) {
       case READING -> {
+        if (!reads.hasAnswered(replica)) {
+          askReaders(1, Step.READ); // in its place, if the read set has a replica not asked yet
+        }
         if (reads.isMet()) {
           startRepair();
         } else if (!reads.canStillMeet() && !retryIfFenced()) {
@@ -600,6 +654,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
       if (i >= placement.readCount()) {
         sendPut(
             i, target, Step.REPAIR); // a write-only replica of a transition: not read, so not known
+      } else if (!asked[i]) {
+        continue; // not read: repaired below only if the others cannot hold it on W replicas
       } else if (reads.holds(i, target)) {
         holders.answer(i, reads.valueOf(i));
       } else if (reads.hasAnswered(i)) {
@@ -627,9 +683,37 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
   private void checkRepair() {
     if (acked(holders)) {
       reply(target.tombstone() ? new NotFound(target.version()) : new Found(target));
-    } else if (ackLost(holders) && !retryIfFenced()) {
+      return;
+    }
+    if (!askedCanStillHold()) {
+      // the replicas that were read (or written) cannot make W: the newest value goes to the
+      // replicas of the read set that were never read, as a repair
+      for (int i = 0; i < placement.readCount(); i++) {
+        if (!asked[i]) {
+          asked[i] = true;
+          sendPut(i, target, Step.REPAIR);
+        }
+      }
+    }
+    if (ackLost(holders) && !retryIfFenced()) {
       replyRepairUnavailable();
     }
+  }
+
+  /** Whether every write set can reach W among the replicas sent something and not failed. */
+  private boolean askedCanStillHold() {
+    for (int[] set : placement.writeSets()) {
+      int n = 0;
+      for (int i : set) {
+        if ((i >= placement.readCount() || asked[i]) && !holders.hasFailed(i)) {
+          n++;
+        }
+      }
+      if (n < quorum.write()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** W acks in every write set of the placement (one set unless a transition moves the key). */

@@ -24,6 +24,9 @@ public final class ReplicationSettings {
   public final boolean oneRoundWrites;
   public final Duration epochRetryInterval;
 
+  /** Null when off: every read then asks every replica of its read set at once. */
+  public final Duration readSpeculation;
+
   private ReplicationSettings(Config c) {
     replicationFactor = intIn(c, "dht.replication.factor", 1, 16);
     readQuorum = intIn(c, "dht.replication.read-quorum", 1, replicationFactor);
@@ -51,6 +54,9 @@ public final class ReplicationSettings {
             "dht.replication.epoch-retry-interval",
             Duration.ofMillis(1),
             Duration.ofSeconds(10));
+    Duration speculation =
+        durationIn(c, "dht.replication.read-speculation", Duration.ZERO, Duration.ofSeconds(10));
+    readSpeculation = speculation.isZero() ? null : speculation;
   }
 
   /** Reads and validates; throws {@link SettingsException} naming the first bad key. */

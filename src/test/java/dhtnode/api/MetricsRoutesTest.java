@@ -157,6 +157,7 @@ class MetricsRoutesTest {
             "dht_requests_seconds_max",
             "dht_timeouts_total",
             "dht_read_repairs_total",
+            "dht_read_speculations_total",
             "dht_swim_probes_total",
             "dht_swim_suspicions_total",
             "dht_swim_deaths_total",

@@ -105,6 +105,14 @@ class NodeSettingsTest {
         "dht.replication.default-consistency = most",
         "dht.replication.default-consistency",
         "one, quorum or all");
+    assertRefused(
+        "dht.replication.read-speculation = -1ms", "dht.replication.read-speculation", "between");
+  }
+
+  @Test
+  void readSpeculationIsOnByDefaultAndZeroTurnsItOff() {
+    assertEquals(java.time.Duration.ofMillis(20), parse("").replication.readSpeculation);
+    assertEquals(null, parse("dht.replication.read-speculation = 0s").replication.readSpeculation);
   }
 
   @Test

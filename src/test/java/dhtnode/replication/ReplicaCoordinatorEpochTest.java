@@ -101,6 +101,7 @@ class ReplicaCoordinatorEpochTest {
                     (epoch, node) -> observed.getRef().tell(node + "@" + epoch),
                     RETRY,
                     new Metrics("local"),
+                    null,
                     null)))
         .tell(new Run(client.getRef()));
   }

@@ -105,7 +105,8 @@ class ReplicaCoordinatorRoutingTest {
         ReplicaCoordinator.EpochListener.IGNORE,
         RETRY,
         METRICS,
-        new RemoteReplies(router, pending));
+        new RemoteReplies(router, pending),
+        null);
   }
 
   private ActorRef<ReplicaCoordinator.Command> run(Operation op) {

@@ -205,7 +205,8 @@ class ReplicaCoordinatorStorageTest {
             Duration.ofMillis(20),
             new Metrics("n1"),
             new ReplicaCoordinator.RemoteReplies(
-                testKit.spawn(ReplyRouter.create(pending)), pending));
+                testKit.spawn(ReplyRouter.create(pending)), pending),
+            null);
     TestProbe<Result> client = testKit.createTestProbe(Result.class);
 
     ActorRef<ReplicaCoordinator.Command> writer =
