@@ -3,6 +3,7 @@ package dhtnode.replication;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 
 /**
  * Where one request on one key goes, at one ring epoch: the key's replicas, the first {@code
@@ -104,10 +105,15 @@ public record Placement(long epoch, List<Replica> replicas, int readCount, List<
 
   /** Whether every write set can still reach {@code w} answers: counts replicas not yet failed. */
   public boolean writeStillPossible(QuorumTally acks, int w) {
+    return writeStillPossible(i -> !acks.hasFailed(i), w);
+  }
+
+  /** Whether every write set holds {@code w} replicas (by index) for which {@code mayAck} holds. */
+  public boolean writeStillPossible(IntPredicate mayAck, int w) {
     for (int[] set : writeSets) {
       int n = 0;
       for (int i : set) {
-        if (!acks.hasFailed(i)) {
+        if (mayAck.test(i)) {
           n++;
         }
       }

@@ -702,18 +702,8 @@ public final class ReplicaCoordinator extends AbstractBehavior<ReplicaCoordinato
 
   /** Whether every write set can reach W among the replicas sent something and not failed. */
   private boolean askedCanStillHold() {
-    for (int[] set : placement.writeSets()) {
-      int n = 0;
-      for (int i : set) {
-        if ((i >= placement.readCount() || asked[i]) && !holders.hasFailed(i)) {
-          n++;
-        }
-      }
-      if (n < quorum.write()) {
-        return false;
-      }
-    }
-    return true;
+    return placement.writeStillPossible(
+        i -> (i >= placement.readCount() || asked[i]) && !holders.hasFailed(i), quorum.write());
   }
 
   /** W acks in every write set of the placement (one set unless a transition moves the key). */

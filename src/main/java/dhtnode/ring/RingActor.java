@@ -527,9 +527,7 @@ public final class RingActor extends AbstractBehavior<RingActor.Command> {
    */
   private void onVetoed(RingAgreement.Veto veto) {
     for (String name : veto.seenUpBy().keySet()) {
-      if (downSince.containsKey(name)) {
-        downSince.put(name, clock);
-      }
+      downSince.replace(name, clock); // only members still down here
     }
     getContext()
         .getLog()

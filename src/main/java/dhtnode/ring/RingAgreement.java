@@ -449,7 +449,7 @@ public final class RingAgreement {
    * removal delay on the proposer; when a partition heals, the proposer may still hold a member
    * DEAD that others (the member itself, or its side of the split) already see up.
    */
-  private static Map<String, Set<String>> seenUp(
+  private static Map<String, Set<String>> removalsSeenUp(
       RingConfig config, RingConfig value, Collection<Promise> promises) {
     Map<String, Set<String>> out = new TreeMap<>();
     for (String name : config.nextNames()) {
@@ -495,7 +495,8 @@ public final class RingAgreement {
     if (highest != null && choosable(highest.acceptedValue())) {
       attempt.value = highest.acceptedValue();
     } else {
-      Map<String, Set<String>> up = seenUp(config, attempt.wanted, attempt.promises.values());
+      Map<String, Set<String>> up =
+          removalsSeenUp(config, attempt.wanted, attempt.promises.values());
       if (!up.isEmpty()) {
         // nothing was accepted at this ballot: withdrawing is as if every Accept had been lost
         vetoes.add(new Veto(attempt.slot, attempt.wanted, up));
